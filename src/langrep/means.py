@@ -1,0 +1,146 @@
+"""Language means R_L^l and the two operations built on them (paper, Sec. 2).
+
+``R_L^l`` is the mean of all token hidden states of language L's corpus at layer l. They are
+accumulated as float64 sums and token counts (so shards combine exactly) and stored as one Parquet
+file per (model, corpus, language): one row per layer, l = 0 being the embedding output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from langrep.errors import LangrepError
+from langrep.io import read_parquet_metadata, write_parquet
+
+
+def zero_mean(h, mean):
+    """Zero-mean (Eq. 1): ``h - R_L``. ``h`` is (..., H); works on numpy arrays and torch tensors."""
+    return h - _like(mean, h)
+
+
+def mean_difference_shift(h, src_mean, tgt_mean, alpha: float = 1.0):
+    """Mean Difference Shift (Eq. 2, Sec. 3.1): ``h + alpha * (R_tgt - R_src)``."""
+    return h + alpha * (_like(tgt_mean, h) - _like(src_mean, h))
+
+
+def _like(vec, h):
+    """``vec`` as the same kind (numpy/torch), dtype and device as ``h``."""
+    if isinstance(h, np.ndarray):
+        return np.asarray(vec, dtype=h.dtype)
+    import torch
+
+    if isinstance(h, torch.Tensor):
+        return torch.as_tensor(np.asarray(vec) if not isinstance(vec, torch.Tensor) else vec).to(
+            device=h.device, dtype=h.dtype
+        )
+    raise TypeError(f"expected a numpy array or a torch tensor, got {type(h).__name__}")
+
+
+@dataclass
+class LayerSums:
+    """Float64 per-layer sums of token hidden states and the number of tokens summed."""
+
+    sums: np.ndarray  # (n_layers, H) float64
+    n_tokens: int
+
+    def __add__(self, other: "LayerSums") -> "LayerSums":
+        if self.sums.shape != other.sums.shape:
+            raise LangrepError(f"cannot add sums of shapes {self.sums.shape} and {other.sums.shape}")
+        return LayerSums(self.sums + other.sums, self.n_tokens + other.n_tokens)
+
+    @property
+    def means(self) -> np.ndarray:
+        if self.n_tokens == 0:
+            raise LangrepError("no tokens were summed: the language mean is undefined")
+        return self.sums / self.n_tokens
+
+
+@dataclass
+class LanguageMeans:
+    means: np.ndarray  # (n_layers, H) float64, row l = layer l
+    n_tokens: int
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def layer(self, layer: int) -> np.ndarray:
+        return self.means[layer]
+
+
+def combine_sums(parts: Iterable[LayerSums]) -> LayerSums:
+    """Sum shards of one corpus: the mean of the whole equals the mean of the combined shards."""
+    parts = list(parts)
+    if not parts:
+        raise LangrepError("no sums to combine")
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+def write_sums(sums: LayerSums, path, metadata: dict[str, str] | None = None) -> None:
+    n_layers, hidden = sums.sums.shape
+    table = pa.table(
+        {
+            "layer": pa.array(np.arange(n_layers, dtype=np.int32)),
+            "sum": pa.FixedSizeListArray.from_arrays(pa.array(sums.sums.reshape(-1)), hidden),
+            "n_tokens": pa.array(np.full(n_layers, sums.n_tokens, dtype=np.int64)),
+        }
+    )
+    write_parquet(table, path, metadata)
+
+
+def read_sums(path) -> LayerSums:
+    table = pq.read_table(path)
+    _require_columns(table, path, ("layer", "sum", "n_tokens"))
+    layers = table.column("layer").to_numpy()
+    sums = _fixed_list_to_numpy(table.column("sum"), np.float64)
+    order = np.argsort(layers)
+    n = table.column("n_tokens").to_numpy()
+    return LayerSums(sums[order], int(n[0]) if len(n) else 0)
+
+
+def write_means(means: LanguageMeans, path) -> None:
+    n_layers, hidden = means.means.shape
+    table = pa.table(
+        {
+            "layer": pa.array(np.arange(n_layers, dtype=np.int32)),
+            "mean": pa.FixedSizeListArray.from_arrays(pa.array(means.means.reshape(-1)), hidden),
+            "n_tokens": pa.array(np.full(n_layers, means.n_tokens, dtype=np.int64)),
+        }
+    )
+    write_parquet(table, path, means.meta)
+
+
+def read_means(path) -> LanguageMeans:
+    """Read ``results/{model}/means/{corpus}/{lang}.parquet``."""
+    path = Path(path)
+    if not path.exists():
+        raise LangrepError(f"language means not found: {path}")
+    table = pq.read_table(path)
+    _require_columns(table, path, ("layer", "mean", "n_tokens"))
+    layers = table.column("layer").to_numpy()
+    means = _fixed_list_to_numpy(table.column("mean"), np.float64)[np.argsort(layers)]
+    n = table.column("n_tokens").to_numpy()
+    return LanguageMeans(means, int(n[0]) if len(n) else 0, read_parquet_metadata(path))
+
+
+def language_means(sums: LayerSums | Sequence[LayerSums], meta: dict[str, str] | None = None) -> LanguageMeans:
+    """R_L^l for every layer from one or more shards of float64 sums."""
+    total = combine_sums([sums] if isinstance(sums, LayerSums) else sums)
+    return LanguageMeans(total.means, total.n_tokens, dict(meta or {}))
+
+
+def _fixed_list_to_numpy(column: pa.ChunkedArray, dtype) -> np.ndarray:
+    arr = column.combine_chunks()
+    width = arr.type.list_size
+    return arr.flatten().to_numpy(zero_copy_only=False).astype(dtype, copy=False).reshape(-1, width)
+
+
+def _require_columns(table: pa.Table, path, names) -> None:
+    missing = [n for n in names if n not in table.column_names]
+    if missing:
+        raise LangrepError(f"{path}: missing column(s) {missing}")
