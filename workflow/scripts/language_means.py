@@ -1,0 +1,10 @@
+from langrep.logs import log_to_file
+from langrep.pipeline import means_from_sums
+
+log_to_file(snakemake.log[0])
+means_from_sums(
+    sums_paths=[snakemake.input.sums],
+    corpus_path=snakemake.input.corpus,
+    model_dir=snakemake.input.model,
+    out_path=snakemake.output[0],
+)
