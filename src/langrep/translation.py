@@ -1,0 +1,347 @@
+"""Unsupervised token translation by Mean Difference Shift (paper, Sec. 3, Tables 1/6/7).
+
+A sentence in L_s goes through the encoder; at the output of layer l every token's hidden state
+is shifted by ``alpha * (R_t^l - R_s^l)``; the remaining layers and the MLM head run unchanged and
+the argmax token of every (non-special) position is the output.
+
+Two equivalent implementations:
+- :func:`mds_hook` / :func:`translate`: a forward hook on the embeddings (l = 0) or on
+  ``encoder.layer[l-1]`` (l >= 1); the whole model runs per (layer, alpha). Simple; the reference.
+- :func:`sweep_outputs`: the sweep. One forward pass per source batch caches the hidden states of
+  every layer; for each (target, layer) the shifted states of all alphas are stacked on the batch
+  axis and fed through the model's own remaining ``encoder.layer[l:]`` modules. alpha = 0 is the
+  unshifted decoding, the same for every layer and target, so it is decoded once.
+
+Metrics: BLEU-1 (sacrebleu, unigram, brevity penalty, corpus level) and the convert rate
+``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))`` with V_lang the subword ids seen in the
+language's monolingual corpus.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from langrep.errors import InputFormatError, LangrepError
+from langrep.io import atomic_write
+from langrep.mlm_head import corpus_vocab, length_batches, pad_batch, special_ids, tokenize_ids
+from langrep.scores import write_scores
+
+
+# --------------------------------------------------------------------------------------- model
+@dataclass
+class Decoder:
+    """A base encoder (BertModel-like), an MLM head on its last hidden state and the head's columns."""
+
+    encoder: torch.nn.Module
+    head: Callable[[torch.Tensor], torch.Tensor]
+    vocab_ids: torch.Tensor | None  # column j of the logits = token id vocab_ids[j]; None = identity
+    kind: str  # "pretrained" | "fitted"
+
+    @property
+    def device(self):
+        return next(self.encoder.parameters()).device
+
+
+def split_masked_lm(mlm) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(base encoder, MLM head module) of an ``AutoModelForMaskedLM``."""
+    base = mlm.base_model
+    for name in ("cls", "lm_head", "predictions"):
+        head = getattr(mlm, name, None)
+        if isinstance(head, torch.nn.Module):
+            return base, head
+    raise LangrepError(f"cannot find the MLM head of {type(mlm).__name__}")
+
+
+def load_decoder(model_dir, head_dir, device: str | None = "cpu") -> tuple[Decoder, object]:
+    """The decoder the ``mlm_head`` rule chose: the model's own head, or the fitted one."""
+    from langrep.mlm_head import head_kind, load_head
+    from langrep.models import load_encoder, load_masked_lm
+
+    kind = head_kind(head_dir)
+    if kind == "pretrained":
+        mlm, tokenizer = load_masked_lm(model_dir, device=device)
+        base, head = split_masked_lm(mlm)
+        return Decoder(base, head, None, kind), tokenizer
+    encoder, tokenizer = load_encoder(model_dir, device=device)
+    head = load_head(head_dir, encoder).to(next(encoder.parameters()).device)
+    return Decoder(encoder, head, head.vocab_ids, kind), tokenizer
+
+
+def encoder_layers(encoder) -> torch.nn.ModuleList:
+    try:
+        return encoder.encoder.layer
+    except AttributeError:
+        raise LangrepError(f"{type(encoder).__name__} has no encoder.layer list (not a BERT-like encoder)") from None
+
+
+def num_layers(encoder) -> int:
+    return len(encoder_layers(encoder))
+
+
+def _layer_module(encoder, layer: int) -> torch.nn.Module:
+    n = num_layers(encoder)
+    if not 0 <= layer <= n:
+        raise LangrepError(f"translation: layer {layer} out of range 0..{n}")
+    return encoder.embeddings if layer == 0 else encoder_layers(encoder)[layer - 1]
+
+
+def _add(out, shift):
+    # BertLayer returns a tensor in transformers 5.x and a tuple in 4.x.
+    if isinstance(out, tuple):
+        return (out[0] + shift,) + tuple(out[1:])
+    return out + shift
+
+
+@contextlib.contextmanager
+def mds_hook(encoder, layer: int, shift: torch.Tensor):
+    """Add ``shift`` (broadcast to [B, S, H]) to the output of layer ``layer`` while active."""
+    module = _layer_module(encoder, layer)
+    handle = module.register_forward_hook(lambda mod, inp, out: _add(out, shift))
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def _bidirectional_mask(encoder, embeds: torch.Tensor, mask: torch.Tensor):
+    """The 4-D attention mask the model itself builds (so eager/sdpa layers get what they expect)."""
+    try:
+        from transformers.masking_utils import create_bidirectional_mask
+    except ImportError:  # transformers 4.x
+        return encoder.get_extended_attention_mask(mask, mask.shape)
+    return create_bidirectional_mask(config=encoder.config, inputs_embeds=embeds, attention_mask=mask)
+
+
+def _decode_positions(decoder: Decoder, hidden: torch.Tensor, keep: torch.Tensor, specials: set[int]):
+    """Argmax token ids at the kept positions of ``hidden`` [B, S, H] -> list of B id lists."""
+    logits = decoder.head(hidden[keep])
+    cols = logits.argmax(-1)
+    ids = decoder.vocab_ids[cols] if decoder.vocab_ids is not None else cols
+    ids = ids.tolist()
+    counts = keep.sum(1).tolist()
+    out, pos = [], 0
+    for c in counts:
+        out.append([i for i in ids[pos:pos + c] if i not in specials])
+        pos += c
+    return out
+
+
+def _batches(tokenizer, texts, max_length, token_budget, device):
+    seqs = tokenize_ids(tokenizer, texts, max_length)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    specials = special_ids(tokenizer)
+    for batch in length_batches([len(s) for s in seqs], token_budget):
+        ids, mask = pad_batch([seqs[i] for i in batch], pad)
+        keep = mask.bool() & ~torch.isin(ids, torch.as_tensor(sorted(specials), dtype=torch.long))
+        yield batch, ids.to(device), mask.to(device), keep.to(device)
+
+
+def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, src_mean, tgt_mean,
+              alpha: float, max_length: int = 128, token_budget: int = 4096) -> list[list[int]]:
+    """Output token ids per text with MDS at ``layer`` (through :func:`mds_hook`)."""
+    specials = special_ids(tokenizer)
+    dev = decoder.device
+    shift = alpha * (torch.as_tensor(np.asarray(tgt_mean)) - torch.as_tensor(np.asarray(src_mean)))
+    shift = shift.to(device=dev, dtype=next(decoder.encoder.parameters()).dtype)
+    out: list[list[int] | None] = [None] * len(texts)
+    with torch.inference_mode(), mds_hook(decoder.encoder, layer, shift):
+        for batch, ids, mask, keep in _batches(tokenizer, texts, max_length, token_budget, dev):
+            hidden = decoder.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            for i, o in zip(batch, _decode_positions(decoder, hidden, keep, specials)):
+                out[i] = o
+    return out  # type: ignore[return-value]
+
+
+def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Mapping[str, np.ndarray],
+                  layers: Sequence[int], alphas: Sequence[float], *, max_length: int = 128,
+                  token_budget: int = 2048) -> dict[tuple[str, int, float], list[list[int]]]:
+    """Outputs for every (target, layer, alpha); ``deltas[t]`` is R_t - R_s, shape [L+1, H].
+
+    ``token_budget`` bounds the padded tokens of a source batch; the stacked alpha batches are
+    ``len(alphas)`` times larger.
+    """
+    enc = decoder.encoder
+    n_layers = num_layers(enc)
+    for layer in layers:
+        if not 0 <= layer <= n_layers:
+            raise LangrepError(f"translation.layers: layer {layer} out of range 0..{n_layers}")
+    specials = special_ids(tokenizer)
+    dev = decoder.device
+    dtype = next(enc.parameters()).dtype
+    shifts = {t: torch.as_tensor(np.asarray(d), dtype=dtype, device=dev) for t, d in deltas.items()}
+    for t, d in shifts.items():
+        if d.shape[0] != n_layers + 1:
+            raise LangrepError(f"language means for {t!r} have {d.shape[0]} layers, the model {n_layers + 1}")
+    nonzero = [a for a in alphas if a != 0]
+    a_vec = torch.as_tensor(nonzero, dtype=dtype, device=dev).view(-1, 1, 1, 1)
+    results: dict[tuple[str, int, float], list] = {
+        (t, l, a): [None] * len(texts) for t in deltas for l in layers for a in alphas}
+    mods = encoder_layers(enc)
+    with torch.inference_mode():
+        for batch, ids, mask, keep in _batches(tokenizer, texts, max_length, token_budget, dev):
+            hs = enc(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+            if any(a == 0 for a in alphas):
+                base = _decode_positions(decoder, hs[-1], keep, specials)
+                for key in results:
+                    if key[2] == 0:
+                        for i, o in zip(batch, base):
+                            results[key][i] = o
+            if not nonzero:
+                continue
+            k = len(nonzero)
+            m4 = _bidirectional_mask(enc, hs[0], mask)
+            if m4 is not None:
+                m4 = m4.repeat(k, *([1] * (m4.ndim - 1)))
+            keep_k = keep.repeat(k, 1)
+            b = len(batch)
+            for t, d in shifts.items():
+                for layer in layers:
+                    # [K, B, S, H] -> [K*B, S, H]: row k*B + i is sentence i under alpha k.
+                    h = (hs[layer].unsqueeze(0) + a_vec * d[layer]).reshape(k * b, *hs[layer].shape[1:])
+                    for mod in mods[layer:]:
+                        h = mod(h, m4)
+                        if isinstance(h, tuple):
+                            h = h[0]
+                    decoded = _decode_positions(decoder, h, keep_k, specials)
+                    for j, a in enumerate(nonzero):
+                        for i, o in zip(batch, decoded[j * b:(j + 1) * b]):
+                            results[(t, layer, a)][i] = o
+    return results
+
+
+# ------------------------------------------------------------------------------------- metrics
+def bleu1(hypotheses: Sequence[str], references: Sequence[str], tokenize: str = "13a") -> float:
+    """Corpus BLEU-1 (unigram precision x brevity penalty) in %, via sacrebleu."""
+    from sacrebleu.metrics import BLEU
+
+    if len(hypotheses) != len(references):
+        raise LangrepError(f"BLEU-1: {len(hypotheses)} hypotheses but {len(references)} references")
+    return float(BLEU(max_ngram_order=1, tokenize=tokenize).corpus_score(list(hypotheses), [list(references)]).score)
+
+
+def convert_rate(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> float:
+    """The paper's convert rate in %: ``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))``.
+
+    NaN when every output token is shared by both vocabularies (empty denominator).
+    """
+    total = converted = shared = 0
+    for ids in outputs:
+        for y in ids:
+            total += 1
+            in_s, in_t = y in v_src, y in v_tgt
+            converted += in_t and not in_s
+            shared += in_t and in_s
+    denom = total - shared
+    return 100.0 * converted / denom if denom else float("nan")
+
+
+# ------------------------------------------------------------------------------------- the run
+def read_texts(path, n: int | None = None) -> pd.DataFrame:
+    """``id`` and ``text`` of a corpus Parquet (first ``n`` rows)."""
+    path = Path(path)
+    if not path.exists():
+        raise LangrepError(f"corpus not found: {path}")
+    df = pd.read_parquet(path)
+    missing = [c for c in ("id", "text") if c not in df.columns]
+    if missing:
+        raise InputFormatError(path, None, f"missing column(s) {missing}")
+    df = df[["id", "text"]].astype({"id": str})
+    return df if n is None else df.head(n)
+
+
+def _parallel(src_path, tgt_path, n: int) -> tuple[list[str], list[str], list[str]]:
+    src = read_texts(src_path, n)
+    tgt = read_texts(tgt_path).set_index("id")["text"]
+    lost = [i for i in src["id"] if i not in tgt.index]
+    if lost:
+        raise InputFormatError(tgt_path, None, f"no row with id {lost[0]!r} (the source's id; corpora must be parallel)")
+    return list(src["id"]), list(src["text"]), [tgt[i] for i in src["id"]]
+
+
+def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str, str], mono_paths: Mapping[str, str],
+                    means_paths: Mapping[str, str], source: str, targets: Sequence[str], both_directions: bool = True,
+                    alphas: Sequence[float] = (-1, 0, 1, 2, 3), layers: Sequence[int] | None = None,
+                    n_sentences: int = 64, max_length: int = 128, token_budget: int = 2048,
+                    bleu_tokenize: Mapping[str, str] | None = None, sample_layer: int = 10, n_samples: int = 3,
+                    device: str | None = "cpu", scores_out, vocab_out, samples_out, log=print) -> dict:
+    """The whole experiment: sweep, scores (Table 1, Figures 1-2), vocab sizes (Table 6), samples (Table 7)."""
+    from langrep.means import read_means
+
+    if n_sentences < 1:
+        raise LangrepError("translation.n_sentences must be >= 1")
+    if not targets:
+        raise LangrepError("translation.targets is empty")
+    t0 = time.perf_counter()
+    decoder, tokenizer = load_decoder(model_dir, head_dir, device=device)
+    n_layers = num_layers(decoder.encoder)
+    layers = list(range(n_layers + 1)) if layers is None else [int(x) for x in layers]
+    if not 0 <= sample_layer <= n_layers:
+        raise LangrepError(f"translation.sample_layer: {sample_layer} out of range 0..{n_layers}")
+    sweep_layers = sorted(set(layers) | {sample_layer})
+    alphas = [float(a) for a in alphas]
+    langs = [source, *targets]
+    tok_for = dict(bleu_tokenize or {})
+    default_tok = tok_for.pop("default", "13a")
+
+    vocab = {lang: corpus_vocab(tokenizer, read_texts(mono_paths[lang])["text"].tolist()) for lang in langs}
+    means = {lang: read_means(means_paths[lang]).means for lang in langs}
+    for lang, m in means.items():
+        if m.shape[0] != n_layers + 1:
+            raise LangrepError(f"{means_paths[lang]}: {m.shape[0]} layers of means, the model has {n_layers + 1}")
+    vocab_rows = [dict(model=model, task="translation_vocab", lang=lang, layer=None, method="", direction="",
+                       split="", metric=metric, value=value)
+                  for lang in langs
+                  for metric, value in (("vocab_size", len(vocab[lang])),
+                                        ("overlap_with_en" if source == "en" else f"overlap_with_{source}",
+                                         len(vocab[lang] & vocab[source])))]
+
+    directions: dict[str, list[str]] = {source: list(targets)}
+    if both_directions:
+        for t in targets:
+            directions.setdefault(t, []).append(source)
+    rows, samples = [], []
+    t_sweep = time.perf_counter()
+    for s, tgts in directions.items():
+        ts = time.perf_counter()
+        ids, texts, _ = _parallel(xnli_paths[s], xnli_paths[tgts[0]], n_sentences)
+        deltas = {t: means[t] - means[s] for t in tgts}
+        outs = sweep_outputs(decoder, tokenizer, texts, deltas, sweep_layers, alphas,
+                             max_length=max_length, token_budget=token_budget)
+        for t in tgts:
+            _, _, refs = _parallel(xnli_paths[s], xnli_paths[t], n_sentences)
+            pair = f"{s}-{t}"
+            for layer in sweep_layers:
+                for a in alphas:
+                    out = outs[(t, layer, a)]
+                    hyps = [tokenizer.decode(o, skip_special_tokens=True) for o in out]
+                    if layer in layers:
+                        common = dict(model=model, task="translation", lang=pair, layer=layer, method="mds",
+                                      direction=pair, split="test", alpha=a, head=decoder.kind)
+                        rows.append({**common, "metric": "bleu1",
+                                     "value": bleu1(hyps, refs, tok_for.get(t, default_tok))})
+                        rows.append({**common, "metric": "convert_rate",
+                                     "value": convert_rate(out, vocab[s], vocab[t])})
+                    if layer == sample_layer:
+                        for i in range(min(n_samples, len(texts))):
+                            samples.append(dict(model=model, src=s, tgt=t, id=ids[i], layer=layer, alpha=a,
+                                                input=texts[i], reference=refs[i], output=hyps[i], head=decoder.kind))
+        if log:
+            log(f"{s} -> {','.join(tgts)}: {time.perf_counter() - ts:.1f}s")
+    sweep_seconds = time.perf_counter() - t_sweep
+    write_scores(rows, scores_out)
+    write_scores(vocab_rows, vocab_out)
+    with atomic_write(samples_out) as tmp:
+        pd.DataFrame(samples).to_csv(tmp, index=False)
+    info = {"seconds_total": time.perf_counter() - t0, "seconds_sweep": sweep_seconds,
+            "n_directions": sum(len(v) for v in directions.values()), "n_layers": len(layers),
+            "n_alphas": len(alphas), "head": decoder.kind}
+    if log:
+        log(f"translation sweep done: {info}")
+    return info

@@ -1,0 +1,250 @@
+"""Token translation by MDS: hook locality, the fast sweep vs the hook, metrics, head fitting, the run."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import build_tiny_bert
+from langrep.errors import InputFormatError, LangrepError
+from langrep.means import LanguageMeans, write_means
+from langrep.mlm_head import fit_mlm_head, head_kind, load_head, save_head, write_pretrained_marker
+from langrep.scores import read_scores
+from langrep.translation import (Decoder, bleu1, convert_rate, mds_hook, run_translation, split_masked_lm,
+                                 sweep_outputs, translate)
+
+EN = ["the girl can help me", "there is no one who can help me", "the dog is in the house", "a boy", "the cat"]
+DE = ["das mädchen kann mir helfen", "die katze ist da", "der hund ist in das haus", "ein junge", "die katze"]
+ZH = ["女孩 帮助 我", "没有 人 帮助 我", "狗 在 房子", "男孩", "猫"]
+
+
+@pytest.fixture(scope="module")
+def mlm(tiny_tokenizer):
+    return build_tiny_bert(len(tiny_tokenizer), masked_lm=True, seed=1)
+
+
+def _inputs(tok, texts):
+    return tok(texts, return_tensors="pt", padding=True)
+
+
+# ------------------------------------------------------------------------------------------ hook
+@pytest.mark.parametrize("layer", [0, 1, 2, 3])
+def test_hook_changes_only_layers_at_and_above(mlm, tiny_tokenizer, layer):
+    enc = mlm.bert
+    batch = _inputs(tiny_tokenizer, EN[:3])
+    seen = {}
+    # Record layer outputs with hooks of our own, registered after the MDS hook (they see its result).
+    def rec(i):
+        return lambda m, inp, out: seen.__setitem__(i, (out[0] if isinstance(out, tuple) else out).clone())
+    mods = [enc.embeddings, *enc.encoder.layer]
+    with torch.inference_mode():
+        handles = [m.register_forward_hook(rec(i)) for i, m in enumerate(mods)]
+        enc(**batch)
+        base = dict(seen)
+        for h in handles:
+            h.remove()
+        shift = torch.linspace(-1, 1, enc.config.hidden_size)
+        with mds_hook(enc, layer, shift):
+            handles = [m.register_forward_hook(rec(i)) for i, m in enumerate(mods)]
+            enc(**batch)
+            for h in handles:
+                h.remove()
+    for i in range(len(mods)):
+        if i < layer:
+            torch.testing.assert_close(seen[i], base[i], rtol=0, atol=0)
+        elif i == layer:
+            torch.testing.assert_close(seen[i], base[i] + shift)
+        else:
+            assert (seen[i] - base[i]).abs().max() > 1e-3, f"layer {i} unchanged by a shift at layer {layer}"
+    # the hook is removed on exit
+    with torch.inference_mode():
+        torch.testing.assert_close(enc(**batch).last_hidden_state, base[len(mods) - 1])
+
+
+def test_hook_bad_layer(mlm):
+    with pytest.raises(LangrepError, match="out of range"):
+        with mds_hook(mlm.bert, 4, torch.zeros(32)):
+            pass
+
+
+def _decoder(mlm):
+    base, head = split_masked_lm(mlm)
+    return Decoder(base, head, None, "pretrained")
+
+
+def test_alpha_zero_is_plain_decoding(mlm, tiny_tokenizer):
+    rng = np.random.default_rng(0)
+    src, tgt = rng.normal(size=32), rng.normal(size=32)
+    out = translate(_decoder(mlm), tiny_tokenizer, EN, layer=2, src_mean=src, tgt_mean=tgt, alpha=0.0)
+    # Independent: the full BertForMaskedLM forward, argmax, special positions dropped.
+    specials = set(tiny_tokenizer.all_special_ids)
+    for text, got in zip(EN, out):
+        ids = tiny_tokenizer(text, return_tensors="pt")["input_ids"]
+        with torch.inference_mode():
+            pred = mlm(input_ids=ids).logits[0].argmax(-1).tolist()
+        want = [p for p, i in zip(pred, ids[0].tolist()) if i not in specials and p not in specials]
+        assert got == want
+    shifted = translate(_decoder(mlm), tiny_tokenizer, EN, layer=2, src_mean=src, tgt_mean=tgt, alpha=30.0)
+    assert shifted != out
+
+
+def test_sweep_equals_hook_for_every_layer_and_alpha(mlm, tiny_tokenizer):
+    rng = np.random.default_rng(1)
+    means = {lang: rng.normal(size=(4, 32)) for lang in ("en", "de", "zh")}
+    deltas = {t: means[t] - means["en"] for t in ("de", "zh")}
+    alphas = [-1.0, 0.0, 2.0, 5.0]
+    dec = _decoder(mlm)
+    # token_budget 20 forces several length-sorted batches with padding
+    got = sweep_outputs(dec, tiny_tokenizer, EN, deltas, [0, 1, 2, 3], alphas, token_budget=20)
+    n_changed = 0
+    for t in deltas:
+        for layer in range(4):
+            for a in alphas:
+                ref = translate(dec, tiny_tokenizer, EN, layer=layer, src_mean=means["en"][layer],
+                                tgt_mean=means[t][layer], alpha=a)
+                assert got[(t, layer, a)] == ref, (t, layer, a)
+                n_changed += ref != got[(t, layer, 0.0)]
+    assert n_changed > 0  # the shifts do change outputs, so the equality is not vacuous
+
+
+def test_sweep_bad_means(mlm, tiny_tokenizer):
+    with pytest.raises(LangrepError, match="layers"):
+        sweep_outputs(_decoder(mlm), tiny_tokenizer, EN, {"de": np.zeros((3, 32))}, [1], [1.0])
+    with pytest.raises(LangrepError, match="out of range"):
+        sweep_outputs(_decoder(mlm), tiny_tokenizer, EN, {"de": np.zeros((4, 32))}, [5], [1.0])
+
+
+# --------------------------------------------------------------------------------------- metrics
+def test_convert_rate_by_hand():
+    v_s, v_t = {1, 2, 3}, {3, 4, 5}
+    # 6 tokens; 3 is shared (excluded); 4, 4, 5 converted; 1 source-only; 9 in neither (counts below)
+    assert convert_rate([[1, 4, 4, 3], [5, 9]], v_s, v_t) == pytest.approx(100 * 3 / 5)
+    assert convert_rate([[1, 2]], v_s, v_t) == 0.0
+    assert convert_rate([[4], [5]], v_s, v_t) == 100.0
+    assert math.isnan(convert_rate([[3, 3]], v_s, v_t))
+
+
+def test_bleu1_by_hand():
+    # 5 matching unigrams of 5; brevity penalty exp(1 - 6/5)
+    assert bleu1(["the cat sat on mat"], ["the cat sat on the mat"]) == pytest.approx(100 * math.exp(-0.2), abs=1e-6)
+    # clipping: "the" counts once; no brevity penalty (3 > 2)
+    assert bleu1(["the the the"], ["the cat"]) == pytest.approx(100 / 3, abs=1e-6)
+    # corpus level: (5 + 1) / (5 + 3) matches, 8 hypothesis vs 8 reference tokens
+    assert bleu1(["the cat sat on mat", "the the the"], ["the cat sat on the mat", "the cat"]) == pytest.approx(75.0)
+    # Chinese: sacrebleu's zh tokenizer splits CJK characters
+    assert bleu1(["我是"], ["我是人"], tokenize="zh") == pytest.approx(100 * math.exp(1 - 3 / 2), abs=1e-6)
+    with pytest.raises(LangrepError):
+        bleu1(["a"], ["a", "b"])
+
+
+# ------------------------------------------------------------------------------------------ head
+def test_head_fitting_lowers_loss_and_round_trips(tiny_tokenizer, tmp_path):
+    enc = build_tiny_bert(len(tiny_tokenizer), seed=2)
+    texts = {"en": EN * 4, "de": DE * 4}
+    fit = fit_mlm_head(enc, tiny_tokenizer, texts, steps=150, batch_size=64, lr=1e-2, seed=0)
+    s = fit.stats
+    assert s["loss_last"] < 0.5 * s["loss_first"], s
+    assert s["vocab_size"] == len(fit.head.vocab_ids)
+    # fitted to reconstruct unmasked tokens: most of them come back
+    assert s["train_accuracy_unmasked"] > 0.8, s
+    save_head(fit, tmp_path)
+    assert head_kind(tmp_path) == "fitted"
+    assert json.loads((tmp_path / "head.json").read_text())["steps"] == 150
+    loaded = load_head(tmp_path, enc)
+    h = torch.randn(7, enc.config.hidden_size)
+    with torch.inference_mode():
+        torch.testing.assert_close(loaded(h), fit.head(h))
+    # the decoder is tied to the (frozen) input embeddings
+    torch.testing.assert_close(loaded.decoder_weight, enc.get_input_embeddings().weight[loaded.vocab_ids])
+
+
+def test_head_record_errors(tmp_path):
+    with pytest.raises(LangrepError, match="not found"):
+        head_kind(tmp_path)
+    (tmp_path / "head.json").write_text('{"head": "other"}')
+    with pytest.raises(LangrepError, match="unknown head kind"):
+        head_kind(tmp_path)
+    write_pretrained_marker(tmp_path)
+    assert head_kind(tmp_path) == "pretrained"
+
+
+# ----------------------------------------------------------------------------------------- the run
+def _corpora(tmp_path, texts_by_lang, hidden, n_layers, seed=0):
+    rng = np.random.default_rng(seed)
+    xnli, mono, means = {}, {}, {}
+    for lang, texts in texts_by_lang.items():
+        xnli[lang] = tmp_path / f"xnli_{lang}.parquet"
+        pd.DataFrame({"id": [str(i) for i in range(len(texts))], "lang": lang, "text": texts,
+                      "hypothesis": texts}).to_parquet(xnli[lang])
+        mono[lang] = tmp_path / f"mono_{lang}.parquet"
+        pd.DataFrame({"id": [str(i) for i in range(len(texts))], "lang": lang, "text": texts}).to_parquet(mono[lang])
+        means[lang] = tmp_path / f"means_{lang}.parquet"
+        write_means(LanguageMeans(rng.normal(size=(n_layers + 1, hidden)), 100), means[lang])
+    return xnli, mono, means
+
+
+@pytest.mark.parametrize("kind", ["pretrained", "fitted"])
+def test_run_writes_valid_tables(tmp_path, tiny_tokenizer, tiny_model_dir, kind):
+    texts = {"en": EN, "de": DE, "zh": ZH}
+    xnli, mono, means = _corpora(tmp_path, texts, hidden=32, n_layers=3)
+    head_dir = tmp_path / "head"
+    if kind == "pretrained":
+        model_dir = tiny_model_dir
+        write_pretrained_marker(head_dir)
+    else:
+        model_dir = tmp_path / "encoder"
+        enc = build_tiny_bert(len(tiny_tokenizer), seed=3)
+        enc.save_pretrained(model_dir)
+        tiny_tokenizer.save_pretrained(model_dir)
+        save_head(fit_mlm_head(enc, tiny_tokenizer, {k: v * 2 for k, v in texts.items()}, steps=20, batch_size=32), head_dir)
+    out = tmp_path / "out"
+    info = run_translation(
+        model="tiny", model_dir=model_dir, head_dir=head_dir, xnli_paths=xnli, mono_paths=mono, means_paths=means,
+        source="en", targets=["de", "zh"], alphas=[-1, 0, 1, 3], layers=[0, 2, 3], n_sentences=4,
+        bleu_tokenize={"default": "13a", "zh": "zh"}, sample_layer=1, n_samples=2,
+        scores_out=out / "scores.csv", vocab_out=out / "vocab.csv", samples_out=out / "samples.csv", log=None)
+    assert info["head"] == kind and info["n_directions"] == 4
+    sc = read_scores(out / "scores.csv")
+    assert len(sc) == 4 * 3 * 4 * 2  # directions x layers x alphas x metrics
+    assert set(sc["lang"]) == {"en-de", "en-zh", "de-en", "zh-en"}
+    assert (sc["lang"] == sc["direction"]).all()
+    assert set(sc["layer"]) == {0, 2, 3}  # sample_layer 1 is decoded for the samples, not scored
+    assert set(sc["task"]) == {"translation"} and set(sc["method"]) == {"mds"} and set(sc["split"]) == {"test"}
+    assert set(sc["metric"]) == {"bleu1", "convert_rate"} and set(sc["head"]) == {kind}
+    assert set(sc["alpha"]) == {-1.0, 0.0, 1.0, 3.0}
+    bl = sc[sc.metric == "bleu1"]["value"]
+    assert bl.between(0, 100).all()
+    cr = sc[sc.metric == "convert_rate"]["value"].dropna()
+    assert cr.between(0, 100).all()
+    # alpha 0 is the unshifted decoding: identical scores at every layer
+    zero = sc[(sc.alpha == 0) & (sc.metric == "bleu1") & (sc.lang == "en-de")]["value"]
+    assert zero.nunique() == 1
+    # vocab table: sizes of the token sets, computed independently here
+    voc = read_scores(out / "vocab.csv")
+    special = set(tiny_tokenizer.all_special_ids)
+    sets = {lang: {i for t in tx for i in tiny_tokenizer(t)["input_ids"] if i not in special} for lang, tx in texts.items()}
+    for lang in texts:
+        row = voc[voc.lang == lang].set_index("metric")["value"]
+        assert row["vocab_size"] == len(sets[lang])
+        assert row["overlap_with_en"] == len(sets[lang] & sets["en"])
+    assert set(voc["task"]) == {"translation_vocab"}
+    smp = pd.read_csv(out / "samples.csv")
+    assert len(smp) == 4 * 4 * 2  # directions x alphas x samples
+    assert set(smp["layer"]) == {1}
+    row = smp[(smp.src == "en") & (smp.tgt == "zh")].iloc[0]
+    assert row["input"] == EN[0] and row["reference"] == ZH[0]
+
+
+def test_run_rejects_non_parallel_corpora(tmp_path, tiny_model_dir):
+    xnli, mono, means = _corpora(tmp_path, {"en": EN, "de": DE[:2]}, hidden=32, n_layers=3)
+    write_pretrained_marker(tmp_path / "head")
+    with pytest.raises(InputFormatError, match="xnli_de.parquet"):
+        run_translation(model="tiny", model_dir=tiny_model_dir, head_dir=tmp_path / "head", xnli_paths=xnli,
+                        mono_paths=mono, means_paths=means, source="en", targets=["de"], n_sentences=4,
+                        sample_layer=1, scores_out=tmp_path / "s.csv", vocab_out=tmp_path / "v.csv",
+                        samples_out=tmp_path / "x.csv", log=None)
+    assert not (tmp_path / "s.csv").exists()
