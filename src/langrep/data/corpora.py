@@ -1,0 +1,188 @@
+"""Normalise each corpus once into ``data/corpora/{corpus}/{lang}.parquet`` (DEVELOPERS.md).
+
+Every corpus table has ``id``, ``lang``, ``text`` (strings); XNLI adds ``hypothesis`` (and
+``label`` for dev); UD adds ``words``, ``upos``, ``heads``, ``deprels`` (syntactic words only).
+Ids: Tatoeba and XNLI use the 1-based line number (equal across the sides / languages), BUCC its
+own sentence ids, UD the ``sent_id``, mono the line number of its source file (the ``sent_id`` for
+UD stand-ins).
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from langrep.data import readers, sources
+from langrep.data.sources import DataSettings
+from langrep.errors import LangrepError
+from langrep.io import write_parquet
+
+_STR = pa.string()
+BASE_SCHEMA = pa.schema([("id", _STR), ("lang", _STR), ("text", _STR)])
+UD_SCHEMA = pa.schema(
+    list(BASE_SCHEMA)
+    + [
+        ("words", pa.list_(_STR)),
+        ("upos", pa.list_(_STR)),
+        ("heads", pa.list_(pa.int32())),
+        ("deprels", pa.list_(_STR)),
+    ]
+)
+GOLD_SCHEMA = pa.schema([("src_id", _STR), ("tgt_id", _STR)])
+
+
+@dataclass(frozen=True)
+class CorpusId:
+    """A parsed corpus id: ``kind`` in mono/tatoeba/bucc/xnli/ud, the ``xx`` of xx-en pairs, a split."""
+
+    kind: str
+    xx: str | None = None
+    split: str | None = None
+
+
+_PATTERNS = [
+    (re.compile(r"mono"), "mono"),
+    (re.compile(r"tatoeba_(?P<xx>[a-z]{2,3})-en"), "tatoeba"),
+    (re.compile(r"bucc_(?P<xx>[a-z]{2})-en_(?P<split>dev|test)"), "bucc"),
+    (re.compile(r"xnli_(?P<split>test|dev)"), "xnli"),
+    (re.compile(r"ud_(?P<split>train|dev|test)"), "ud"),
+]
+
+
+def parse_corpus(corpus: str) -> CorpusId:
+    for pattern, kind in _PATTERNS:
+        m = pattern.fullmatch(corpus)
+        if m:
+            return CorpusId(kind, m.groupdict().get("xx"), m.groupdict().get("split"))
+    raise LangrepError(
+        f"unknown corpus id {corpus!r} (expected mono, tatoeba_<xx>-en, bucc_<xx>-en_<dev|test>, "
+        "xnli_<test|dev> or ud_<train|dev|test>)"
+    )
+
+
+def corpus_inputs(corpus: str, lang: str, settings: DataSettings, raw_root=sources.DEFAULT_RAW_ROOT) -> dict[str, str]:
+    """The raw files ``normalise_corpus`` needs for ``corpus``/``lang``, as ``{name: path}``.
+
+    Also checks that ``lang`` belongs to the corpus (a LangrepError naming both otherwise).
+    """
+    c = parse_corpus(corpus)
+    raw = Path(raw_root)
+
+    def rooted(d: Mapping[str, str]) -> dict[str, str]:
+        return {k: str(raw / v) for k, v in d.items()}
+
+    if c.kind == "tatoeba":
+        _check_lang(corpus, lang, (c.xx, "en"))
+        return rooted(sources.tatoeba_relpaths(sources.tatoeba_code(c.xx)))
+    if c.kind == "bucc":
+        _check_lang(corpus, lang, (c.xx, "en"))
+        rels = sources.bucc_relpaths(c.xx, c.split)
+        return rooted({"sentences": rels["xx" if lang == c.xx else "en"]})
+    if c.kind == "xnli":
+        _check_lang(corpus, lang, sources.XNLI_LANGS)
+        return rooted({"tsv": sources.xnli_relpath(c.split, lang)})
+    if c.kind == "ud":
+        return rooted({"conllu": sources.ud_relpath(settings.treebank(lang), c.split)})
+    # mono
+    stand_in = sources.mono_stand_in(lang, settings.mirror)
+    if stand_in is None:
+        return rooted({"text": sources.mono_relpath(lang)})
+    dataset, what = stand_in
+    if dataset == "tatoeba":
+        return rooted({"text": sources.tatoeba_relpaths(sources.tatoeba_code(what))["xx"]})
+    return rooted({"conllu": sources.ud_relpath(settings.treebank(lang), what)})
+
+
+def bucc_gold_inputs(xx: str, split: str, raw_root=sources.DEFAULT_RAW_ROOT) -> dict[str, str]:
+    return {k: str(Path(raw_root) / v) for k, v in sources.bucc_relpaths(xx, split).items()}
+
+
+def _check_lang(corpus: str, lang: str, allowed) -> None:
+    if lang not in allowed:
+        raise LangrepError(f"corpus {corpus} has no language {lang!r} (languages: {', '.join(allowed)})")
+
+
+def _table(ids, lang, texts, extra: dict | None = None, schema: pa.Schema = BASE_SCHEMA) -> pa.Table:
+    cols = {"id": [str(i) for i in ids], "lang": [lang] * len(texts), "text": list(texts)}
+    cols.update(extra or {})
+    if extra:
+        schema = pa.schema(list(schema) + [(k, _STR) for k in extra if k not in schema.names])
+    return pa.table(cols, schema=schema)
+
+
+def normalise_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathLike], out: str | os.PathLike,
+                     mono_sentences: int | None = None) -> int:
+    """Read the raw files of ``corpus``/``lang`` (``inputs`` as from :func:`corpus_inputs`) and write
+    ``out`` (Parquet) atomically. Returns the number of rows. ``mono_sentences`` caps ``mono``
+    (the first N sentences; None = all)."""
+    c = parse_corpus(corpus)
+    if c.kind == "tatoeba":
+        _check_lang(corpus, lang, (c.xx, "en"))
+        xx, en = readers.read_tatoeba(inputs["xx"], inputs["en"])
+        texts = xx if lang == c.xx else en
+        table = _table(range(1, len(texts) + 1), lang, texts)
+        source = inputs["xx" if lang == c.xx else "en"]
+    elif c.kind == "bucc":
+        _check_lang(corpus, lang, (c.xx, "en"))
+        rows = readers.read_bucc_sentences(inputs["sentences"])
+        table = _table([i for i, _ in rows], lang, [t for _, t in rows])
+        source = inputs["sentences"]
+    elif c.kind == "xnli":
+        _check_lang(corpus, lang, sources.XNLI_LANGS)
+        rows = readers.read_xnli(inputs["tsv"], labelled=(c.split == "dev"))
+        extra = {"hypothesis": rows.hypothesis}
+        if rows.label is not None:
+            extra["label"] = rows.label
+        table = _table(range(1, len(rows.premise) + 1), lang, rows.premise, extra)
+        source = inputs["tsv"]
+    elif c.kind == "ud":
+        table = _ud_table(readers.read_conllu(inputs["conllu"]), lang)
+        source = inputs["conllu"]
+    else:  # mono, from a text file or (stand-in) a UD file
+        if "text" in inputs:
+            rows = readers.read_plain_text(inputs["text"], limit=mono_sentences)
+            table = _table([n for n, _ in rows], lang, [t for _, t in rows])
+            source = inputs["text"]
+        else:
+            sents = readers.read_conllu(inputs["conllu"])[:mono_sentences]
+            table = _table([s.id for s in sents], lang, [s.raw_text or s.text for s in sents])
+            source = inputs["conllu"]
+    write_parquet(table, out, metadata={"corpus": corpus, "lang": lang, "source": str(source)})
+    return table.num_rows
+
+
+def _ud_table(sentences: list[readers.UDSentence], lang: str) -> pa.Table:
+    return pa.table(
+        {
+            "id": [s.id for s in sentences],
+            "lang": [lang] * len(sentences),
+            "text": [s.text for s in sentences],
+            "words": [s.words for s in sentences],
+            "upos": [s.upos for s in sentences],
+            "heads": [s.heads for s in sentences],
+            "deprels": [s.deprels for s in sentences],
+        },
+        schema=UD_SCHEMA,
+    )
+
+
+def write_bucc_gold(xx: str | os.PathLike, en: str | os.PathLike, gold: str | os.PathLike,
+                    out: str | os.PathLike) -> int:
+    """``gold.parquet`` (``src_id`` = xx id, ``tgt_id`` = en id), every id checked against the sentence files."""
+    src_ids = [i for i, _ in readers.read_bucc_sentences(xx)]
+    tgt_ids = [i for i, _ in readers.read_bucc_sentences(en)]
+    pairs = readers.read_bucc_gold(gold, src_ids, tgt_ids)
+    table = pa.table({"src_id": [s for s, _ in pairs], "tgt_id": [t for _, t in pairs]}, schema=GOLD_SCHEMA)
+    write_parquet(table, out, metadata={"source": str(gold)})
+    return table.num_rows
+
+
+def read_corpus(path: str | os.PathLike) -> pd.DataFrame:
+    """A normalised corpus as a DataFrame (for stages that want pandas)."""
+    return pq.read_table(path).to_pandas()

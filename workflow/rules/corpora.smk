@@ -1,0 +1,169 @@
+# Corpora: fetch each data set into data/raw/ (from the offline mirror, or downloaded from its
+# official source) and normalise each corpus once into data/corpora/{corpus}/{lang}.parquet.
+# Corpora are pulled in by the stages that use them (corpus_path(corpus, lang) in common.smk),
+# so corpora_targets() requests nothing on its own.
+# The logic lives in langrep.data; the mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is
+# resolved there, once, when the workflow is parsed.
+
+from langrep.data import corpora as _corpora
+from langrep.data import sources as _sources
+
+DATA = _sources.DataSettings.from_config(config.get("data"))
+_MIRROR = None if DATA.mirror is None else str(DATA.mirror)
+RAW = _sources.DEFAULT_RAW_ROOT
+
+
+def corpora_targets():
+    return []
+
+
+rule fetch_tatoeba:
+    output:
+        xx="data/raw/tatoeba/tatoeba.{code}-eng.{code}",
+        en="data/raw/tatoeba/tatoeba.{code}-eng.eng",
+    wildcard_constraints:
+        code="[a-z]{3}",
+    params:
+        dataset="tatoeba",
+        raw_root=RAW,
+        mirror=_MIRROR,
+        options=lambda w: {"code": w.code},
+    log:
+        "logs/corpora/fetch_tatoeba/{code}.log",
+    resources:
+        mem_mb=500,
+        runtime=10,
+    localrule: True
+    script:
+        "../scripts/fetch_dataset.py"
+
+
+rule fetch_ud:
+    output:
+        "data/raw/ud/{treebank}/{prefix}-ud-{split}.conllu",
+    wildcard_constraints:
+        treebank="UD_[A-Za-z_-]+",
+        prefix="[a-z]{2,3}_[a-z]+",
+        split="train|dev|test",
+    params:
+        dataset="ud",
+        raw_root=RAW,
+        mirror=_MIRROR,
+        options=lambda w: {
+            "treebank": w.treebank,
+            "prefix": w.prefix,
+            "split": w.split,
+            "release": DATA.ud_release,
+        },
+    log:
+        "logs/corpora/fetch_ud/{treebank}/{prefix}-{split}.log",
+    resources:
+        mem_mb=500,
+        runtime=10,
+    localrule: True
+    script:
+        "../scripts/fetch_dataset.py"
+
+
+rule fetch_xnli:
+    output:
+        [f"{RAW}/{rel}" for rel in _sources.xnli_relpaths()],
+    params:
+        dataset="xnli",
+        raw_root=RAW,
+        mirror=_MIRROR,
+        options={},
+    log:
+        "logs/corpora/fetch_xnli.log",
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    localrule: True
+    script:
+        "../scripts/fetch_dataset.py"
+
+
+rule fetch_bucc:
+    output:
+        xx="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.{xx}",
+        en="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.en",
+        gold="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.gold",
+    wildcard_constraints:
+        xx="|".join(_sources.BUCC_LANGS),
+        split="dev|test",
+    params:
+        dataset="bucc2018",
+        raw_root=RAW,
+        mirror=_MIRROR,
+        options=lambda w: {"xx": w.xx, "split": w.split},
+    log:
+        "logs/corpora/fetch_bucc/{xx}-en_{split}.log",
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    localrule: True
+    script:
+        "../scripts/fetch_dataset.py"
+
+
+rule fetch_mono:
+    output:
+        "data/raw/mono/{lang}.txt",
+    wildcard_constraints:
+        lang="[a-z]{2,3}",
+    params:
+        dataset="mono",
+        raw_root=RAW,
+        mirror=_MIRROR,
+        options=lambda w: {
+            "lang": w.lang,
+            "n_sentences": DATA.mono_sentences,
+            "dump": DATA.wikipedia_dump,
+        },
+    log:
+        "logs/corpora/fetch_mono/{lang}.log",
+    resources:
+        mem_mb=2000,
+        # streaming Wikipedia for the paper's sizes takes a while; a mirror copy takes seconds
+        runtime=60,
+    localrule: True
+    script:
+        "../scripts/fetch_dataset.py"
+
+
+rule normalise_corpus:
+    input:
+        unpack(lambda w: _corpora.corpus_inputs(w.corpus, w.lang, DATA, raw_root=RAW)),
+    output:
+        "data/corpora/{corpus}/{lang}.parquet",
+    wildcard_constraints:
+        corpus="[^/]+",
+        lang="[a-z]{2,3}",
+    params:
+        corpus="{corpus}",
+        lang="{lang}",
+        mono_sentences=DATA.mono_sentences,
+    log:
+        "logs/corpora/normalise/{corpus}/{lang}.log",
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    script:
+        "../scripts/normalise_corpus.py"
+
+
+rule bucc_gold:
+    input:
+        unpack(lambda w: _corpora.bucc_gold_inputs(w.xx, w.split, raw_root=RAW)),
+    output:
+        "data/corpora/bucc_{xx}-en_{split}/gold.parquet",
+    wildcard_constraints:
+        xx="|".join(_sources.BUCC_LANGS),
+        split="dev|test",
+    log:
+        "logs/corpora/bucc_gold/{xx}-en_{split}.log",
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/normalise_corpus.py"
