@@ -468,8 +468,9 @@ def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, head
 
 def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, layers="all", headline: int | None = 8,
                 methods: Sequence[str] = METHODS, directions: Sequence[str] = DIRECTIONS,
-                block_size: int = DEFAULT_BLOCK_SIZE) -> pd.DataFrame:
+                block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None) -> pd.DataFrame:
     """All Tatoeba pairs of ``plan`` (lang -> {"xx", "en", "means"}) into ``output`` (tidy CSV)."""
+    _set_threads(threads)
     rows = []
     for lang, spec in plan.items():
         rows += tatoeba_rows(model, lang, spec["xx"], spec["en"], spec.get("means", {}), layers,
@@ -479,9 +480,16 @@ def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, layers="all", h
 
 def run_bucc(model: str, plan: Mapping[str, Mapping[str, Mapping]], output, layers="all",
              headline: int | None = 8, methods: Sequence[str] = METHODS, k: int = 4,
-             block_size: int = DEFAULT_BLOCK_SIZE) -> pd.DataFrame:
+             block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None) -> pd.DataFrame:
     """All BUCC pairs of ``plan`` (pair -> split -> spec, see :func:`bucc_rows`) into ``output``."""
+    _set_threads(threads)
     rows = []
     for pair, splits in plan.items():
         rows += bucc_rows(model, pair, splits, layers, headline, methods, k, block_size)
     return write_scores(rows, output)
+
+
+def _set_threads(threads: int | None) -> None:
+    # FAISS uses every core by default; a rule job gets only its `threads`.
+    if threads:
+        faiss.omp_set_num_threads(int(threads))
