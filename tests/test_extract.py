@@ -115,3 +115,11 @@ def test_means_round_trip(tmp_path):
     back = read_means(tmp_path / "m.parquet")
     np.testing.assert_array_equal(back.means, sums.sums / 10)
     assert back.n_tokens == 10 and back.meta["model"] == "x"
+
+
+def test_small_corpora_are_not_padded_to_their_longest_sentence():
+    lengths = [40] * 30 + [10] * 300
+    batches = length_sorted_batches(lengths, token_budget=100_000, min_tokens=1000)
+    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    assert padded == sum(lengths)  # two batches, one per length: no padding at all
+    assert len(batches) == 2

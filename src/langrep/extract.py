@@ -48,20 +48,29 @@ def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]
     return enc["input_ids"]
 
 
-def length_sorted_batches(lengths: Sequence[int], token_budget: int) -> list[np.ndarray]:
+def length_sorted_batches(lengths: Sequence[int], token_budget: int, min_tokens: int = 1024,
+                          max_padding: float = 0.15) -> list[np.ndarray]:
     """Index batches, longest first, each with ``len(batch) * max_len <= token_budget``.
 
-    A single sentence longer than the budget still gets a batch of its own.
+    Once a batch holds ``min_tokens`` padded tokens (enough for efficient matrix products), a
+    sentence shorter than ``(1 - max_padding)`` of the batch's longest starts a new batch, so that
+    a small corpus is not padded to its longest sentence in one batch. A single sentence longer
+    than the budget still gets a batch of its own.
     """
     if token_budget < 1:
         raise LangrepError("extraction.token_budget must be positive")
     order = np.argsort(-np.asarray(lengths), kind="stable")
-    batches, start = [], 0
+    batches: list[np.ndarray] = []
+    start = 0
     while start < len(order):
-        longest = lengths[order[start]]
-        size = max(1, token_budget // max(longest, 1))
-        batches.append(order[start : start + size])
-        start += size
+        longest = max(int(lengths[order[start]]), 1)
+        end = start + 1
+        while end < len(order) and (end - start + 1) * longest <= token_budget:
+            if (end - start) * longest >= min_tokens and lengths[order[end]] < (1 - max_padding) * longest:
+                break
+            end += 1
+        batches.append(order[start:end])
+        start = end
     return batches
 
 
