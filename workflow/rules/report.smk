@@ -26,6 +26,13 @@ def report_score_files():
     return sorted(files)
 
 
+def report_samples_files():
+    """The translation samples tables (Table 7), if the translation stage lists them as targets."""
+    targets = globals().get("translation_targets")
+    return sorted({str(t) for t in (targets() if targets else [])
+                   if str(t).startswith("results/") and "samples" in str(t) and str(t).endswith(".csv")})
+
+
 def report_figures():
     """report()-wrapped figure outputs, one set per score table present in this run."""
     out = []
@@ -65,6 +72,7 @@ rule report:
     input:
         scores=report_score_files(),
         means=report_means(),
+        samples=report_samples_files(),
         provenance=f"{REPORT_DIR}/provenance.json",
     output:
         html=report(f"{REPORT_DIR}/report.html", caption="../report/report.rst", category="Report"),

@@ -7,4 +7,5 @@ build_report(
     snakemake.input.scores,
     snakemake.params.out_dir,
     provenance=snakemake.input.provenance,
+    samples_files=snakemake.input.samples,
 )
