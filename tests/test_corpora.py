@@ -1,0 +1,237 @@
+"""Normalisation into data/corpora/{corpus}/{lang}.parquet, on the mirrored files, and the rules."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from langrep.data import corpora, readers, sources
+from langrep.data.corpora import CorpusId
+from langrep.data.sources import DataSettings
+from langrep.errors import InputFormatError, LangrepError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = REPO.parent / "shared" / "data"
+    assert path.is_dir(), f"the offline data mirror is missing: {path} (see data/README.md)"
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_env_mirror(monkeypatch):
+    monkeypatch.delenv(sources.MIRROR_ENV, raising=False)
+
+
+@pytest.fixture
+def settings(shared_data) -> DataSettings:
+    return DataSettings.from_config({"mirror": str(shared_data)})
+
+
+def _normalise(corpus, lang, settings, shared_data, out_dir, **kw):
+    """Normalise straight from the mirror: its layout is the data/raw layout."""
+    inputs = corpora.corpus_inputs(corpus, lang, settings, raw_root=shared_data)
+    out = out_dir / corpus / f"{lang}.parquet"
+    n = corpora.normalise_corpus(corpus, lang, inputs, out, **kw)
+    table = pq.read_table(out)
+    assert table.num_rows == n
+    return table
+
+
+def test_parse_corpus_ids():
+    assert corpora.parse_corpus("mono") == CorpusId("mono")
+    assert corpora.parse_corpus("tatoeba_kmr-en") == CorpusId("tatoeba", "kmr")
+    assert corpora.parse_corpus("bucc_zh-en_test") == CorpusId("bucc", "zh", "test")
+    assert corpora.parse_corpus("xnli_dev") == CorpusId("xnli", None, "dev")
+    assert corpora.parse_corpus("ud_train") == CorpusId("ud", None, "train")
+    for bad in ("tatoeba_de", "bucc_zh-en_train", "xnli", "ud_validation", "mono/x"):
+        with pytest.raises(LangrepError, match=re.escape(repr(bad))):
+            corpora.parse_corpus(bad)
+
+
+def test_corpus_inputs(settings):
+    assert corpora.corpus_inputs("tatoeba_zh-en", "en", settings) == {
+        "xx": "data/raw/tatoeba/tatoeba.cmn-eng.cmn", "en": "data/raw/tatoeba/tatoeba.cmn-eng.eng"}
+    assert corpora.corpus_inputs("bucc_zh-en_test", "zh", settings) == {
+        "sentences": "data/raw/bucc2018/zh-en/zh-en.test.zh"}
+    assert corpora.corpus_inputs("ud_dev", "en", settings) == {
+        "conllu": "data/raw/ud/UD_English-EWT/en_ewt-ud-dev.conllu"}
+    assert corpora.corpus_inputs("mono", "fr", settings) == {"text": "data/raw/mono/fr.txt"}
+    assert corpora.corpus_inputs("mono", "kmr", settings) == {"text": "data/raw/tatoeba/tatoeba.kur-eng.kur"}
+    assert corpora.corpus_inputs("mono", "bxr", settings) == {
+        "conllu": "data/raw/ud/UD_Buryat-BDT/bxr_bdt-ud-train.conllu"}
+    download = DataSettings.from_config({"mirror": None})
+    assert corpora.corpus_inputs("mono", "kmr", download) == {"text": "data/raw/mono/kmr.txt"}
+    with pytest.raises(LangrepError, match="tatoeba_de-en has no language 'fr'"):
+        corpora.corpus_inputs("tatoeba_de-en", "fr", settings)
+    with pytest.raises(LangrepError, match="xnli_test has no language 'ja'"):
+        corpora.corpus_inputs("xnli_test", "ja", settings)
+    with pytest.raises(LangrepError, match="no Tatoeba code"):
+        corpora.corpus_inputs("tatoeba_ja-en", "ja", settings)
+    with pytest.raises(LangrepError, match="BUCC 2018 has no ja-en"):
+        corpora.corpus_inputs("bucc_ja-en_dev", "ja", settings)
+
+
+def test_tatoeba_sides_share_ids(settings, shared_data, tmp_path):
+    de = _normalise("tatoeba_de-en", "de", settings, shared_data, tmp_path)
+    en = _normalise("tatoeba_de-en", "en", settings, shared_data, tmp_path)
+    assert de.schema.names == en.schema.names == ["id", "lang", "text"]
+    assert de.num_rows == en.num_rows == 1000
+    assert de["id"].to_pylist() == en["id"].to_pylist() == [str(i) for i in range(1, 1001)]
+    assert set(de["lang"].to_pylist()) == {"de"} and set(en["lang"].to_pylist()) == {"en"}
+    raw = (shared_data / "tatoeba" / "tatoeba.deu-eng.deu").read_text(encoding="utf-8").splitlines()
+    assert de["text"].to_pylist() == [line.strip() for line in raw]
+    th = _normalise("tatoeba_th-en", "th", settings, shared_data, tmp_path)
+    assert th.num_rows == 548
+
+
+def test_xnli_test_is_parallel(settings, shared_data, tmp_path):
+    de = _normalise("xnli_test", "de", settings, shared_data, tmp_path)
+    sw = _normalise("xnli_test", "sw", settings, shared_data, tmp_path)
+    assert de.schema.names == ["id", "lang", "text", "hypothesis"]
+    assert de.num_rows == sw.num_rows == 5010
+    assert de["id"].to_pylist() == sw["id"].to_pylist()
+    line7 = (shared_data / "xnli" / "test-de.tsv").read_text(encoding="utf-8").split("\n")[6].split("\t")
+    row = de.slice(6, 1).to_pylist()[0]
+    assert (row["id"], row["text"], row["hypothesis"]) == ("7", line7[0], line7[1])
+    dev = _normalise("xnli_dev", "ar", settings, shared_data, tmp_path)
+    assert dev.schema.names == ["id", "lang", "text", "hypothesis", "label"] and dev.num_rows == 2490
+
+
+def test_bucc_corpus_and_gold(settings, shared_data, tmp_path):
+    zh = _normalise("bucc_zh-en_dev", "zh", settings, shared_data, tmp_path)
+    en = _normalise("bucc_zh-en_dev", "en", settings, shared_data, tmp_path)
+    assert (zh.num_rows, en.num_rows) == (8624, 13589)
+    assert zh["id"][0].as_py() == "zh-000000001" and en["id"][0].as_py().startswith("en-")
+    gold_path = tmp_path / "bucc_zh-en_dev" / "gold.parquet"
+    n = corpora.write_bucc_gold(**corpora.bucc_gold_inputs("zh", "dev", shared_data), out=gold_path)
+    gold = pq.read_table(gold_path)
+    assert n == 257 and gold.schema.names == ["src_id", "tgt_id"]
+    assert set(gold["src_id"].to_pylist()) <= set(zh["id"].to_pylist())
+    assert set(gold["tgt_id"].to_pylist()) <= set(en["id"].to_pylist())
+    assert gold.slice(0, 1).to_pylist() == [{"src_id": "zh-000000057", "tgt_id": "en-000008530"}]
+
+
+def test_ud_corpus(settings, shared_data, tmp_path):
+    t = _normalise("ud_test", "en", settings, shared_data, tmp_path)
+    assert t.schema == corpora.UD_SCHEMA
+    assert t.num_rows == 2077
+    rows = t.to_pylist()
+    assert sum(len(r["words"]) for r in rows) == 25094
+    assert all(r["text"] == " ".join(r["words"]) for r in rows)
+    assert all(len(r["upos"]) == len(r["heads"]) == len(r["deprels"]) == len(r["words"]) for r in rows)
+    fr = _normalise("ud_test", "fr", settings, shared_data, tmp_path)
+    assert fr.num_rows == 416 and sum(len(w) for w in fr["words"].to_pylist()) == 10018
+
+
+def test_mono_cap_and_stand_ins(settings, shared_data, tmp_path):
+    de = _normalise("mono", "de", settings, shared_data, tmp_path, mono_sentences=1000)
+    assert de.num_rows == 1000
+    zh = _normalise("mono", "zh", settings, shared_data, tmp_path, mono_sentences=None)
+    assert zh.num_rows == 729
+    few = _normalise("mono", "fr", settings, shared_data, tmp_path, mono_sentences=3)
+    raw = (shared_data / "mono" / "fr.txt").read_text(encoding="utf-8").splitlines()[:3]
+    assert few["text"].to_pylist() == raw and few["id"].to_pylist() == ["1", "2", "3"]
+    hsb = _normalise("mono", "hsb", settings, shared_data, tmp_path, mono_sentences=1000)
+    assert hsb.num_rows == 483  # the whole Tatoeba hsb side
+    assert hsb["text"][0].as_py() == (shared_data / "tatoeba" / "tatoeba.hsb-eng.hsb").read_text(encoding="utf-8").split("\n")[0].strip()
+    sme = _normalise("mono", "sme", settings, shared_data, tmp_path, mono_sentences=None)
+    assert sme.num_rows == 2257
+    ud = readers.read_conllu(shared_data / "ud" / "UD_North_Sami-Giella" / "sme_giella-ud-train.conllu")
+    assert sme["text"][0].as_py() == ud[0].raw_text and sme["id"][0].as_py() == ud[0].id
+    bxr = _normalise("mono", "bxr", settings, shared_data, tmp_path, mono_sentences=10)
+    assert bxr.num_rows == 10
+
+
+def test_malformed_input_leaves_no_output(tmp_path):
+    bad = tmp_path / "dev-de.tsv"
+    bad.write_text("p\th\tneutral\np\th\n", encoding="utf-8")
+    out = tmp_path / "corpora" / "xnli_dev" / "de.parquet"
+    with pytest.raises(InputFormatError, match=f"{re.escape(str(bad))}, line 2"):
+        corpora.normalise_corpus("xnli_dev", "de", {"tsv": bad}, out)
+    assert not out.exists()
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_every_mirrored_treebank_normalises(settings, shared_data, tmp_path):
+    for path in sorted((shared_data / "ud").glob("*/*.conllu")):
+        sents = readers.read_conllu(path)
+        assert sents and all(len(s.words) == len(s.heads) for s in sents), path
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules (a Snakefile that includes workflow/rules/corpora.smk)
+
+_SNAKEFILE = """
+configfile: "config.yaml"
+include: "{smk}"
+
+def corpus_path(corpus, lang):
+    return f"data/corpora/{{corpus}}/{{lang}}.parquet"
+
+assert corpora_targets() == []
+
+rule all:
+    input:
+        corpus_path("tatoeba_de-en", "de"), corpus_path("tatoeba_de-en", "en"),
+        corpus_path("bucc_zh-en_dev", "zh"), "data/corpora/bucc_zh-en_dev/gold.parquet",
+        corpus_path("ud_test", "fr"), corpus_path("mono", "kmr"), corpus_path("mono", "el"),
+"""
+
+
+def _workdir(tmp_path: Path, mirror) -> Path:
+    (tmp_path / "Snakefile").write_text(_SNAKEFILE.format(smk=REPO / "workflow" / "rules" / "corpora.smk"))
+    mirror_yaml = "null" if mirror is None else str(mirror)
+    (tmp_path / "config.yaml").write_text(f"data:\n  mirror: {mirror_yaml}\n  mono_sentences: 7\n")
+    return tmp_path
+
+
+def _snakemake(workdir: Path, *args: str, env_mirror: str | None = None) -> str:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    env.pop(sources.MIRROR_ENV, None)
+    if env_mirror is not None:
+        env[sources.MIRROR_ENV] = env_mirror
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-c1", *args], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout + proc.stderr
+
+
+def _job_counts(out: str) -> dict[str, int]:
+    table = out.split("Job stats:")[1]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+
+
+def test_rules_dry_run_with_mirror(shared_data, tmp_path):
+    out = _snakemake(_workdir(tmp_path, shared_data), "-n")
+    assert _job_counts(out) == {
+        "fetch_tatoeba": 2, "fetch_bucc": 1, "fetch_ud": 1, "fetch_mono": 1, "bucc_gold": 1,
+        "normalise_corpus": 6, "all": 1}
+    assert "data/raw/tatoeba/tatoeba.kur-eng.kur" in out  # kmr mono stand-in
+    assert "data/raw/mono/kmr.txt" not in out
+    # the environment variable, empty, switches to downloads: mono kmr then comes from Wikipedia
+    out = _snakemake(tmp_path, "-n", env_mirror="")
+    assert "data/raw/mono/kmr.txt" in out and "tatoeba.kur-eng.kur" not in out
+
+
+@pytest.mark.slow
+def test_rules_run_from_mirror(shared_data, tmp_path):
+    # few jobs (each rule script starts a Python): fetch_bucc + bucc_gold, fetch_tatoeba + mono stand-in
+    out = _snakemake(_workdir(tmp_path, shared_data), "data/corpora/bucc_zh-en_dev/gold.parquet",
+                     "data/corpora/mono/kmr.parquet")
+    assert _job_counts(out) == {"fetch_bucc": 1, "bucc_gold": 1, "fetch_tatoeba": 1, "normalise_corpus": 1}
+    c = tmp_path / "data" / "corpora"
+    assert pq.read_table(c / "bucc_zh-en_dev" / "gold.parquet").num_rows == 257
+    kmr = pq.read_table(c / "mono" / "kmr.parquet")
+    assert kmr.num_rows == 7 and kmr["lang"].to_pylist() == ["kmr"] * 7
+    assert (tmp_path / "data/raw/bucc2018/zh-en/zh-en.dev.gold").read_bytes() == (
+        shared_data / "bucc2018/zh-en/zh-en.dev.gold").read_bytes()
+    assert (tmp_path / "logs/corpora/normalise/mono/kmr.log").read_text().strip().endswith("7 rows")
