@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # headless: cluster nodes and CI have no display
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -41,7 +42,8 @@ def _message(path, title: str, message: str) -> Path:
 def _grid(n: int, max_cols: int = 4, size=(3.4, 2.8)):
     cols = min(max_cols, max(n, 1))
     rows = math.ceil(max(n, 1) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat[n:]:
         ax.axis("off")
     return fig, axes.flat
@@ -57,7 +59,12 @@ def translation_heatmaps(df: pd.DataFrame | None, metric: str, path, title: str)
     for ax, pair in zip(axes, pairs):
         p = d[d["lang"] == pair].pivot_table(index="layer", columns="alpha", values="value", aggfunc="mean")
         p = p.sort_index(ascending=False)
-        im = ax.imshow(p.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+        vals = p.to_numpy(dtype=float)
+        im = ax.imshow(vals, aspect="auto", cmap="viridis")
+        if vals.size <= 120:  # the numbers themselves, while they stay legible
+            for (i, j), v in np.ndenumerate(vals):
+                if not np.isnan(v):
+                    ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6, color="w")
         ax.set_xticks(range(p.shape[1]), [f"{a:g}" for a in p.columns])
         ax.set_yticks(range(p.shape[0]), [f"{int(v)}" for v in p.index])
         ax.set_xlabel("alpha")
@@ -68,8 +75,9 @@ def translation_heatmaps(df: pd.DataFrame | None, metric: str, path, title: str)
     return _save(fig, path)
 
 
-def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str) -> Path:
-    """Score against layer for Original / Zero-mean / MDS, one panel per language (and direction)."""
+def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str, mark_layer: int | None = None) -> Path:
+    """Score against layer for Original / Zero-mean / MDS, one panel per language (and direction);
+    ``mark_layer`` (the paper's layer) is drawn as a dotted line."""
     d = None if df is None else df[df["metric"] == metric].dropna(subset=["layer"])
     if d is None or d.empty:
         return _message(path, title, f"no {metric} scores per layer")
@@ -86,6 +94,9 @@ def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str) -> Path
             if not s.empty:
                 ax.plot(s.index, s.to_numpy(), marker="o", ms=3, label=METHOD_LABELS.get(m, m))
         ax.set_title(" ".join(str(v) for v in panel))
+        if mark_layer is not None:
+            ax.axvline(mark_layer, ls=":", c="grey")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("layer")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
@@ -94,8 +105,10 @@ def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str) -> Path
     return _save(fig, path)
 
 
-def language_bars(df: pd.DataFrame | None, metric: str, path, title: str) -> Path:
-    """Grouped bars: one group per language, one bar per method."""
+def language_bars(df: pd.DataFrame | None, metric: str, path, title: str,
+                  reference: pd.DataFrame | None = None) -> Path:
+    """Grouped bars: one group per language, one bar per method. ``reference`` (columns lang,
+    method, value: the paper's numbers) is drawn as a black tick on the matching bar."""
     d = None if df is None else df[df["metric"] == metric]
     if d is None or d.empty:
         return _message(path, title, f"no {metric} scores")
@@ -103,10 +116,14 @@ def language_bars(df: pd.DataFrame | None, metric: str, path, title: str) -> Pat
     methods = [m for m in METHOD_ORDER if m in p.columns] + sorted(set(p.columns) - set(METHOD_ORDER))
     x = np.arange(len(p.index))
     w = 0.8 / max(len(methods), 1)
-    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(p.index) + 2), 3.2))
+    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(p.index) + 2), 3.2), layout="constrained")
     for i, m in enumerate(methods):
-        ax.bar(x + (i - (len(methods) - 1) / 2) * w, p[m].to_numpy(dtype=float), w,
-               label=METHOD_LABELS.get(m, m))
+        xs = x + (i - (len(methods) - 1) / 2) * w
+        ax.bar(xs, p[m].to_numpy(dtype=float), w, label=METHOD_LABELS.get(m, m))
+        if reference is not None and not reference.empty:
+            ref = reference[reference["method"] == m].set_index("lang")["value"].reindex(p.index)
+            ax.scatter(xs, ref.to_numpy(dtype=float), marker="_", s=120, c="k", zorder=3,
+                       label="paper" if i == 0 else None)
     ax.set_xticks(x, list(p.index))
     ax.set_ylabel(metric)
     ax.legend(fontsize=8)

@@ -427,7 +427,7 @@ def _selected(run: ModelRun, task: str) -> pd.DataFrame | None:
     return df
 
 
-def write_figures(run: ModelRun, out_dir) -> dict[str, Path]:
+def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None) -> dict[str, Path]:
     """All figures for the tasks ``run`` has score tables for: ``{out_dir}/{model}/{name}``."""
     out = {}
     for task in run.scores:
@@ -438,16 +438,25 @@ def write_figures(run: ModelRun, out_dir) -> dict[str, Path]:
             if kind == "heatmap":
                 figures.translation_heatmaps(df, metric, path, title)
             elif kind == "curves":
-                figures.layer_curves(df, metric, path, title)
+                figures.layer_curves(df, metric, path, title + " (dotted: the paper's layer 8)", mark_layer=8)
             else:
                 if df is not None and not df.empty:
-                    # one layer per method, as in the comparison tables
+                    # test split, alpha 1 for MDS and one layer per method, as in the comparison tables
+                    df = df[df["metric"] == metric]
+                    if "split" in df and (df["split"] == "test").any():
+                        df = df[df["split"] == "test"]
+                    if "alpha" in df:
+                        df = df[df["alpha"].isna() | np.isclose(df["alpha"].astype(float), 1.0)]
                     parts = []
-                    for _, g in df[df["metric"] == metric].groupby("method", dropna=False):
+                    for _, g in df.groupby("method", dropna=False):
                         lay = _target_layer(g, "last" if task == "parsing" else "", run.n_layers)
                         parts.append(g if lay is None else g[g["layer"] == lay])
                     df = pd.concat(parts) if parts else df.iloc[0:0]
-                figures.language_bars(df, metric, path, title)
+                ref = None
+                if paper is not None:
+                    ref = paper[(paper["task"] == task) & (paper["metric"] == metric) & (paper["lang"] != "avg")]
+                    ref = ref.assign(value=ref["value"].astype(float))[["lang", "method", "value"]]
+                figures.language_bars(df, metric, path, title + (" (black ticks: the paper)" if ref is not None and len(ref) else ""), ref)
             out[f"{run.key}/{name}"] = path
     return out
 
@@ -696,7 +705,7 @@ def build_report(config: Mapping, score_files: Iterable, out_dir, *, provenance=
     runs = load_run(config, score_files, results_dir, models_dir)
     sections, all_figs = [], {}
     for run in runs:
-        figs = write_figures(run, out_dir / "figures")
+        figs = write_figures(run, out_dir / "figures", paper)
         all_figs.update(figs)
         sections.append(Section(
             model=run,
