@@ -7,14 +7,18 @@ snakemake = globals()["snakemake"]  # injected by Snakemake
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 inputs = {name: snakemake.input[name] for name in snakemake.input.keys()}
 
-if snakemake.rule == "bucc_gold":
-    n = write_bucc_gold(out=snakemake.output[0], **inputs)
-else:
-    n = normalise_corpus(
-        snakemake.params.corpus,
-        snakemake.params.lang,
-        inputs,
-        snakemake.output[0],
-        mono_sentences=snakemake.params.mono_sentences,
-    )
+try:
+    if snakemake.rule == "bucc_gold":
+        n = write_bucc_gold(out=snakemake.output[0], **inputs)
+    else:
+        n = normalise_corpus(
+            snakemake.params.corpus,
+            snakemake.params.lang,
+            inputs,
+            snakemake.output[0],
+            mono_sentences=snakemake.params.mono_sentences,
+        )
+except Exception:
+    logging.exception("%s failed", snakemake.rule)  # so that the rule's log says why
+    raise
 logging.info("%s: %d rows", snakemake.output[0], n)
