@@ -325,3 +325,37 @@ def test_provenance_git_versions_and_checksums(tmp_path):
 def test_git_state_outside_a_repository(tmp_path):
     st = git_state(tmp_path)
     assert st["commit"] is None and st["dirty"] is None
+
+
+def test_parsing_differences_derived_from_config(tmp_path):
+    """Table 5: the last layer is chosen, alpha 1 for MDS, and the config's UD release and
+    sentence cap are stated; without them (and with the paper's model) it is like for like."""
+    import numpy as np
+
+    rows = []
+    for lang in ("bxr", "kmr", "hsb", "kk", "ga", "sme"):
+        for layer in (8, 12):
+            for m, alphas in (("original", [np.nan]), ("zero_mean", [np.nan]), ("mds", [1.0, 2.0])):
+                for a in alphas:
+                    for metric in ("uas", "las"):
+                        v = layer + (0.5 if metric == "las" else 0.0) + (a if m == "mds" else 0.0)
+                        rows.append(_rows("parsing", model="mbert", lang=lang, layer=layer, method=m,
+                                          metric=metric, value=v, alpha=a))
+    f = tmp_path / "results" / "mbert" / "scores" / "parsing.csv"
+    write_scores(rows, f)
+    cfg = {"models": {"mbert": {"source": "bert-base-multilingual-cased"}}}
+    run = report.load_run(cfg, [f], tmp_path / "results", tmp_path / "models")[0]
+    paper = report.load_paper_values()
+    cmp = report.compare(5, paper, run, cfg)
+    assert cmp.like_for_like, cmp.differences
+    r = cmp.rows.set_index(["lang", "method"])
+    # last layer 12, LAS, MDS at alpha 1: 12 + 0.5 + 1 = 13.5 vs the paper's 18.2 for Buryat
+    assert r.loc[("bxr", "mds"), ["ours", "diff", "our_layer"]].tolist() == ["13.5", "-4.7", "12"]
+    assert r.loc[("avg", "original"), "ours"] == "12.5"
+    cfg2 = dict(cfg, data={"ud_release": "r2.17"}, transfer={"parsing": {"test_sentences": 50}})
+    cmp = report.compare(5, paper, run, cfg2)
+    assert cmp.differences == [
+        "UD release r2.17 (config key data.ud_release); the paper: the CoNLL 2018 shared-task treebanks (UD v2.2)",
+        "scored on at most 50 sentences per language (config key transfer.parsing.test_sentences); "
+        "the paper used the whole test sets",
+    ]

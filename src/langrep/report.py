@@ -314,6 +314,12 @@ def compare(table: int, paper: pd.DataFrame, run: ModelRun, config: Mapping | No
         cmp.missing = f"the {task} score table has none of the paper's cells"
         return cmp
     cmp.differences = _differences(table, p, ours, rows, run, notes)
+    if table in (4, 5) and config:
+        rel = str(((config.get("data") or {}).get("ud_release")) or "")
+        want = "2.5" if table == 4 else "2.2"
+        if rel and "treebank" not in ours and rel.lstrip("rv") != want:
+            cmp.differences.append(f"UD release {rel} (config key data.ud_release); the paper: "
+                                   f"{PAPER_SETUP['ud_pos' if table == 4 else 'ud_parsing']}")
     where, cap = _config_cap(config, table)
     if cap is not None:
         cmp.differences.append(f"scored on at most {cap} sentences per language (config key {where}); "
