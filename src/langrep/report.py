@@ -538,7 +538,9 @@ def _markdown(title: str, sections: list[Section], paper: pd.DataFrame, config: 
            "Multilingual BERT and its applications to improve Cross-lingual Generalization*. "
            "`diff` = ours - paper, in the metric's unit (percentage points for %). `our_layer` is "
            "the layer our number was taken from. A table is **like for like** only when the run "
-           "used the paper's model and set-up for it; otherwise the reasons are listed under it.\n"]
+           "used the paper's model and set-up for it; otherwise the reasons are listed under it. "
+           "Where the paper leaves a detail unstated (the metric, the retrieval direction), our "
+           "assumption is in the `note` column.\n"]
     out.append("## Overview\n")
     ov = []
     for s in sections:
@@ -633,7 +635,8 @@ th{background:#eee}td.num{text-align:right}.neg{color:#a00}.pos{color:#060}
 and its applications to improve Cross-lingual Generalization</i>. <b>diff</b> = ours &minus; paper in the
 metric's unit (percentage points for %). <b>our_layer</b> is the layer our number was taken from. A table is
 <b>like for like</b> only when the run used the paper's model and set-up for it; otherwise the reasons are
-listed under it.</p>
+listed under it. Where the paper leaves a detail unstated (the metric, the retrieval direction), our
+assumption is in the <b>note</b> column.</p>
 <h2>Overview</h2>
 <table><tr><th>model</th><th>table</th><th>task</th><th>status</th><th>why</th></tr>
 {% for o in overview %}<tr><td>{{ o.model }}</td><td>{{ o.table }}</td><td>{{ o.task }}</td>
@@ -641,7 +644,7 @@ listed under it.</p>
 {% endfor %}</table>
 {% for s in sections %}
 <h2>Model <code>{{ s.model.key }}</code></h2>
-<ul>{% for l in model_lines[s.model.key] %}<li>{{ l }}</li>{% endfor %}</ul>
+<ul>{% for l in model_lines[s.model.key] %}<li>{{ l | replace("`", "") }}</li>{% endfor %}</ul>
 {% if s.missing_tasks %}<p class="missing">Missing stages (no score table in this run):
 {% for t in s.missing_tasks %}<code>{{ t }}</code> ({{ tasks[t] }}){{ ", " if not loop.last }}{% endfor %}.</p>{% endif %}
 {% for c in s.comparisons %}
