@@ -1,0 +1,101 @@
+"""The workflow end to end on a tiny random model and the real mirrored data, in a temporary folder."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from langrep.means import read_means
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def small_config(model_dir: Path, mirror: Path) -> dict:
+    cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    cfg["data"]["mirror"] = str(mirror)
+    cfg["data"]["mono_sentences"] = 40
+    cfg["models"] = {"tiny": {"source": str(model_dir)}}
+    cfg["languages"] = ["en", "de"]
+    cfg["extraction"]["token_budget"] = 512
+    return cfg
+
+
+def run(workdir: Path, *args, check=True, **kw):
+    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2",
+                       "--configfile", str(workdir / "config" / "config.yaml"), "--rerun-incomplete",
+                       *args]
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=check, **kw)
+
+
+def write_config(workdir: Path, cfg: dict) -> None:
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+TARGETS = [
+    "results/tiny/means/mono/en.parquet",
+    "results/tiny/means/mono/de.parquet",
+    "results/tiny/embeddings/tatoeba_de-en/de.parquet",
+]
+
+
+@pytest.fixture()
+def workdir(tmp_path, tiny_model_dir, shared_data):
+    write_config(tmp_path, small_config(tiny_model_dir, shared_data))
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_extraction_stage_runs_caches_and_survives_a_kill(workdir):
+    first = run(workdir, *TARGETS)
+    for t in TARGETS:
+        assert (workdir / t).stat().st_size > 0, first.stderr
+    en = read_means(workdir / TARGETS[0])
+    assert en.means.shape == (4, 32) and en.n_tokens > 40
+    assert en.meta["corpus_sha256"] and np.isfinite(en.means).all()
+    for log in ("logs/tiny/extract/mono/en.log", "logs/tiny/materialize_model.log"):
+        assert (workdir / log).exists()
+
+    # A second run has nothing to do.
+    again = run(workdir, *TARGETS)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+    # A downstream-only parameter does not re-run extraction.
+    cfg = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    cfg["retrieval"]["layer"] = 1
+    write_config(workdir, cfg)
+    dry = run(workdir, "-n", *TARGETS)
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+    # Kill the run in the middle of extraction, rerun, and get the same artifacts.
+    reference = {t: (workdir / t).read_bytes() for t in TARGETS}
+    means_ref = read_means(workdir / TARGETS[0]).means
+    for t in TARGETS:
+        (workdir / t).unlink()
+    for p in (workdir / "results/tiny/sums").rglob("*.parquet"):
+        p.unlink()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "1",
+                       "--configfile", str(workdir / "config" / "config.yaml"), *TARGETS]
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((workdir / "logs/tiny/extract").rglob("*.log")):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    rerun = run(workdir, *TARGETS)
+    for t in TARGETS:
+        assert (workdir / t).exists(), rerun.stderr
+    np.testing.assert_allclose(read_means(workdir / TARGETS[0]).means, means_ref, rtol=1e-6, atol=1e-6)
+    assert not list(workdir.rglob(".*.tmp")), "a killed run left a temporary file behind"
