@@ -361,3 +361,27 @@ def test_real_bucc_zh_dev_planted_partners(bucc_zh_dev):
     r = R.bucc_evaluate(c, zh_ids, en_ids, gold)
     # at most the gold pairs with a repeated text are lost (LASER drops them)
     assert r["f1"] > 95 and r["precision"] > 95
+
+
+# ---------------------------------------------------------------------------------------------
+# the config section
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_config_retrieval_section_is_valid(name):
+    import copy
+
+    import yaml
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    schema = str(ROOT / "workflow/schemas/config.schema.yaml")
+    cfg = yaml.safe_load((ROOT / "config" / name).read_text())
+    validate(copy.deepcopy(cfg), schema)
+    ret = cfg["retrieval"]
+    assert ret["layer"] == 8 and set(ret["methods"]) == {"original", "zero_mean", "mds"}
+    for bad in ({"layers": "some"}, {"means": ["wiki"]}, {"bucc": {"pairs": ["xx"]}}, {"block_size": 0}):
+        wrong = copy.deepcopy(cfg)
+        wrong["retrieval"].update(bad)
+        with pytest.raises(WorkflowError):
+            validate(wrong, schema)

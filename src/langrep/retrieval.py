@@ -321,12 +321,13 @@ def resolve_layers(layers, headline: int | None, paths: Sequence) -> list[int]:
     elif isinstance(layers, (list, tuple)):
         chosen = {int(v) for v in layers}
     else:
-        raise LangrepError(f"retrieval layers must be a list of integers or 'all', got {layers!r}")
+        raise LangrepError(f"retrieval.layers must be a list of integers or 'all', got {layers!r}")
     if headline is not None:
         chosen.add(int(headline))
     absent = sorted(chosen - available)
     if absent:
-        raise LangrepError(f"layer(s) {absent} are not in the embeddings (have {sorted(available)})")
+        raise LangrepError(f"retrieval.layer/layers: layer(s) {absent} are not in the embeddings "
+                           f"(have {sorted(available)})")
     return sorted(chosen)
 
 
