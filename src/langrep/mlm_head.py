@@ -183,14 +183,16 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
     head = FittedMLMHead(_input_embeddings(encoder), torch.as_tensor(vocab),
                          layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12))
     # Targets as columns of the restricted softmax.
-    col = torch.as_tensor(np.searchsorted(vocab, targets.numpy()))
+    col = torch.as_tensor(np.searchsorted(vocab, targets.cpu().numpy()))
+    dev = x.device
+    head, col, x = head.to(dev), col.to(dev), x.clone()  # clone: inference tensors cannot enter autograd
     opt = torch.optim.Adam([p for p in head.parameters() if p.requires_grad], lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
     gen = torch.Generator().manual_seed(seed)
     losses = []
     n = len(x)
     for step in range(steps):
-        idx = torch.randint(n, (min(batch_size, n),), generator=gen)
+        idx = torch.randint(n, (min(batch_size, n),), generator=gen).to(dev)
         loss = nn.functional.cross_entropy(head(x[idx]), col[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -202,6 +204,7 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
     head.eval()
     with torch.inference_mode():
         correct = torch.cat([head(x[i:i + 4096]).argmax(-1) == col[i:i + 4096] for i in range(0, n, 4096)])
+    correct, sel = correct.cpu(), selected.cpu()
     window = max(1, min(20, steps // 5))
     stats = {
         "objective": "BERT MLM corruption (15%: 80/10/10), cross-entropy at every non-special position",
@@ -213,8 +216,8 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
         "steps": steps, "batch_size": batch_size, "lr": lr, "mask_prob": mask_prob, "seed": seed,
         "loss_first": float(np.mean(losses[:window])),
         "loss_last": float(np.mean(losses[-window:])),
-        "train_accuracy_unmasked": float(correct[~selected].float().mean()) if (~selected).any() else None,
-        "train_accuracy_masked": float(correct[selected].float().mean()) if selected.any() else None,
+        "train_accuracy_unmasked": float(correct[~sel].float().mean()) if (~sel).any() else None,
+        "train_accuracy_masked": float(correct[sel].float().mean()) if sel.any() else None,
         "seconds_encode": round(t_encode, 2),
         "seconds_total": round(time.perf_counter() - t0, 2),
     }
@@ -226,7 +229,7 @@ def save_head(fit: HeadFit, out_dir) -> None:
     from safetensors.torch import save_file
 
     out_dir = Path(out_dir)
-    state = {k: v.detach().contiguous() for k, v in fit.head.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in fit.head.state_dict().items()}
     with atomic_write(out_dir / HEAD_FILE) as tmp:
         save_file(state, str(tmp))
     with atomic_write(out_dir / STATS_FILE) as tmp:
@@ -273,3 +276,46 @@ def load_head(head_dir, encoder) -> FittedMLMHead:
     head = FittedMLMHead(emb, state["vocab_ids"], layer_norm_eps=eps)
     head.load_state_dict(state, strict=True)
     return head.eval()
+
+
+def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: Mapping | None = None,
+                 device: str | None = "cpu", log=None) -> str:
+    """The ``mlm_head`` rule: record ``pretrained`` when the model has an MLM head, else fit and save one.
+
+    ``settings`` (config ``translation.head``): sentences_per_lang, steps, batch_size, lr, mask_prob,
+    max_length, token_budget, seed.
+    """
+    import pandas as pd
+
+    from langrep.models import NoMLMHeadError, load_encoder, load_masked_lm
+
+    s = dict(settings or {})
+    try:
+        load_masked_lm(model_dir, device="cpu")
+    except NoMLMHeadError as exc:
+        if log:
+            log(f"{exc}; fitting a head on the frozen encoder")
+    else:
+        write_pretrained_marker(out_dir)
+        return PRETRAINED_MARKER
+    n = int(s.get("sentences_per_lang", 300))
+    texts = {}
+    for lang, path in mono_paths.items():
+        df = pd.read_parquet(path)
+        if "text" not in df.columns:
+            from langrep.errors import InputFormatError
+
+            raise InputFormatError(path, None, "missing column 'text'")
+        texts[lang] = df["text"].astype(str).head(n).tolist()
+    encoder, tokenizer = load_encoder(model_dir, device=device)
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    fit = fit_mlm_head(encoder, tokenizer, texts, steps=int(s.get("steps", 300)),
+                       batch_size=int(s.get("batch_size", 512)), lr=float(s.get("lr", 2e-3)),
+                       mask_prob=float(s.get("mask_prob", 0.15)), max_length=int(s.get("max_length", 128)),
+                       token_budget=int(s.get("token_budget", 4096)), seed=int(s.get("seed", 0)), log=log)
+    fit.stats["sentences_per_lang"] = n
+    save_head(fit, out_dir)
+    if log:
+        log(f"fitted head: {fit.stats}")
+    return "fitted"

@@ -345,3 +345,17 @@ def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str,
     if log:
         log(f"translation sweep done: {info}")
     return info
+
+
+_SETTINGS = ("source", "targets", "both_directions", "alphas", "layers", "n_sentences", "max_length",
+             "token_budget", "bleu_tokenize", "sample_layer", "n_samples", "device")
+
+
+def run_translation_from_config(settings: Mapping, **paths) -> dict:
+    """:func:`run_translation` with the keys of config ``translation:`` (``head`` is the mlm_head rule's)."""
+    s = dict(settings or {})
+    s.pop("head", None)
+    unknown = sorted(set(s) - set(_SETTINGS))
+    if unknown:
+        raise LangrepError(f"translation: unknown config key(s) {unknown}")
+    return run_translation(**s, **paths)
