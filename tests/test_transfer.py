@@ -1,0 +1,339 @@
+"""Transfer stage: alignment, metrics, shift hooks, training, checkpoints and the file-to-file steps,
+on a tiny random BERT and a WordPiece tokenizer built in code (tests/conftest.py)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import build_tiny_bert
+from langrep.errors import InputFormatError, LangrepError
+from langrep.means import LanguageMeans, write_means
+from langrep.transfer import (BiaffineParser, Sentence, Tagger, TrainSettings, attachment_scores,
+                              encode_words, fit, layer_module, load_checkpoint, mds_at, pos_accuracy,
+                              predict, read_ud, resolve_layer, save_checkpoint, score, shift_at_layer,
+                              zero_mean_at)
+from langrep.transfer.alignment import collate
+from langrep.transfer.data import DEPRELS, UPOS
+
+
+# ---------------------------------------------------------------------------------------------
+# alignment
+
+
+def test_first_subword_positions(tiny_tokenizer):
+    # "housedog" is not in the vocabulary: it splits into "house" + character pieces
+    words = ["the", "housedog", "can", "help"]
+    (enc,) = encode_words(tiny_tokenizer, [words], max_length=32)
+    tokens = tiny_tokenizer.convert_ids_to_tokens(enc.input_ids)
+    assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"
+    # each word's position holds the first piece of that word; continuation pieces start with ##
+    assert [tokens[p] for p in enc.first_subword] == ["the", "house", "can", "help"]
+    assert tokens[enc.first_subword[1] + 1].startswith("##")
+    assert enc.first_subword == (1, 2, 2 + len(tiny_tokenizer.tokenize("housedog")), 3 + len(tiny_tokenizer.tokenize("housedog")))
+    assert enc.replaced == ()
+
+
+def test_words_that_tokenise_to_nothing_keep_a_position(tiny_tokenizer):
+    # the BERT normaliser strips the zero-width space and the BEL control character entirely
+    assert tiny_tokenizer.tokenize("\u200b") == [] and tiny_tokenizer.tokenize("\x07") == []
+    words = ["the", "\u200b", "girl", "\x07"]
+    (enc,) = encode_words(tiny_tokenizer, [words], max_length=32)
+    tokens = tiny_tokenizer.convert_ids_to_tokens(enc.input_ids)
+    assert enc.replaced == (1, 3)
+    assert [tokens[p] for p in enc.first_subword] == ["the", "[UNK]", "girl", "[UNK]"]
+    assert len(set(enc.first_subword)) == 4  # every word has a distinct position
+
+
+def test_long_words_and_truncation(tiny_tokenizer):
+    long_word = "house" + "dog" * 12  # one word, many subwords
+    words = ["the", long_word, "cat", "dog"]
+    n_long = len(tiny_tokenizer.tokenize(long_word))
+    assert n_long > 10
+    (full,) = encode_words(tiny_tokenizer, [words], max_length=128)
+    assert full.first_subword == (1, 2, 2 + n_long, 3 + n_long) and full.n_kept == 4
+    # room for [CLS], "the", 5 pieces of the long word and [SEP]: "cat" and "dog" are cut off
+    (cut,) = encode_words(tiny_tokenizer, [words], max_length=8)
+    assert len(cut.input_ids) == 8
+    assert cut.first_subword == (1, 2, -1, -1) and cut.n_kept == 2
+    # a word over the WordPiece length limit (50 characters) becomes one [UNK], still aligned
+    (huge,) = encode_words(tiny_tokenizer, [["the", "dog" * 30, "cat"]], max_length=32)
+    assert tiny_tokenizer.convert_ids_to_tokens(huge.input_ids) == ["[CLS]", "the", "[UNK]", "cat", "[SEP]"]
+    assert huge.first_subword == (1, 2, 3)
+
+
+def test_collate_marks_words_and_padding(tiny_tokenizer):
+    encs = encode_words(tiny_tokenizer, [["the", "girl"], ["a", "dog", "can", "help"]], max_length=32)
+    ids, attn, pos, mask = collate(encs, tiny_tokenizer.pad_token_id)
+    assert ids.shape == (2, 6) and attn[0].tolist() == [1, 1, 1, 1, 0, 0]
+    assert pos[0].tolist() == [1, 2, 0, 0] and mask[0].tolist() == [True, True, False, False]
+    assert pos[1].tolist() == [1, 2, 3, 4] and mask[1].all()
+
+
+def test_slow_tokenizer_is_refused():
+    class Slow:
+        is_fast = False
+
+    with pytest.raises(LangrepError, match="fast"):
+        encode_words(Slow(), [["a"]])
+
+
+# ---------------------------------------------------------------------------------------------
+# metrics
+
+
+def test_attachment_scores_by_hand():
+    # "The dog barks loudly ." — gold: The<-dog(det), dog<-barks(nsubj), barks<-root, loudly<-barks
+    # (advmod), .<-barks (punct).
+    gold_heads = [[2, 3, 0, 3, 3]]
+    gold_rels = [["det", "nsubj", "root", "advmod", "punct"]]
+    # prediction: head of "loudly" wrong (2); "." right head but label "obj"; "dog" right head and
+    # a subtyped label "nsubj:pass" (universal part nsubj == gold, counts for LAS); "The" right.
+    pred_heads = [[2, 3, 0, 2, 3]]
+    pred_rels = [["det", "nsubj:pass", "root", "advmod", "obj"]]
+    uas, las = attachment_scores(pred_heads, pred_rels, gold_heads, gold_rels)
+    assert uas == pytest.approx(100 * 4 / 5)  # punctuation counts
+    assert las == pytest.approx(100 * 3 / 5)
+    # a truncated word (None) counts as an error
+    uas, las = attachment_scores([[2, 3, 0, 3, None]], [["det", "nsubj", "root", "advmod", None]],
+                                 gold_heads, gold_rels)
+    assert (uas, las) == (pytest.approx(80.0), pytest.approx(80.0))
+
+
+def test_gold_subtype_is_compared_on_universal_part():
+    uas, las = attachment_scores([[0, 1]], [["root", "nmod"]], [[0, 1]], [["root", "nmod:poss"]])
+    assert (uas, las) == (100.0, 100.0)
+
+
+def test_pos_accuracy_and_length_errors():
+    assert pos_accuracy([["NOUN", "VERB", None]], [["NOUN", "NOUN", "PUNCT"]]) == pytest.approx(100 / 3)
+    with pytest.raises(LangrepError, match="sentence 0"):
+        pos_accuracy([["NOUN"]], [["NOUN", "VERB"]])
+
+
+# ---------------------------------------------------------------------------------------------
+# shift hooks
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny matrices: threads only add overhead (and the machine is shared)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture()
+def bert(tiny_tokenizer):
+    return build_tiny_bert(len(tiny_tokenizer), layers=3, hidden=32, seed=1)
+
+
+def _batch(tok, texts=("the girl can help me", "der hund ist da")):
+    return tok(list(texts), return_tensors="pt", padding=True)
+
+
+def _states(model, batch):
+    with torch.no_grad():
+        return model(**batch, output_hidden_states=True).hidden_states
+
+
+@pytest.mark.parametrize("layer", [0, 2, 3])
+def test_zero_mean_hook_output_is_h_minus_mean(bert, tiny_tokenizer, layer):
+    batch = _batch(tiny_tokenizer)
+    plain = _states(bert, batch)
+    mean = np.random.default_rng(0).normal(size=32)
+    expect = plain[layer] - torch.tensor(mean, dtype=torch.float32)
+    # what actually flows on: the input of the next layer (or the model's last_hidden_state)
+    flowing = {}
+    probe = (bert.encoder.layer[layer].register_forward_pre_hook(lambda m, args: flowing.setdefault("h", args[0]))
+             if layer < 3 else None)
+    with zero_mean_at(bert, layer, mean):
+        with torch.no_grad():
+            out = bert(**batch, output_hidden_states=True)
+    if probe is not None:
+        probe.remove()
+    torch.testing.assert_close(flowing.get("h", out.last_hidden_state), expect)
+    # output_hidden_states reports the shifted state too (the hook runs before transformers' capture)
+    torch.testing.assert_close(out.hidden_states[layer], expect)
+    for below in range(layer):
+        torch.testing.assert_close(out.hidden_states[below], plain[below])
+    if layer < 3:  # the layers above see the shifted states
+        assert not torch.allclose(out.hidden_states[layer + 1], plain[layer + 1], atol=1e-3)
+    # the hook is gone after the block
+    torch.testing.assert_close(_states(bert, batch)[layer], plain[layer])
+
+
+def test_mds_hook_is_h_plus_alpha_mean_difference(bert, tiny_tokenizer):
+    batch = _batch(tiny_tokenizer)
+    plain = _states(bert, batch)
+    rng = np.random.default_rng(1)
+    r_en, r_tgt = rng.normal(size=32), rng.normal(size=32)
+    layer, alpha = 2, 0.5
+    flowing = {}
+    probe = bert.encoder.layer[layer].register_forward_pre_hook(lambda m, args: flowing.setdefault("h", args[0]))
+    with mds_at(bert, layer, r_tgt, r_en, alpha):
+        shifted = _states(bert, batch)
+    probe.remove()
+    expect = plain[layer] + torch.tensor(alpha * (r_en - r_tgt), dtype=torch.float32)
+    torch.testing.assert_close(flowing["h"], expect)
+    torch.testing.assert_close(shifted[layer], expect)
+    torch.testing.assert_close(shifted[0], plain[0])
+    torch.testing.assert_close(shifted[1], plain[1])
+
+
+def test_hook_handles_tuple_outputs(bert, tiny_tokenizer):
+    # transformers 4.x layers return tuples: wrap a layer so it does, and check the shift still applies
+    batch = _batch(tiny_tokenizer)
+    layer = bert.encoder.layer[0]
+    original_forward = layer.forward
+    layer.forward = lambda *a, **k: (original_forward(*a, **k), "extra")
+    try:
+        seen = {}
+        probe = layer.register_forward_hook(lambda m, i, o: seen.setdefault("out", o), prepend=False)
+        with shift_at_layer(bert, 1, lambda h: h * 0 + 7.0):
+            bert.encoder.layer[0](torch.zeros(1, 2, 32))
+        probe.remove()
+    finally:
+        layer.forward = original_forward
+    out = seen["out"]
+    assert isinstance(out, tuple) and out[1] == "extra" and torch.all(out[0] == 7.0)
+
+
+def test_resolve_layer(bert):
+    assert resolve_layer("last", bert) == 3 and resolve_layer(0, bert) == 0
+    with pytest.raises(LangrepError, match="transfer.pos.layers"):
+        resolve_layer(4, bert, "transfer.pos.layers")
+    with pytest.raises(LangrepError, match="integer"):
+        resolve_layer("top", bert)
+
+
+# ---------------------------------------------------------------------------------------------
+# data, training, checkpoints
+
+
+def _toy_sentences(n: int, seed: int = 0) -> list[Sentence]:
+    """A toy language where the tag is a function of the word and the tree is a chain."""
+    lexicon = {"the": "DET", "a": "DET", "girl": "NOUN", "boy": "NOUN", "dog": "NOUN", "cat": "NOUN",
+               "can": "AUX", "help": "VERB", "me": "PRON", ".": "PUNCT"}
+    rels = {"DET": "det", "NOUN": "nsubj", "AUX": "aux", "VERB": "root", "PRON": "obj", "PUNCT": "punct"}
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        words = [str(rng.choice(["the", "a"])), str(rng.choice(["girl", "boy", "dog", "cat"])), "can", "help", "me", "."]
+        upos = [lexicon[w] for w in words]
+        heads = [2, 4, 4, 0, 4, 4]
+        out.append(Sentence(f"s{i}", tuple(words), tuple(upos), tuple(heads), tuple(rels[u] for u in upos)))
+    return out
+
+
+def write_ud(path, sentences):
+    pd.DataFrame({
+        "id": [s.id for s in sentences], "lang": "xx", "text": [" ".join(s.words) for s in sentences],
+        "words": [list(s.words) for s in sentences], "upos": [list(s.upos) for s in sentences],
+        "heads": [list(s.heads) for s in sentences], "deprels": [list(s.deprels) for s in sentences],
+    }).to_parquet(path, index=False)
+    return path
+
+
+def test_read_ud_roundtrip_subset_and_errors(tmp_path):
+    sents = _toy_sentences(10)
+    path = write_ud(tmp_path / "ud.parquet", sents)
+    assert read_ud(path) == sents
+    sub = read_ud(path, max_sentences=4, seed=3)
+    assert len(sub) == 4 and sub == read_ud(path, max_sentences=4, seed=3)
+    assert [s.id for s in sub] == sorted((s.id for s in sub), key=lambda x: int(x[1:]))  # corpus order
+    bad = pd.read_parquet(path)
+    bad.at[2, "heads"] = [2, 4, 4, 0, 4, 9]
+    bad.to_parquet(tmp_path / "bad.parquet", index=False)
+    with pytest.raises(InputFormatError, match=r"bad.parquet.*row 3.*outside 0..6"):
+        read_ud(tmp_path / "bad.parquet")
+    bad = pd.read_parquet(path).drop(columns=["deprels"])
+    bad.to_parquet(tmp_path / "bad2.parquet", index=False)
+    with pytest.raises(InputFormatError, match="deprels"):
+        read_ud(tmp_path / "bad2.parquet")
+
+
+def test_unknown_training_label_names_the_file(tiny_tokenizer, bert, tmp_path):
+    s = _toy_sentences(1)[0]
+    s = Sentence(s.id, s.words, s.upos[:-1] + ("PUNCTUATION",), s.heads, s.deprels)
+    with pytest.raises(InputFormatError, match="train.parquet.*PUNCTUATION"):
+        fit("pos", Tagger(bert), tiny_tokenizer, [s], [], TrainSettings(max_steps=1), train_path="train.parquet")
+
+
+def test_training_settings_reject_unknown_keys():
+    with pytest.raises(LangrepError, match="transfer.pos.train.*learning_rate"):
+        TrainSettings.from_config({"learning_rate": 1e-3}, "transfer.pos.train")
+
+
+FAST = dict(epochs=20, batch_size=8, lr=1e-3, head_lr=1e-2, warmup_ratio=0.0, train_top_layers=1,
+            eval_every=10, dropout=0.0, arc_dim=32, rel_dim=16, seed=5)
+
+
+@pytest.mark.parametrize("task", ["pos", "parsing"])
+def test_tiny_model_learns_and_loss_falls(task, tiny_tokenizer, bert):
+    train, dev = _toy_sentences(40, seed=0), _toy_sentences(10, seed=1)
+    torch.manual_seed(0)
+    model = (Tagger(bert, dropout=0.0) if task == "pos" else BiaffineParser(bert, arc_dim=32, rel_dim=16, dropout=0.0))
+    before = score(task, predict(task, model, tiny_tokenizer, dev, TrainSettings()), dev)
+    emb_before = bert.embeddings.word_embeddings.weight.clone()
+    low_before = bert.encoder.layer[0].output.dense.weight.clone()
+    history = fit(task, model, tiny_tokenizer, train, dev, TrainSettings(**FAST, max_steps=30 if task == "pos" else 60))
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
+    after = score(task, predict(task, model, tiny_tokenizer, dev, TrainSettings()), dev)
+    key = "accuracy" if task == "pos" else "uas"
+    assert after[key] > 95.0 and after[key] > before[key]
+    # train_top_layers=1: only the last layer and the head changed
+    assert torch.equal(bert.embeddings.word_embeddings.weight, emb_before)
+    assert torch.equal(bert.encoder.layer[0].output.dense.weight, low_before)
+
+
+def test_checkpoint_roundtrip_reproduces_predictions(tiny_tokenizer, tmp_path, tiny_model_dir):
+    from langrep.models import load_encoder
+
+    encoder, tok = load_encoder(tiny_model_dir, device="cpu", dtype=torch.float32)
+    model = BiaffineParser(encoder, arc_dim=32, rel_dim=16, dropout=0.0)
+    settings = TrainSettings(**FAST, max_steps=5)
+    train = _toy_sentences(16)
+    fit("parsing", model, tok, train, [], settings)
+    save_checkpoint(tmp_path / "model.pt", "parsing", model, settings, {"method": "original", "layer": -1})
+    loaded, _, ckpt = load_checkpoint(tmp_path / "model.pt", tiny_model_dir)
+    assert ckpt["meta"]["method"] == "original"
+    # only the trained parameters are stored: the top layer and the head, not the embeddings
+    assert not any(k.startswith("encoder_model.embeddings") for k in ckpt["state"])
+    assert any(k.startswith("encoder_model.encoder.layer.2.") for k in ckpt["state"])
+    a = predict("parsing", model, tok, train, settings)
+    b = predict("parsing", loaded, tok, train, settings)
+    assert a == b
+    # reusing the loaded model for a checkpoint that trained the same parameters
+    again, _, _ = load_checkpoint(tmp_path / "model.pt", tiny_model_dir, reuse=(loaded, tok, ckpt))
+    assert again is loaded
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(LangrepError, match="junk.pt"):
+        load_checkpoint(tmp_path / "junk.pt", tiny_model_dir)
+
+
+def test_zero_mean_training_shifts_every_forward(tiny_tokenizer, bert):
+    """Zero-mean during fine-tuning: the training forward passes see h - R_en at layer l."""
+    seen = []
+    mean = np.full(32, 3.0)
+    model = Tagger(bert, dropout=0.0)
+    layer = 1
+    probe = None
+
+    def shift():
+        return zero_mean_at(model, layer, mean)
+
+    # a probe on the next layer's input records what the layers above receive
+    probe = bert.encoder.layer[layer].register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+    with torch.no_grad():
+        plain = bert(**_batch(tiny_tokenizer), output_hidden_states=True).hidden_states[layer]
+    seen.clear()
+    fit("pos", model, tiny_tokenizer, _toy_sentences(8), [], TrainSettings(**{**FAST, "max_steps": 2, "train_top_layers": 0}), shift)
+    probe.remove()
+    assert len(seen) == 2
+    # layer-l states are h - 3: their mean over the hidden units moved by -3 relative to unshifted states
+    assert all(float(x.mean()) < float(plain.mean()) - 2.0 for x in seen)
