@@ -359,3 +359,6 @@ def test_parsing_differences_derived_from_config(tmp_path):
         "scored on at most 50 sentences per language (config key transfer.parsing.test_sentences); "
         "the paper used the whole test sets",
     ]
+    # translation: a cap of at least the XNLI test size (5,010) is the whole set
+    assert report._config_cap({"translation": {"n_sentences": 5010}}, 1) == (None, None)
+    assert report._config_cap({"translation": {"n_sentences": 64}}, 1) == ("translation.n_sentences", 64)

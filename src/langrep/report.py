@@ -268,18 +268,22 @@ def _fmt(x: float, decimals: int) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{decimals}f}"
 
 
-# Config keys that cap how many evaluation sentences a stage scores: table -> (section, key, task).
-SAMPLE_CAPS = {1: ("translation", "n_sentences", None), 4: ("transfer", "test_sentences", "pos"),
-               5: ("transfer", "test_sentences", "parsing")}
+# Config keys that cap how many evaluation sentences a stage scores:
+# table -> (section, key, task, size of the whole test set where it is one number).
+SAMPLE_CAPS = {1: ("translation", "n_sentences", None, 5010),  # XNLI test: 5,010 sentences per language
+               4: ("transfer", "test_sentences", "pos", None),
+               5: ("transfer", "test_sentences", "parsing", None)}
 
 
 def _config_cap(config: Mapping | None, table: int):
     if not config or table not in SAMPLE_CAPS:
         return None, None
-    section, key, task = SAMPLE_CAPS[table]
+    section, key, task, full = SAMPLE_CAPS[table]
     sec = config.get(section) or {}
     for where, d in ((f"{section}.{task}.{key}", sec.get(task) if task else None), (f"{section}.{key}", sec)):
         if isinstance(d, Mapping) and d.get(key) is not None:
+            if full is not None and int(d[key]) >= full:
+                return None, None  # the whole test set
             return where, d[key]
     return None, None
 
