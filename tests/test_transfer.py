@@ -337,3 +337,76 @@ def test_zero_mean_training_shifts_every_forward(tiny_tokenizer, bert):
     assert len(seen) == 2
     # layer-l states are h - 3: their mean over the hidden units moved by -3 relative to unshifted states
     assert all(float(x.mean()) < float(plain.mean()) - 2.0 for x in seen)
+
+
+# ---------------------------------------------------------------------------------------------
+# file-to-file steps (what the rules call)
+
+
+def _write_means(path, means):
+    write_means(LanguageMeans(np.asarray(means, dtype=np.float64), 100), path)
+    return path
+
+
+def _write_mono(path, texts):
+    pd.DataFrame({"id": [str(i) for i in range(len(texts))], "lang": "xx", "text": texts}).to_parquet(path, index=False)
+    return path
+
+
+def test_train_and_evaluate_files(tmp_path, tiny_model_dir):
+    from langrep.scores import read_scores
+    from langrep.transfer import evaluate_task, train_task
+
+    train = write_ud(tmp_path / "train.parquet", _toy_sentences(24, seed=0))
+    dev = write_ud(tmp_path / "dev.parquet", _toy_sentences(6, seed=1))
+    tests = {"de": write_ud(tmp_path / "de.parquet", _toy_sentences(5, seed=2)),
+             "fr": write_ud(tmp_path / "fr.parquet", _toy_sentences(4, seed=3))}
+    rng = np.random.default_rng(0)
+    means = {lang: _write_means(tmp_path / f"means_{lang}.parquet", rng.normal(size=(4, 32)))
+             for lang in ["en", "de", "fr"]}
+    mono = {"en": _write_mono(tmp_path / "mono_en.parquet", ["the girl can help me", "a dog"]),
+            "de": _write_mono(tmp_path / "mono_de.parquet", ["der hund ist da", "die katze"]),
+            "fr": _write_mono(tmp_path / "mono_fr.parquet", ["la fille est", "qui peut aider"])}
+    settings = {**FAST, "max_steps": 4, "eval_every": 2, "dropout": 0.1}
+    for name, layer in [("original", None), ("zero_mean-l2", "2")]:
+        train_task("parsing", tiny_model_dir, train, dev, tmp_path / name / "model.pt", settings,
+                   zero_mean_layer=layer, english_means=means["en"] if layer else None, device="cpu",
+                   progress=False)
+    zm = torch.load(tmp_path / "zero_mean-l2" / "model.pt", weights_only=True)
+    assert zm["meta"]["method"] == "zero_mean" and zm["meta"]["layer"] == 2
+    assert len(json_loads(zm["meta"]["history"])) == 2  # dev evaluated at steps 2 and 4
+
+    out = tmp_path / "scores" / "parsing.csv"
+    evaluate_task("parsing", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt",
+                  {"2": tmp_path / "zero_mean-l2" / "model.pt"}, dev, tests, means, mono, out,
+                  layers=["2"], alphas=[0.0, 1.0], test_sentences=3, mds_sentences=None, device="cpu",
+                  progress=False)
+    df = read_scores(out)
+    assert set(df.metric) == {"uas", "las"} and set(df.layer) == {2}
+    assert df.value.between(0, 100).all()
+    test = df[df.split == "test"]
+    # per language and metric: original, zero_mean, mds at alpha 0 and 1
+    assert len(test) == 2 * 2 * 4 and set(test.direction) == {"en-de", "en-fr"}
+    assert (test.n_sentences == 3).all()
+    dev_rows = df[df.split == "dev"]
+    assert set(dev_rows.method) == {"original", "zero_mean"} and set(dev_rows.lang) == {"en"}
+    # MDS with alpha = 0 is no shift at all: it must reproduce Original exactly
+    pivot = test.pivot_table(index=["lang", "metric"], columns=["method", "alpha"], values="value", dropna=False)
+    orig = test[test.method == "original"].set_index(["lang", "metric"]).value.sort_index()
+    mds0 = test[(test.method == "mds") & (test.alpha == 0.0)].set_index(["lang", "metric"]).value.sort_index()
+    pd.testing.assert_series_equal(orig, mds0, check_names=False)
+    assert not pivot.empty
+    # a Zero-mean checkpoint trained at another layer is refused
+    with pytest.raises(LangrepError, match="layer 2, expected 1"):
+        evaluate_task("parsing", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt",
+                      {"1": tmp_path / "zero_mean-l2" / "model.pt"}, dev, tests, means, mono, out,
+                      layers=["1"], alphas=[1.0], test_sentences=2, device="cpu", progress=False)
+    with pytest.raises(LangrepError, match=r"no pre-trained means for \['fr'\]"):
+        evaluate_task("parsing", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt", {}, dev, tests,
+                      {k: v for k, v in means.items() if k != "fr"}, mono, out, layers=["2"], device="cpu")
+
+
+def json_loads(s):
+    import json
+
+    return json.loads(s)
