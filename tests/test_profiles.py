@@ -76,6 +76,16 @@ def test_slurm_set_resources_name_real_rules(workdir):
         assert res.get("gpu") == 1 and res["mem_mb"] > 0 and res["runtime"] > 0, rule
 
 
+def test_workflow_profile_does_not_override_slurm():
+    """profiles/default is Snakemake's implicit workflow profile and wins per key over --profile:
+    it must not set anything the SLURM profile sets differently (latency-wait, resources...)."""
+    default = yaml.safe_load((ROOT / "profiles/default/config.yaml").read_text())
+    slurm = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    clash = {k for k in set(default) & set(slurm) if default[k] != slurm[k]}
+    assert not clash, f"profiles/default would override the SLURM profile's {clash}"
+    assert not {"executor", "resources", "default-resources", "set-resources", "latency-wait"} & set(default)
+
+
 def test_report_figure_names_match_library():
     """workflow/rules/report.smk declares the figures langrep.report writes."""
     from langrep import report
