@@ -248,3 +248,26 @@ def test_run_rejects_non_parallel_corpora(tmp_path, tiny_model_dir):
                         sample_layer=1, scores_out=tmp_path / "s.csv", vocab_out=tmp_path / "v.csv",
                         samples_out=tmp_path / "x.csv", log=None)
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_config_keys_are_checked(tmp_path):
+    from langrep.translation import run_translation_from_config
+
+    with pytest.raises(LangrepError, match=r"translation: unknown config key\(s\) \['n_sentence'\]"):
+        run_translation_from_config({"n_sentence": 3, "head": {}}, model="m")
+
+
+def test_config_defaults_match_schema():
+    # The config file, the schema and the library agree on every translation key.
+    import yaml
+    from pathlib import Path
+
+    from langrep.translation import _SETTINGS
+
+    root = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((root / "workflow/schemas/config.schema.yaml").read_text())["properties"]["translation"]
+    for name in ("config.yaml", "paper.yaml"):
+        cfg = yaml.safe_load((root / "config" / name).read_text())["translation"]
+        assert set(cfg) - {"head"} <= set(_SETTINGS)
+        assert set(cfg["head"]) <= set(schema["properties"]["head"]["properties"])
+    assert set(schema["properties"]) - {"head"} == set(_SETTINGS)

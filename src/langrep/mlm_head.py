@@ -310,8 +310,8 @@ def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: Ma
     encoder, tokenizer = load_encoder(model_dir, device=device)
     for p in encoder.parameters():
         p.requires_grad_(False)
-    fit = fit_mlm_head(encoder, tokenizer, texts, steps=int(s.get("steps", 300)),
-                       batch_size=int(s.get("batch_size", 512)), lr=float(s.get("lr", 2e-3)),
+    fit = fit_mlm_head(encoder, tokenizer, texts, steps=int(s.get("steps", 200)),
+                       batch_size=int(s.get("batch_size", 512)), lr=float(s.get("lr", 3e-3)),
                        mask_prob=float(s.get("mask_prob", 0.15)), max_length=int(s.get("max_length", 128)),
                        token_budget=int(s.get("token_budget", 4096)), seed=int(s.get("seed", 0)), log=log)
     fit.stats["sentences_per_lang"] = n
