@@ -53,7 +53,7 @@ class FittedMLMHead(nn.Module):
         self.register_buffer("vocab_ids", vocab_ids)
         self.bias = nn.Parameter(torch.zeros(len(vocab_ids)))
         # Tied to the frozen input embeddings: a buffer, never saved, never trained.
-        self.register_buffer("decoder_weight", word_embeddings.detach()[vocab_ids].clone(), persistent=False)
+        self.register_buffer("decoder_weight", word_embeddings.detach()[vocab_ids].float().clone(), persistent=False)
         # Start with logits of a usable range whatever the embedding scale (random tiny models have
         # rows of norm ~0.1): |LayerNorm output| ~ sqrt(H) / mean |e|, so |logit| <= ~sqrt(H).
         with torch.no_grad():
@@ -62,7 +62,8 @@ class FittedMLMHead(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """Logits over ``vocab_ids`` (column j = token id ``vocab_ids[j]``)."""
-        h = self.layer_norm(self.act(self.dense(hidden)))
+        # float32 head on any encoder dtype (a bf16 encoder on a GPU feeds it bf16 states)
+        h = self.layer_norm(self.act(self.dense(hidden.to(self.dense.weight.dtype))))
         return h @ self.decoder_weight.T + self.bias
 
 
