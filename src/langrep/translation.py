@@ -268,7 +268,7 @@ def _parallel(src_path, tgt_path, n: int) -> tuple[list[str], list[str], list[st
 def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str, str], mono_paths: Mapping[str, str],
                     means_paths: Mapping[str, str], source: str, targets: Sequence[str], both_directions: bool = True,
                     alphas: Sequence[float] = (-1, 0, 1, 2, 3), layers: Sequence[int] | None = None,
-                    n_sentences: int = 50, max_length: int = 128, token_budget: int = 512,
+                    n_sentences: int = 20, max_length: int = 128, token_budget: int = 512,
                     bleu_tokenize: Mapping[str, str] | None = None, sample_layer: int = 10, n_samples: int = 3,
                     device: str | None = "cpu", scores_out, vocab_out, samples_out, log=print) -> dict:
     """The whole experiment: sweep, scores (Table 1, Figures 1-2), vocab sizes (Table 6), samples (Table 7)."""
