@@ -87,10 +87,10 @@ def test_workflow_profile_does_not_override_slurm():
 
 
 def test_report_figure_names_match_library():
-    """workflow/rules/report.smk declares the figures langrep.report writes."""
+    """workflow/rules/common/report.smk declares the figures langrep.report writes."""
     from langrep import report
 
-    smk = (ROOT / "workflow/rules/report.smk").read_text()
+    smk = (ROOT / "workflow/rules/common/report.smk").read_text()
     for task in report.FIGURES:
         for name in report.figure_names(task):
             assert re.search(rf'"{task}":\s*\[[^\]]*"{re.escape(name)}"', smk, re.S), (task, name)
@@ -129,7 +129,7 @@ rule all:
 @pytest.mark.slow  # two Snakemake runs plus a --report build: about 50 s on 2 cores
 def test_report_rule_and_snakemake_report(tmp_path):
     """report.smk in a minimal workflow: the rule builds reports/{run}/, `snakemake --report` works."""
-    for sub in ("workflow/rules/report.smk", "workflow/scripts/report.py", "workflow/scripts/provenance.py"):
+    for sub in ("workflow/rules/report.smk", "workflow/rules/common/report.smk", "workflow/scripts/report.py", "workflow/scripts/provenance.py"):
         (tmp_path / sub).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / sub, tmp_path / sub)
     shutil.copytree(ROOT / "workflow/report", tmp_path / "workflow/report")

@@ -10,6 +10,10 @@ EXTRACTION = config["extraction"]
 # gpu=1 on the GPU-bound rules only where the config asks for it (the SLURM profile maps it to
 # --gpus); a CPU-only run requests none.
 GPU = 1 if config.get("gpu", False) else 0
+# Heavy jobs (extraction, head fitting, translation, transfer, BUCC) take half the cores each, so
+# two run side by side and one's start-up (imports, model and tokenizer load: ~10 s on 2 cores)
+# overlaps the other's compute. Snakemake caps threads at the cores a job really gets.
+JOB_THREADS = max(1, (workflow.cores or 2) // 2)
 
 
 wildcard_constraints:

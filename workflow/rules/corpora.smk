@@ -5,16 +5,8 @@
 # The logic lives in langrep.data; the mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is
 # resolved there, once, when the workflow is parsed.
 
-from langrep.data import corpora as _corpora
-from langrep.data import sources as _sources
 
-DATA = _sources.DataSettings.from_config(config.get("data"))
-_MIRROR = None if DATA.mirror is None else str(DATA.mirror)
-RAW = _sources.DEFAULT_RAW_ROOT
-
-
-def corpora_targets():
-    return []
+include: "common/corpora.smk"
 
 
 rule fetch_tatoeba:
@@ -25,7 +17,7 @@ rule fetch_tatoeba:
         code="[a-z]{3}",
     params:
         dataset="tatoeba",
-        raw_root=RAW,
+        raw_root=_raw_root,
         mirror=_MIRROR,
         options=lambda w: {"code": w.code},
     log:
@@ -34,6 +26,8 @@ rule fetch_tatoeba:
         mem_mb=500,
         runtime=10,
     localrule: True
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/fetch_dataset.py"
 
@@ -47,7 +41,7 @@ rule fetch_ud:
         split="train|dev|test",
     params:
         dataset="ud",
-        raw_root=RAW,
+        raw_root=_raw_root,
         mirror=_MIRROR,
         options=lambda w: {
             "treebank": w.treebank,
@@ -61,6 +55,8 @@ rule fetch_ud:
         mem_mb=500,
         runtime=10,
     localrule: True
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/fetch_dataset.py"
 
@@ -70,7 +66,7 @@ rule fetch_xnli:
         [f"{RAW}/{rel}" for rel in _sources.xnli_relpaths()],
     params:
         dataset="xnli",
-        raw_root=RAW,
+        raw_root=_raw_root,
         mirror=_MIRROR,
         options={},
     log:
@@ -79,6 +75,8 @@ rule fetch_xnli:
         mem_mb=1000,
         runtime=15,
     localrule: True
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/fetch_dataset.py"
 
@@ -93,7 +91,7 @@ rule fetch_bucc:
         split="dev|test",
     params:
         dataset="bucc2018",
-        raw_root=RAW,
+        raw_root=_raw_root,
         mirror=_MIRROR,
         options=lambda w: {"xx": w.xx, "split": w.split},
     log:
@@ -102,6 +100,8 @@ rule fetch_bucc:
         mem_mb=1000,
         runtime=20,
     localrule: True
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/fetch_dataset.py"
 
@@ -113,7 +113,7 @@ rule fetch_mono:
         lang="[a-z]{2,3}",
     params:
         dataset="mono",
-        raw_root=RAW,
+        raw_root=_raw_root,
         mirror=_MIRROR,
         options=lambda w: {
             "lang": w.lang,
@@ -127,6 +127,8 @@ rule fetch_mono:
         # streaming Wikipedia for the paper's sizes takes a while; a mirror copy takes seconds
         runtime=60,
     localrule: True
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/fetch_dataset.py"
 
@@ -142,12 +144,16 @@ rule normalise_corpus:
     params:
         corpus="{corpus}",
         lang="{lang}",
-        mono_sentences=DATA.mono_sentences,
+        # per corpus kind, so that changing one cap does not re-normalise (and re-extract) the others
+        mono_sentences=lambda w: DATA.mono_sentences if w.corpus == "mono" else None,
+        bucc_sentences=lambda w: DATA.bucc_sentences if w.corpus.startswith("bucc_") else None,
     log:
         "logs/corpora/normalise/{corpus}/{lang}.log",
     resources:
         mem_mb=2000,
         runtime=15,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/normalise_corpus.py"
 
@@ -165,5 +171,7 @@ rule bucc_gold:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/normalise_corpus.py"

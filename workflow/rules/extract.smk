@@ -1,12 +1,7 @@
 # Per-layer extraction (one forward pass per batch for every layer) and the language means.
 
 
-def pooled_layers(wildcards):
-    # The monolingual corpus only feeds the language means: its pooled sentence vectors are not
-    # needed and would be the largest artifact of a paper-sized run.
-    if wildcards.corpus == "mono" and not EXTRACTION.get("pool_mono", False):
-        return []
-    return EXTRACTION.get("pooled_layers")
+include: "common/extract.smk"
 
 
 rule extract:
@@ -21,11 +16,13 @@ rule extract:
         pooled_layers=pooled_layers,
     log:
         "logs/{model}/extract/{corpus}/{lang}.log",
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=8000,
         runtime=120,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/extract.py"
 
@@ -42,9 +39,7 @@ rule language_means:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/language_means.py"
-
-
-def extract_targets():
-    return [means_path(m, "mono", lang) for m in MODELS for lang in config["languages"]]

@@ -12,5 +12,7 @@ rule materialize_model:
     resources:
         mem_mb=8000,
         runtime=60,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/materialize_model.py"

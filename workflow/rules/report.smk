@@ -1,54 +1,8 @@
 # The run report: our scores beside the paper's (HTML + Markdown, figures) and the provenance
 # record. Everything lands in reports/{run}/ where run = config["report"]["run"] ("default").
-import re as _re
-
-REPORT_RUN = (config.get("report") or {}).get("run", "default")
-REPORT_DIR = f"reports/{REPORT_RUN}"
-# task -> [(figure file name, caption)]; names must match langrep.report.FIGURES.
-REPORT_FIGURES = {
-    "translation": [("translation_bleu1.png", "translation_heatmap.rst"),
-                    ("translation_convert_rate.png", "translation_heatmap.rst")],
-    "tatoeba": [("tatoeba_layers.png", "retrieval_layers.rst")],
-    "bucc": [("bucc_layers.png", "retrieval_layers.rst")],
-    "pos": [("pos_bars.png", "transfer_bars.rst")],
-    "parsing": [("parsing_las.png", "transfer_bars.rst"), ("parsing_uas.png", "transfer_bars.rst")],
-}
-_SCORE_RE = _re.compile(r"results/([^/]+)/scores/(translation|translation_vocab|tatoeba|bucc|pos|parsing)\.csv")
 
 
-def report_score_files():
-    """The score tables the configured stages produce (whichever stages are included)."""
-    files = set()
-    for name in ("retrieval_targets", "translation_targets", "transfer_targets"):
-        targets = globals().get(name)
-        if targets is not None:
-            files.update(str(t) for t in targets() if _SCORE_RE.fullmatch(str(t)))
-    return sorted(files)
-
-
-def report_samples_files():
-    """The translation samples tables (Table 7), if the translation stage lists them as targets."""
-    targets = globals().get("translation_targets")
-    return sorted({str(t) for t in (targets() if targets else [])
-                   if str(t).startswith("results/") and "samples" in str(t) and str(t).endswith(".csv")})
-
-
-def report_figures():
-    """report()-wrapped figure outputs, one set per score table present in this run."""
-    out = []
-    for f in report_score_files():
-        model, task = _SCORE_RE.fullmatch(f).groups()
-        for name, caption in REPORT_FIGURES.get(task, []):
-            out.append(report(f"{REPORT_DIR}/figures/{model}/{name}", caption=f"../report/{caption}",
-                              category="Figures", subcategory=model,
-                              labels={"model": model, "figure": name.removesuffix(".png")}))
-    return out
-
-
-def report_means():
-    # the report states how many tokens each language mean was computed from
-    mp = globals().get("means_path")
-    return [mp(m, "mono", lang) for m in MODELS for lang in config["languages"]] if mp else []
+include: "common/report.smk"
 
 
 rule provenance:
@@ -64,6 +18,8 @@ rule provenance:
     resources:
         mem_mb=1000,
         runtime=60,  # sha256 of every file under data/raw and data/corpora (GBs for the paper run)
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/provenance.py"
 
@@ -80,16 +36,15 @@ rule report:
         figures=report_figures(),
     params:
         config=config,
-        out_dir=REPORT_DIR,
+        # the folder report.html lands in (figures/ beside it), derived from the output
+        out_dir=lambda w, output: os.path.dirname(output.html),
     log:
         f"logs/report/{REPORT_RUN}/report.log",
     localrule: True
     resources:
         mem_mb=2000,
         runtime=15,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/report.py"
-
-
-def report_targets():
-    return [f"{REPORT_DIR}/report.html", f"{REPORT_DIR}/report.md", f"{REPORT_DIR}/provenance.json"]

@@ -3,12 +3,8 @@
 # fits a head on the frozen encoder (head.safetensors + head.json) when it has none. The sweep
 # reads head.json to know which one to decode with, so no checkpoint is needed.
 
-TRANSLATION = config.get("translation", {})
 
-
-def translation_langs():
-    t = TRANSLATION
-    return [t.get("source", "en"), *t.get("targets", ["de", "fr", "ur", "sw", "zh", "el"])]
+include: "common/translation.smk"
 
 
 rule mlm_head:
@@ -23,11 +19,13 @@ rule mlm_head:
         device=TRANSLATION.get("device", "auto"),
     log:
         "logs/{model}/translation/mlm_head.log",
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=6000,
         runtime=30,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/translation_mlm_head.py"
 
@@ -48,22 +46,12 @@ rule translation_sweep:
         settings=TRANSLATION,
     log:
         "logs/{model}/translation/sweep.log",
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=8000,
         runtime=60,
+    conda:
+        "../../envs/langrep.yaml"
     script:
         "../scripts/translation_sweep.py"
-
-
-def translation_targets():
-    return [
-        path
-        for m in MODELS
-        for path in (
-            f"results/{m}/scores/translation.csv",
-            f"results/{m}/scores/translation_vocab.csv",
-            f"results/{m}/translation/samples.csv",
-        )
-    ]

@@ -1,0 +1,21 @@
+# Helpers of workflow/rules/extract.smk: its settings, input functions and targets
+# (functions live apart from rules, as snakemake --lint asks).
+
+
+def pooled_layers(wildcards):
+    # The monolingual corpus only feeds the language means: its pooled sentence vectors are not
+    # needed and would be the largest artifact of a paper-sized run.
+    if wildcards.corpus == "mono" and not EXTRACTION.get("pool_mono", False):
+        return []
+    configured = EXTRACTION.get("pooled_layers")
+    if wildcards.corpus.startswith("bucc_"):
+        # BUCC sides are large (~400k sentences per test side): pool only the layers mined.
+        mined = _bucc_layers()
+        if mined != "all":
+            wanted = {int(RETRIEVAL.get("layer", 8)), *map(int, mined)}
+            return sorted(wanted if configured is None else wanted & set(configured))
+    return configured
+
+
+def extract_targets():
+    return [means_path(m, "mono", lang) for m in MODELS for lang in config["languages"]]

@@ -1,0 +1,21 @@
+# Helpers of workflow/rules/translation.smk: its settings, input functions and targets
+# (functions live apart from rules, as snakemake --lint asks).
+
+TRANSLATION = config.get("translation", {})
+
+
+def translation_langs():
+    t = TRANSLATION
+    return [t.get("source", "en"), *t.get("targets", ["de", "fr", "ur", "sw", "zh", "el"])]
+
+
+def translation_targets():
+    return [
+        path
+        for m in MODELS
+        for path in (
+            f"results/{m}/scores/translation.csv",
+            f"results/{m}/scores/translation_vocab.csv",
+            f"results/{m}/translation/samples.csv",
+        )
+    ]
