@@ -119,6 +119,31 @@ def test_bucc_corpus_and_gold(settings, shared_data, tmp_path):
     assert gold.slice(0, 1).to_pylist() == [{"src_id": "zh-000000057", "tgt_id": "en-000008530"}]
 
 
+def test_bucc_subset_keeps_every_gold_sentence(shared_data, tmp_path):
+    """data.bucc_sentences: all gold-pair sentences plus a seeded sample of the others, in file order."""
+    settings = DataSettings.from_config({"mirror": str(shared_data), "bucc_sentences": 1000})
+    inputs = corpora.corpus_inputs("bucc_zh-en_dev", "en", settings, raw_root=shared_data)
+    assert set(inputs) == {"sentences", "gold"}
+    out = tmp_path / "en.parquet"
+    n = corpora.normalise_corpus("bucc_zh-en_dev", "en", inputs, out, bucc_sentences=1000)
+    ids = pq.read_table(out)["id"].to_pylist()
+    assert n == len(ids) == 1000
+    gold_en = {line.split("\t")[1].strip()
+               for line in (shared_data / "bucc2018/zh-en/zh-en.dev.gold").read_text().splitlines()}
+    assert gold_en <= set(ids)
+    all_ids = [line.split("\t")[0] for line in (shared_data / "bucc2018/zh-en/zh-en.dev.en").read_text().splitlines()]
+    assert ids == [i for i in all_ids if i in set(ids)]  # file order
+    again = tmp_path / "again.parquet"
+    corpora.normalise_corpus("bucc_zh-en_dev", "en", inputs, again, bucc_sentences=1000)
+    assert pq.read_table(again)["id"].to_pylist() == ids  # seeded
+    # a cap below the gold count keeps the gold sentences only
+    rows = [(f"x{i}", "t") for i in range(10)]
+    assert corpora.bucc_subset(rows, {"x3", "x7"}, 1) == [("x3", "t"), ("x7", "t")]
+    assert corpora.bucc_subset(rows, set(), 20) == rows
+    with pytest.raises(LangrepError, match="bucc_sentences"):
+        DataSettings.from_config({"bucc_sentences": 0})
+
+
 def test_ud_corpus(settings, shared_data, tmp_path):
     t = _normalise("ud_test", "en", settings, shared_data, tmp_path)
     assert t.schema == corpora.UD_SCHEMA

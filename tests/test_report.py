@@ -362,3 +362,21 @@ def test_parsing_differences_derived_from_config(tmp_path):
     # translation: a cap of at least the XNLI test size (5,010) is the whole set
     assert report._config_cap({"translation": {"n_sentences": 5010}}, 1) == (None, None)
     assert report._config_cap({"translation": {"n_sentences": 64}}, 1) == ("translation.n_sentences", 64)
+
+
+def test_bucc_haystack_cap_is_a_difference(tmp_path):
+    """data.bucc_sentences makes Table 3 not like for like, and says why; without it, no such note."""
+    rows = [
+        _rows("bucc", model="mbert", lang="zh", layer=8, method=m, metric=metric, direction="xx-en",
+              split="dev", value=v, means="eval")
+        for m in ("original", "zero_mean", "mds") for metric, v in (("f1", 60.0), ("precision", 61.0), ("recall", 59.0))
+    ]
+    f = tmp_path / "results" / "mbert" / "scores" / "bucc.csv"
+    write_scores(rows, f)
+    cfg = {"models": {"mbert": {"source": "bert-base-multilingual-cased", "revision": "abc"}}}
+    run = report.load_run(cfg, [f], tmp_path / "results", tmp_path / "models")[0]
+    plain = report.compare(3, report.load_paper_values(), run, cfg)
+    assert not any("bucc_sentences" in d for d in plain.differences)
+    capped = report.compare(3, report.load_paper_values(), run, dict(cfg, data={"bucc_sentences": 2000}))
+    notes = [d for d in capped.differences if "data.bucc_sentences" in d]
+    assert len(notes) == 1 and "at most 2000 sentences per side" in notes[0]

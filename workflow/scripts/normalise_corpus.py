@@ -17,6 +17,7 @@ try:
             inputs,
             snakemake.output[0],
             mono_sentences=snakemake.params.mono_sentences,
+            bucc_sentences=snakemake.params.bucc_sentences,
         )
 except Exception:
     logging.exception("%s failed", snakemake.rule)  # so that the rule's log says why

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -83,7 +84,10 @@ def corpus_inputs(corpus: str, lang: str, settings: DataSettings, raw_root=sourc
     if c.kind == "bucc":
         _check_lang(corpus, lang, (c.xx, "en"))
         rels = sources.bucc_relpaths(c.xx, c.split)
-        return rooted({"sentences": rels["xx" if lang == c.xx else "en"]})
+        files = {"sentences": rels["xx" if lang == c.xx else "en"]}
+        if settings.bucc_sentences is not None:  # the subset keeps every sentence of a gold pair
+            files["gold"] = rels["gold"]
+        return rooted(files)
     if c.kind == "xnli":
         _check_lang(corpus, lang, sources.XNLI_LANGS)
         return rooted({"tsv": sources.xnli_relpath(c.split, lang)})
@@ -117,10 +121,11 @@ def _table(ids, lang, texts, extra: dict | None = None, schema: pa.Schema = BASE
 
 
 def normalise_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathLike], out: str | os.PathLike,
-                     mono_sentences: int | None = None) -> int:
+                     mono_sentences: int | None = None, bucc_sentences: int | None = None) -> int:
     """Read the raw files of ``corpus``/``lang`` (``inputs`` as from :func:`corpus_inputs`) and write
     ``out`` (Parquet) atomically. Returns the number of rows. ``mono_sentences`` caps ``mono``
-    (the first N sentences; None = all)."""
+    (the first N sentences; None = all); ``bucc_sentences`` caps each BUCC side (see
+    :func:`bucc_subset`; needs ``inputs["gold"]``)."""
     c = parse_corpus(corpus)
     if c.kind == "tatoeba":
         _check_lang(corpus, lang, (c.xx, "en"))
@@ -131,6 +136,12 @@ def normalise_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathL
     elif c.kind == "bucc":
         _check_lang(corpus, lang, (c.xx, "en"))
         rows = readers.read_bucc_sentences(inputs["sentences"])
+        if bucc_sentences is not None:
+            if "gold" not in inputs:
+                raise LangrepError(f"{corpus}/{lang}: bucc_sentences needs the gold file among the inputs")
+            side = 0 if lang == c.xx else 1
+            keep = {pair[side] for pair in readers.read_bucc_gold(inputs["gold"])}
+            rows = bucc_subset(rows, keep, bucc_sentences)
         table = _table([i for i, _ in rows], lang, [t for _, t in rows])
         source = inputs["sentences"]
     elif c.kind == "xnli":
@@ -155,6 +166,20 @@ def normalise_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathL
             source = inputs["conllu"]
     write_parquet(table, out, metadata={"corpus": corpus, "lang": lang, "source": str(source)})
     return table.num_rows
+
+
+def bucc_subset(rows: list[tuple[str, str]], keep: set[str], n: int, seed: int = 0) -> list[tuple[str, str]]:
+    """At most ``max(n, len(keep))`` of ``rows`` (``(id, text)``): every row whose id is in ``keep``
+    (the gold pairs' side) plus a seeded uniform sample of the others, in file order.
+
+    A smaller haystack makes mining easier than on the whole BUCC file, so scores on a subset are
+    not comparable with the paper's; the report says so.
+    """
+    others = [i for i, (sid, _) in enumerate(rows) if sid not in keep]
+    n_others = max(0, min(len(others), n - (len(rows) - len(others))))
+    rng = np.random.default_rng(seed)
+    chosen = set(rng.choice(others, size=n_others, replace=False).tolist()) if n_others else set()
+    return [r for i, r in enumerate(rows) if r[0] in keep or i in chosen]
 
 
 def _ud_table(sentences: list[readers.UDSentence], lang: str) -> pa.Table:

@@ -180,11 +180,14 @@ class DataSettings:
     ud_treebanks: dict[str, Treebank] = field(default_factory=lambda: dict(DEFAULT_UD_TREEBANKS))
     mono_sentences: int | None = 1000
     wikipedia_dump: str = WIKIPEDIA_DUMP
+    # BUCC sentences per side: every sentence of a gold pair plus a seeded sample of the others up
+    # to this many (a smaller, easier haystack for CPU runs); None = the whole file (the benchmark).
+    bucc_sentences: int | None = None
 
     @classmethod
     def from_config(cls, data: Mapping | None) -> "DataSettings":
         data = dict(data or {})
-        known = {"mirror", "ud_release", "ud_treebanks", "mono_sentences", "wikipedia_dump"}
+        known = {"mirror", "ud_release", "ud_treebanks", "mono_sentences", "wikipedia_dump", "bucc_sentences"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise LangrepError(f"config key data.{unknown[0]}: unknown key (known: {sorted(known)})")
@@ -194,6 +197,9 @@ class DataSettings:
         n = data.get("mono_sentences", 1000)
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
             raise LangrepError(f"config key data.mono_sentences: expected a positive integer or null, got {n!r}")
+        bucc_n = data.get("bucc_sentences")
+        if bucc_n is not None and (isinstance(bucc_n, bool) or not isinstance(bucc_n, int) or bucc_n < 1):
+            raise LangrepError(f"config key data.bucc_sentences: expected a positive integer or null, got {bucc_n!r}")
         dump = str(data.get("wikipedia_dump", WIKIPEDIA_DUMP))
         if not re.fullmatch(r"\d{8}", dump):
             raise LangrepError(f"config key data.wikipedia_dump: expected a dump date YYYYMMDD, got {dump!r}")
@@ -215,6 +221,7 @@ class DataSettings:
             ud_treebanks=treebanks,
             mono_sentences=n,
             wikipedia_dump=dump,
+            bucc_sentences=bucc_n,
         )
 
     def treebank(self, lang: str) -> Treebank:
