@@ -123,3 +123,37 @@ def test_small_corpora_are_not_padded_to_their_longest_sentence():
     padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
     assert padded == sum(lengths)  # two batches, one per length: no padding at all
     assert len(batches) == 2
+
+
+def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
+    """extract_parallel_corpus (one model load, both sides) writes what extract_corpus writes per side."""
+    import pandas as pd
+
+    from langrep.means import read_sums
+    from langrep.pipeline import extract_corpus, extract_parallel_corpus
+
+    texts = {"de": ["der hund", "die katze schläft", "ein haus"], "en": ["the dog", "the cat sleeps", "a house"]}
+    settings = {"device": "cpu", "token_budget": 64, "max_length": 16}
+    sides, single = [], {}
+    for lang, t in texts.items():
+        corpus = tmp_path / f"{lang}.parquet"
+        pd.DataFrame({"id": [str(i) for i in range(len(t))], "lang": lang, "text": t}).to_parquet(corpus)
+        sides.append({"corpus_path": corpus, "embeddings_path": tmp_path / "pair" / f"{lang}.emb.parquet",
+                      "sums_path": tmp_path / "pair" / f"{lang}.sums.parquet"})
+        single[lang] = (tmp_path / "single" / f"{lang}.emb.parquet", tmp_path / "single" / f"{lang}.sums.parquet")
+        extract_corpus(corpus, tiny_model_dir, *single[lang], settings, pooled_layers=[1, 3])
+    extract_parallel_corpus(sides, tiny_model_dir, settings, pooled_layers=[1, 3])
+    for side, lang in zip(sides, texts):
+        for layer in (1, 3):
+            ids_a, a = read_pooled(side["embeddings_path"], layer)
+            ids_b, b = read_pooled(single[lang][0], layer)
+            assert list(ids_a) == list(ids_b)
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(read_sums(side["sums_path"]).sums, read_sums(single[lang][1]).sums, rtol=1e-6)
+    # an empty side is refused before anything is written for it
+    empty = tmp_path / "empty.parquet"
+    pd.DataFrame({"id": [], "lang": [], "text": []}).astype(str).to_parquet(empty)
+    with pytest.raises(LangrepError, match="no sentences"):
+        extract_parallel_corpus([{"corpus_path": empty, "embeddings_path": tmp_path / "e.parquet",
+                                  "sums_path": tmp_path / "s.parquet"}], tiny_model_dir, settings)
+    assert not (tmp_path / "e.parquet").exists()

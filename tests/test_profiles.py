@@ -129,7 +129,8 @@ rule all:
 @pytest.mark.slow  # two Snakemake runs plus a --report build: about 50 s on 2 cores
 def test_report_rule_and_snakemake_report(tmp_path):
     """report.smk in a minimal workflow: the rule builds reports/{run}/, `snakemake --report` works."""
-    for sub in ("workflow/rules/report.smk", "workflow/rules/common/report.smk", "workflow/scripts/report.py", "workflow/scripts/provenance.py"):
+    for sub in ("workflow/rules/report.smk", "workflow/rules/common/report.smk", "workflow/scripts/report.py",
+                "workflow/scripts/provenance.py", "envs/langrep.yaml"):
         (tmp_path / sub).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / sub, tmp_path / sub)
     shutil.copytree(ROOT / "workflow/report", tmp_path / "workflow/report")

@@ -75,7 +75,9 @@ def test_config_files_match_library_defaults():
     cfg = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
     s = DataSettings.from_config(cfg["data"])
     assert s.ud_treebanks == sources.DEFAULT_UD_TREEBANKS
-    assert s.mono_sentences == 1000
+    # the caps the default config sets reach the settings (schema defaults apply only when absent)
+    assert (s.mono_sentences, s.bucc_sentences) == (cfg["data"]["mono_sentences"], cfg["data"]["bucc_sentences"])
+    assert DataSettings.from_config({}).bucc_sentences is None and DataSettings.from_config({}).mono_sentences == 1000
 
 
 def test_language_codes():

@@ -99,3 +99,63 @@ def test_extraction_stage_runs_caches_and_survives_a_kill(workdir):
         assert (workdir / t).exists(), rerun.stderr
     np.testing.assert_allclose(read_means(workdir / TARGETS[0]).means, means_ref, rtol=1e-6, atol=1e-6)
     assert not list(workdir.rglob(".*.tmp")), "a killed run left a temporary file behind"
+
+
+def tiny_full_config(model_dir: Path, mirror: Path) -> dict:
+    """Every stage, sized for seconds: two Tatoeba pairs, BUCC zh-en dev, one translation pair,
+    one POS and one parsing test language."""
+    cfg = small_config(model_dir, mirror)
+    cfg["retrieval"]["layer"] = 2  # the tiny model has layers 0..3
+    cfg["retrieval"]["tatoeba"]["langs"] = ["de", "zh"]
+    cfg["retrieval"]["bucc"]["pairs"] = ["zh"]
+    t = cfg["translation"]
+    t.update(targets=["de"], n_sentences=4, alphas=[0, 1], sample_layer=2, n_samples=1)
+    tr = cfg["transfer"]
+    tr.update(test_sentences=8, mds_sentences=20)
+    tr["train"].update(train_sentences=24, dev_sentences=8, batch_size=8, train_top_layers=None)
+    tr["pos"].update(langs=["de"], layers=[1])
+    tr["parsing"].update(langs=["kk"], layers=["last"])
+    cfg["report"]["run"] = "tiny"
+    return cfg
+
+
+@pytest.mark.slow
+def test_whole_workflow_on_a_tiny_model(tmp_path, tiny_model_dir, shared_data):
+    """`snakemake` (rule all) end to end: every stage's artifacts, the report, then nothing to do."""
+    import json
+
+    import pandas as pd
+
+    write_config(tmp_path, tiny_full_config(tiny_model_dir, shared_data))
+    first = run(tmp_path, check=False)
+    assert first.returncode == 0, first.stderr[-6000:]
+
+    scores = tmp_path / "results/tiny/scores"
+    tatoeba = pd.read_csv(scores / "tatoeba.csv")
+    assert set(tatoeba["lang"]) == {"de", "zh"}
+    assert set(tatoeba["method"]) == {"original", "zero_mean", "mds"}
+    assert set(tatoeba["layer"]) == set(range(4))  # every layer of a 3-layer model, 0 = embeddings
+    acc = tatoeba.query("metric == 'accuracy'")["value"]
+    assert ((acc >= 0) & (acc <= 100)).all() and len(acc) > 0
+    bucc = pd.read_csv(scores / "bucc.csv")
+    assert {"precision", "recall", "f1"} <= set(bucc["metric"]) and set(bucc["lang"]) == {"zh"}
+    translation = pd.read_csv(scores / "translation.csv")
+    assert set(translation["lang"]) == {"en-de", "de-en"} and set(translation["alpha"]) == {0, 1}
+    assert {"bleu1", "convert_rate"} <= set(translation["metric"])
+    for task, metrics, langs in (("pos", {"accuracy"}, {"de"}), ("parsing", {"uas", "las"}, {"kk"})):
+        df = pd.read_csv(scores / f"{task}.csv")
+        assert metrics <= set(df["metric"]), task
+        assert langs <= set(df["lang"]), task
+        assert {"original", "zero_mean", "mds"} <= set(df["method"]), task
+
+    report_dir = tmp_path / "reports/tiny"
+    md = (report_dir / "report.md").read_text()
+    for table in ("Table 1", "Table 2", "Table 3", "Table 4", "Table 5"):
+        assert table in md, table
+    assert (report_dir / "report.html").stat().st_size > 0
+    assert list((report_dir / "figures/tiny").glob("*.png"))
+    prov = json.loads((report_dir / "provenance.json").read_text())
+    assert prov["config"]["models"]["tiny"]["source"] == str(tiny_model_dir)
+
+    again = run(tmp_path, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr, again.stdout[-3000:]

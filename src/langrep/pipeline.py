@@ -20,16 +20,44 @@ def extract_corpus(corpus_path, model_dir, embeddings_path, sums_path, settings:
     """Pooled embeddings and per-layer sums of one (model, corpus, language) text set."""
     import torch
 
-    from langrep.extract import extract_to_parquet
     from langrep.models import load_encoder
 
     if threads:
         torch.set_num_threads(int(threads))
+    if pd.read_parquet(corpus_path, columns=["id"]).empty:  # before the (slow) model load
+        raise LangrepError(f"{corpus_path}: the corpus has no sentences")
+    loaded = load_encoder(model_dir, device=settings.get("device", "auto"), dtype=settings.get("dtype", "auto"))
+    _extract_loaded(loaded, corpus_path, model_dir, embeddings_path, sums_path, settings, pooled_layers)
+
+
+def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: dict,
+                            pooled_layers: Sequence[int] | None = None, threads: int | None = None) -> None:
+    """:func:`extract_corpus` for every side of a parallel corpus (Tatoeba, BUCC) with one model load.
+
+    ``sides``: dicts with ``corpus_path``, ``embeddings_path``, ``sums_path``. Each file is written
+    atomically; a run killed between two sides leaves the first side's files, which Snakemake
+    treats as incomplete and rebuilds with the rest.
+    """
+    import torch
+
+    from langrep.models import load_encoder
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    loaded = load_encoder(model_dir, device=settings.get("device", "auto"), dtype=settings.get("dtype", "auto"))
+    for side in sides:
+        _extract_loaded(loaded, side["corpus_path"], model_dir, side["embeddings_path"], side["sums_path"],
+                        settings, pooled_layers)
+
+
+def _extract_loaded(loaded, corpus_path, model_dir, embeddings_path, sums_path, settings: dict,
+                    pooled_layers: Sequence[int] | None) -> None:
+    from langrep.extract import extract_to_parquet
+
+    model, tokenizer = loaded
     corpus = pd.read_parquet(corpus_path, columns=["id", "text"])
     if corpus.empty:
         raise LangrepError(f"{corpus_path}: the corpus has no sentences")
-    model, tokenizer = load_encoder(model_dir, device=settings.get("device", "auto"),
-                                    dtype=settings.get("dtype", "auto"))
     meta = {"model_dir": str(model_dir), "corpus": str(corpus_path)}
     t0 = time.perf_counter()
     sums = extract_to_parquet(
@@ -41,7 +69,7 @@ def extract_corpus(corpus_path, model_dir, embeddings_path, sums_path, settings:
         progress=True, metadata=meta,
     )
     elapsed = time.perf_counter() - t0
-    log.info("%d sentences, %d tokens in %.1f s (%.0f tokens/s, %s)", len(corpus), sums.n_tokens,
+    log.info("%s: %d sentences, %d tokens in %.1f s (%.0f tokens/s, %s)", corpus_path, len(corpus), sums.n_tokens,
              elapsed, sums.n_tokens / max(elapsed, 1e-9), next(model.parameters()).dtype)
     write_sums(sums, sums_path, meta)
 

@@ -11,6 +11,8 @@ rule extract:
     output:
         embeddings="results/{model}/embeddings/{corpus}/{lang}.parquet",
         sums="results/{model}/sums/{corpus}/{lang}.parquet",
+    wildcard_constraints:
+        corpus=SINGLE_CORPUS,
     params:
         extraction=EXTRACTION,
         pooled_layers=pooled_layers,
@@ -25,6 +27,36 @@ rule extract:
         "../../envs/langrep.yaml"
     script:
         "../scripts/extract.py"
+
+
+rule extract_parallel:
+    input:
+        xx="data/corpora/{pairset}_{xx}-en{split}/{xx}.parquet",
+        en="data/corpora/{pairset}_{xx}-en{split}/en.parquet",
+        model="data/models/{model}",
+    output:
+        xx_embeddings="results/{model}/embeddings/{pairset}_{xx}-en{split}/{xx}.parquet",
+        xx_sums="results/{model}/sums/{pairset}_{xx}-en{split}/{xx}.parquet",
+        en_embeddings="results/{model}/embeddings/{pairset}_{xx}-en{split}/en.parquet",
+        en_sums="results/{model}/sums/{pairset}_{xx}-en{split}/en.parquet",
+    wildcard_constraints:
+        pairset="tatoeba|bucc",
+        xx="[a-z]{2,3}",
+        split="|_dev|_test",
+    params:
+        extraction=EXTRACTION,
+        pooled_layers=lambda w: pooled_layers_of(parallel_corpus(w)),
+    log:
+        "logs/{model}/extract/{pairset}_{xx}-en{split}.log",
+    threads: JOB_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        "../../envs/langrep.yaml"
+    script:
+        "../scripts/extract_parallel.py"
 
 
 rule language_means:

@@ -2,13 +2,27 @@
 # (functions live apart from rules, as snakemake --lint asks).
 
 
+# Parallel corpora (both sides in one job: one model load instead of two) and the rest.
+PARALLEL_CORPUS = r"(?:tatoeba|bucc)_[a-z]{2,3}-en(?:_dev|_test)?"
+# the corpus path segment is not a parallel corpus id ("/" ends the segment inside the full path)
+SINGLE_CORPUS = rf"(?!{PARALLEL_CORPUS}/)[^/]+"
+
+
+def parallel_corpus(wildcards):
+    return f"{wildcards.pairset}_{wildcards.xx}-en{wildcards.split}"
+
+
 def pooled_layers(wildcards):
+    return pooled_layers_of(wildcards.corpus)
+
+
+def pooled_layers_of(corpus):
     # The monolingual corpus only feeds the language means: its pooled sentence vectors are not
     # needed and would be the largest artifact of a paper-sized run.
-    if wildcards.corpus == "mono" and not EXTRACTION.get("pool_mono", False):
+    if corpus == "mono" and not EXTRACTION.get("pool_mono", False):
         return []
     configured = EXTRACTION.get("pooled_layers")
-    if wildcards.corpus.startswith("bucc_"):
+    if corpus.startswith("bucc_"):
         # BUCC sides are large (~400k sentences per test side): pool only the layers mined.
         mined = _bucc_layers()
         if mined != "all":
