@@ -18,6 +18,7 @@ rule extract:
         pooled_layers=pooled_layers,
     log:
         "logs/{model}/extract/{corpus}/{lang}.log",
+    priority: 2  # the language means first: translation and transfer wait on them
     threads: JOB_THREADS
     resources:
         gpu=GPU,
@@ -68,6 +69,7 @@ rule language_means:
         "results/{model}/means/{corpus}/{lang}.parquet",
     log:
         "logs/{model}/means/{corpus}/{lang}.log",
+    priority: 2  # see extract
     resources:
         mem_mb=1000,
         runtime=5,

@@ -24,6 +24,7 @@ rule transfer_train:
         device=TRANSFER.get("device", "auto"),
     log:
         "logs/{model}/transfer/{task}/{method_train}.log",
+    priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,
@@ -53,6 +54,7 @@ rule transfer_evaluate:
         device=TRANSFER.get("device", "auto"),
     log:
         "logs/{model}/transfer/{task}/evaluate.log",
+    priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,

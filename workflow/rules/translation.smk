@@ -19,6 +19,7 @@ rule mlm_head:
         device=TRANSLATION.get("device", "auto"),
     log:
         "logs/{model}/translation/mlm_head.log",
+    priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,
@@ -46,6 +47,7 @@ rule translation_sweep:
         settings=TRANSLATION,
     log:
         "logs/{model}/translation/sweep.log",
+    priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,
