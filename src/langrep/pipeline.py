@@ -18,16 +18,9 @@ log = logging.getLogger("langrep")
 def extract_corpus(corpus_path, model_dir, embeddings_path, sums_path, settings: dict,
                    pooled_layers: Sequence[int] | None = None, threads: int | None = None) -> None:
     """Pooled embeddings and per-layer sums of one (model, corpus, language) text set."""
-    import torch
-
-    from langrep.models import load_encoder
-
-    if threads:
-        torch.set_num_threads(int(threads))
-    if pd.read_parquet(corpus_path, columns=["id"]).empty:  # before the (slow) model load
-        raise LangrepError(f"{corpus_path}: the corpus has no sentences")
-    loaded = load_encoder(model_dir, device=settings.get("device", "auto"), dtype=settings.get("dtype", "auto"))
-    _extract_loaded(loaded, corpus_path, model_dir, embeddings_path, sums_path, settings, pooled_layers)
+    extract_parallel_corpus(
+        [{"corpus_path": corpus_path, "embeddings_path": embeddings_path, "sums_path": sums_path}],
+        model_dir, settings, pooled_layers, threads)
 
 
 def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: dict,
@@ -40,38 +33,32 @@ def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: dict,
     """
     import torch
 
+    from langrep.extract import extract_to_parquet
     from langrep.models import load_encoder
 
     if threads:
         torch.set_num_threads(int(threads))
-    loaded = load_encoder(model_dir, device=settings.get("device", "auto"), dtype=settings.get("dtype", "auto"))
-    for side in sides:
-        _extract_loaded(loaded, side["corpus_path"], model_dir, side["embeddings_path"], side["sums_path"],
-                        settings, pooled_layers)
-
-
-def _extract_loaded(loaded, corpus_path, model_dir, embeddings_path, sums_path, settings: dict,
-                    pooled_layers: Sequence[int] | None) -> None:
-    from langrep.extract import extract_to_parquet
-
-    model, tokenizer = loaded
-    corpus = pd.read_parquet(corpus_path, columns=["id", "text"])
-    if corpus.empty:
-        raise LangrepError(f"{corpus_path}: the corpus has no sentences")
-    meta = {"model_dir": str(model_dir), "corpus": str(corpus_path)}
-    t0 = time.perf_counter()
-    sums = extract_to_parquet(
-        model, tokenizer, corpus["id"].astype(str).tolist(), corpus["text"].tolist(), embeddings_path,
-        pooled_layers=pooled_layers,
-        token_budget=int(settings.get("token_budget", 8192)),
-        max_length=int(settings.get("max_length", 128)),
-        include_special_tokens=bool(settings.get("include_special_tokens", False)),
-        progress=True, metadata=meta,
-    )
-    elapsed = time.perf_counter() - t0
-    log.info("%s: %d sentences, %d tokens in %.1f s (%.0f tokens/s, %s)", corpus_path, len(corpus), sums.n_tokens,
-             elapsed, sums.n_tokens / max(elapsed, 1e-9), next(model.parameters()).dtype)
-    write_sums(sums, sums_path, meta)
+    corpora = [pd.read_parquet(side["corpus_path"], columns=["id", "text"]) for side in sides]
+    for side, corpus in zip(sides, corpora):  # before the (slow) model load
+        if corpus.empty:
+            raise LangrepError(f"{side['corpus_path']}: the corpus has no sentences")
+    model, tokenizer = load_encoder(model_dir, device=settings.get("device", "auto"),
+                                    dtype=settings.get("dtype", "auto"))
+    for side, corpus in zip(sides, corpora):
+        meta = {"model_dir": str(model_dir), "corpus": str(side["corpus_path"])}
+        t0 = time.perf_counter()
+        sums = extract_to_parquet(
+            model, tokenizer, corpus["id"].astype(str).tolist(), corpus["text"].tolist(), side["embeddings_path"],
+            pooled_layers=pooled_layers,
+            token_budget=int(settings.get("token_budget", 8192)),
+            max_length=int(settings.get("max_length", 128)),
+            include_special_tokens=bool(settings.get("include_special_tokens", False)),
+            progress=True, metadata=meta,
+        )
+        elapsed = time.perf_counter() - t0
+        log.info("%s: %d sentences, %d tokens in %.1f s (%.0f tokens/s, %s)", side["corpus_path"], len(corpus),
+                 sums.n_tokens, elapsed, sums.n_tokens / max(elapsed, 1e-9), next(model.parameters()).dtype)
+        write_sums(sums, side["sums_path"], meta)
 
 
 def means_from_sums(sums_paths: Sequence, corpus_path, model_dir, out_path) -> None:

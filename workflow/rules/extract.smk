@@ -41,9 +41,9 @@ rule extract_parallel:
         en_embeddings="results/{model}/embeddings/{pairset}_{xx}-en{split}/en.parquet",
         en_sums="results/{model}/sums/{pairset}_{xx}-en{split}/en.parquet",
     wildcard_constraints:
-        pairset="tatoeba|bucc",
-        xx="[a-z]{2,3}",
-        split="|_dev|_test",
+        pairset=PAIRSET,
+        xx=PAIR_XX,
+        split=PAIR_SPLIT,
     params:
         extraction=EXTRACTION,
         pooled_layers=lambda w: pooled_layers_of(parallel_corpus(w)),

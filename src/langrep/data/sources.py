@@ -171,6 +171,13 @@ MONO_MIN_CHARS = 20  # shorter Wikipedia "sentences" are mostly section headings
 # Settings
 
 
+def _positive_int_or_none(data: Mapping, key: str, default: int | None) -> int | None:
+    n = data.get(key, default)
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise LangrepError(f"config key data.{key}: expected a positive integer or null, got {n!r}")
+    return n
+
+
 @dataclass(frozen=True)
 class DataSettings:
     """The ``data:`` section of the config, checked, with defaults and the mirror resolved."""
@@ -194,12 +201,8 @@ class DataSettings:
         ud_release = data.get("ud_release", "r2.17")
         if not isinstance(ud_release, str) or not ud_release:
             raise LangrepError(f"config key data.ud_release: expected a release tag, got {ud_release!r}")
-        n = data.get("mono_sentences", 1000)
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-            raise LangrepError(f"config key data.mono_sentences: expected a positive integer or null, got {n!r}")
-        bucc_n = data.get("bucc_sentences")
-        if bucc_n is not None and (isinstance(bucc_n, bool) or not isinstance(bucc_n, int) or bucc_n < 1):
-            raise LangrepError(f"config key data.bucc_sentences: expected a positive integer or null, got {bucc_n!r}")
+        n = _positive_int_or_none(data, "mono_sentences", 1000)
+        bucc_n = _positive_int_or_none(data, "bucc_sentences", None)
         dump = str(data.get("wikipedia_dump", WIKIPEDIA_DUMP))
         if not re.fullmatch(r"\d{8}", dump):
             raise LangrepError(f"config key data.wikipedia_dump: expected a dump date YYYYMMDD, got {dump!r}")

@@ -3,7 +3,9 @@
 
 
 # Parallel corpora (both sides in one job: one model load instead of two) and the rest.
-PARALLEL_CORPUS = r"(?:tatoeba|bucc)_[a-z]{2,3}-en(?:_dev|_test)?"
+# The pieces are the wildcard constraints of rule extract_parallel.
+PAIRSET, PAIR_XX, PAIR_SPLIT = "tatoeba|bucc", "[a-z]{2,3}", "|_dev|_test"
+PARALLEL_CORPUS = rf"(?:{PAIRSET})_{PAIR_XX}-en(?:{PAIR_SPLIT})"
 # the corpus path segment is not a parallel corpus id ("/" ends the segment inside the full path)
 SINGLE_CORPUS = rf"(?!{PARALLEL_CORPUS}/)[^/]+"
 
