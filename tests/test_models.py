@@ -13,8 +13,8 @@ def test_materialize_keeps_the_mlm_head_and_loads_offline(tmp_path, tiny_model_d
     out = materialize_model(str(tiny_model_dir), tmp_path / "m")
     record = json.loads((out / "langrep_source.json").read_text())
     assert record["source"] == str(tiny_model_dir) and record["mlm_head"] is True
-    mlm, tok = load_masked_lm(out)
-    enc, _ = load_encoder(out)
+    mlm, tok = load_masked_lm(out, dtype="float32")  # exact comparisons below
+    enc, _ = load_encoder(out, dtype="float32")
     ids = torch.tensor([tok("the girl can help me")["input_ids"]])
     with torch.no_grad():
         h_mlm = mlm.bert(input_ids=ids).last_hidden_state
@@ -41,4 +41,19 @@ def test_bad_model_folder_and_dtype(tmp_path):
         load_encoder(tmp_path)
     with pytest.raises(LangrepError, match="extraction.dtype"):
         resolve_dtype("float8", "cpu")
-    assert resolve_dtype("auto", "cpu") == torch.float32
+
+
+@pytest.mark.parametrize("flags, native", [("fpu sse avx512f avx512_bf16 amx_tile", True),
+                                           ("fpu sse avx512f amx_bf16", True),
+                                           ("fpu sse avx2 avx512f avx512bw", False)])
+def test_auto_dtype_is_bf16_only_on_cpus_with_native_bf16(tmp_path, monkeypatch, flags, native):
+    import langrep.models as models
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n\nprocessor\t: 1\nflags\t\t: {flags}\n")
+    assert models.cpu_has_native_bf16(str(cpuinfo)) is native
+    assert models.cpu_has_native_bf16(str(tmp_path / "missing")) is False
+    monkeypatch.setattr(models, "cpu_has_native_bf16", lambda: native)
+    assert resolve_dtype("auto", "cpu") == (torch.bfloat16 if native else torch.float32)
+    assert resolve_dtype(None, "cpu") == resolve_dtype("auto", "cpu")
+    assert resolve_dtype("float32", "cpu") == torch.float32
