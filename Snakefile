@@ -3,13 +3,26 @@
 #       snakemake --profile profiles/slurm --configfile config/paper.yaml   (GPU cluster)
 from snakemake.utils import min_version
 
+from langrep.settings import merged_config
+
 min_version("8.0")
 
 
-# --configfile replaces the default config instead of being merged into it
-if not workflow.config_settings.configfiles:
+configfile: "config/config.yaml"
 
-    configfile: "config/config.yaml"
+
+# The config is redone from the files and arguments themselves (langrep.settings.merged_config):
+# --configfile overlays and --config values merge onto the default key by key, --config values are
+# read as YAML (Snakemake reads nested ones as strings), and an overlay's `models` replace the
+# default's. --replace-workflow-config starts from nothing instead of config/config.yaml.
+config.clear()
+config.update(
+    merged_config(
+        None if workflow.config_settings.replace_workflow_config else "config/config.yaml",
+        workflow.config_settings.configfiles,
+        workflow.config_settings.config_args,
+    )
+)
 
 
 report: "workflow/report/workflow.rst"
@@ -23,6 +36,15 @@ include: "workflow/rules/retrieval.smk"
 include: "workflow/rules/translation.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/report.smk"
+
+
+onstart:
+    # Temporaries that a killed run (kill -9, a lost node) left behind: atomic_write names them with
+    # host and pid, so only those of dead processes on this host go (a live run's stay).
+    from langrep.io import remove_orphaned_temporaries
+
+    for path in remove_orphaned_temporaries(["data", "results", "reports"]):
+        logger.info(f"removed {path}, left by a killed run")
 
 
 STAGE_TARGETS = [

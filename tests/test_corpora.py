@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -219,14 +220,14 @@ def _workdir(tmp_path: Path, mirror) -> Path:
     return tmp_path
 
 
-def _snakemake(workdir: Path, *args: str, env_mirror: str | None = None) -> str:
+def _snakemake(workdir: Path, *args: str, env_mirror: str | None = None, ok: bool = True) -> str:
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     env.pop(sources.MIRROR_ENV, None)
     if env_mirror is not None:
         env[sources.MIRROR_ENV] = env_mirror
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-c1", *args], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 
 
@@ -260,3 +261,51 @@ def test_rules_run_from_mirror(shared_data, tmp_path):
     assert (tmp_path / "data/raw/bucc2018/zh-en/zh-en.dev.gold").read_bytes() == (
         shared_data / "bucc2018/zh-en/zh-en.dev.gold").read_bytes()
     assert (tmp_path / "logs/corpora/normalise/mono/kmr.log").read_text().strip().endswith("7 rows")
+
+
+def test_empty_corpus_fails_naming_the_raw_file(tmp_path):
+    empty = tmp_path / "xx.txt"
+    empty.write_text("\n  \n", encoding="utf-8")
+    out = tmp_path / "corpora" / "mono" / "xx.parquet"
+    with pytest.raises(LangrepError, match=f"{re.escape(str(empty))}: no sentences"):
+        corpora.normalise_corpus("mono", "xx", {"text": empty}, out)
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_the_mirror_content_not_its_path_decides_reruns(shared_data, tmp_path):
+    rels = list(sources.tatoeba_relpaths("deu").values())
+    mirror = tmp_path / "mirror"
+    for rel in rels:
+        (mirror / rel).parent.mkdir(parents=True, exist_ok=True)
+        (mirror / rel).write_bytes((shared_data / rel).read_bytes())
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    _workdir(workdir, mirror)
+    target = "data/corpora/tatoeba_de-en/de.parquet"
+    _snakemake(workdir, target)
+    raw = {rel: workdir / "data/raw" / rel for rel in rels}
+    assert all(p.stat().st_nlink == 1 and p.read_bytes() == (mirror / rel).read_bytes() for rel, p in raw.items())
+    stamps = {rel: p.stat().st_mtime_ns for rel, p in raw.items()}
+
+    # the same files elsewhere (new mtimes): nothing to do
+    moved = tmp_path / "moved"
+    shutil.copytree(mirror, moved)
+    assert "Nothing to be done" in _snakemake(workdir, target, env_mirror=str(moved))
+    # a mirror that is not there: one clear error before any job, and every raw file stays as it was
+    out = _snakemake(workdir, target, env_mirror=str(tmp_path / "nonexistent"), ok=False)
+    assert "no such folder" in out and "Select jobs to execute" not in out
+    assert {rel: p.stat().st_mtime_ns for rel, p in raw.items()} == stamps
+    # a mirror missing a file the run needs: an error naming it, at DAG time, nothing deleted
+    (moved / rels[1]).unlink()
+    out = _snakemake(workdir, target, env_mirror=str(moved), ok=False)
+    assert "tatoeba.deu-eng.eng is not in the offline mirror" in out
+    assert all(p.exists() for p in raw.values())
+    # a fixed mirror file replaces the stale raw copy
+    (moved / rels[1]).write_bytes((mirror / rels[1]).read_bytes())
+    fixed = (moved / rels[0]).read_text(encoding="utf-8").split("\n", 1)
+    (moved / rels[0]).write_text("Ein korrigierter Satz.\n" + fixed[1], encoding="utf-8")
+    _snakemake(workdir, target, env_mirror=str(moved))
+    assert raw[rels[0]].read_bytes() == (moved / rels[0]).read_bytes()
+    assert pq.read_table(workdir / target)["text"][0].as_py() == "Ein korrigierter Satz."
+    assert (mirror / rels[0]).read_bytes() == (shared_data / rels[0]).read_bytes()

@@ -57,3 +57,22 @@ def test_auto_dtype_is_bf16_only_on_cpus_with_native_bf16(tmp_path, monkeypatch,
     assert resolve_dtype("auto", "cpu") == (torch.bfloat16 if native else torch.float32)
     assert resolve_dtype(None, "cpu") == resolve_dtype("auto", "cpu")
     assert resolve_dtype("float32", "cpu") == torch.float32
+
+
+def test_model_sources_that_cannot_work_fail_at_once_with_one_error(tmp_path, monkeypatch):
+    import time
+
+    from huggingface_hub import constants
+
+    with pytest.raises(LangrepError, match="no transformers model folder there"):
+        materialize_model(str(tmp_path / "no-such-folder"), tmp_path / "m1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(LangrepError, match="not in the local Hugging Face cache and HF_HUB_OFFLINE"):
+        materialize_model("someone/no-such-model-here", tmp_path / "m2")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens: refused at once
+    t0 = time.monotonic()
+    with pytest.raises(LangrepError, match="cannot reach http://127.0.0.1:9"):
+        materialize_model("someone/no-such-model-here", tmp_path / "m3")
+    assert time.monotonic() - t0 < 10
+    assert not any(tmp_path.glob("m*")), "a failed materialisation leaves no folder"

@@ -109,16 +109,55 @@ def test_fetch_from_mirror_is_byte_identical(shared_data, tmp_path):
     assert _leftovers(tmp_path) == []
 
 
-def test_place_file_copies_when_link_fails(tmp_path, monkeypatch):
-    src = tmp_path / "src.txt"
-    src.write_text("hello\n")
+def test_raw_files_are_copies_never_links_into_the_mirror(shared_data, tmp_path):
+    # a private mirror (a copy of two real files), so that a failure cannot damage ../shared/data
+    mirror = tmp_path / "mirror"
+    for rel in sources.tatoeba_relpaths("deu").values():
+        (mirror / rel).parent.mkdir(parents=True, exist_ok=True)
+        (mirror / rel).write_bytes((shared_data / rel).read_bytes())
+    before = {rel: (mirror / rel).read_bytes() for rel in sources.tatoeba_relpaths("deu").values()}
+    raw = tmp_path / "raw"
+    out = sources.fetch("tatoeba", raw_root=raw, mirror=mirror, code="deu")
+    for p in out:
+        with open(p, "a", encoding="utf-8") as f:  # what a user editing data/raw would do
+            f.write("an extra line\n")
+    for rel, data in before.items():
+        assert (mirror / rel).read_bytes() == data, "editing data/raw changed the mirror"
+        assert (mirror / rel).stat().st_nlink == 1 and (raw / rel).stat().st_nlink == 1
+        assert (mirror / rel).stat().st_ino != (raw / rel).stat().st_ino
 
-    def no_link(*a, **k):
-        raise OSError("cross-device link")
 
-    monkeypatch.setattr(os, "link", no_link)
-    dest = sources.place_file(src, tmp_path / "a" / "b.txt")
-    assert dest.read_text() == "hello\n" and dest.stat().st_ino != src.stat().st_ino
+def test_mirror_checksums_follow_content_not_path(shared_data, tmp_path):
+    rel = sources.tatoeba_relpaths("deu")["xx"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    for m in (a, b):
+        (m / rel).parent.mkdir(parents=True)
+        (m / rel).write_bytes((shared_data / rel).read_bytes())
+    assert sources.mirror_sha256(a, rel, "tatoeba") == sources.mirror_sha256(b, rel, "tatoeba") == \
+        sources.TATOEBA_SHA256["tatoeba.deu-eng.deu"]
+    (b / rel).write_text("a fixed file\n")
+    assert sources.mirror_sha256(b, rel, "tatoeba") != sources.mirror_sha256(a, rel, "tatoeba")
+    with pytest.raises(LangrepError, match="not in the offline mirror"):
+        sources.mirror_sha256(tmp_path / "c", rel, "tatoeba")
+
+
+def test_fetch_relpaths_are_what_fetch_places(shared_data, tmp_path):
+    units = [("tatoeba", {"code": "deu"}), ("ud", {"treebank": "UD_German-GSD", "prefix": "de_gsd", "split": "test"}),
+             ("mono", {"lang": "de"}), ("bucc2018", {"xx": "zh", "split": "dev"}), ("xnli", {})]
+    for dataset, options in units:
+        placed = sources.fetch(dataset, raw_root=tmp_path, mirror=shared_data, **options)
+        placed = [placed] if isinstance(placed, Path) else placed
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in placed) == \
+            sorted(sources.fetch_relpaths(dataset, **options))
+
+
+def test_check_mirror(tmp_path, shared_data):
+    sources.check_mirror(None)
+    sources.check_mirror(shared_data)
+    with pytest.raises(LangrepError, match="no such folder"):
+        sources.check_mirror(tmp_path / "nonexistent")
+    with pytest.raises(LangrepError, match="not a data mirror"):
+        sources.check_mirror(tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------

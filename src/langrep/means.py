@@ -20,25 +20,35 @@ from langrep.io import read_parquet_metadata, write_parquet
 
 def zero_mean(h, mean):
     """Zero-mean (Eq. 1): ``h - R_L``. ``h`` is (..., H); works on numpy arrays and torch tensors."""
-    return h - _like(mean, h)
+    return h - _like(mean, h, "mean")
 
 
 def mean_difference_shift(h, src_mean, tgt_mean, alpha: float = 1.0):
     """Mean Difference Shift (Eq. 2, Sec. 3.1): ``h + alpha * (R_tgt - R_src)``."""
-    return h + alpha * (_like(tgt_mean, h) - _like(src_mean, h))
+    if not np.isscalar(alpha) or isinstance(alpha, bool):
+        raise LangrepError(f"mean_difference_shift: alpha must be a number, got {type(alpha).__name__}")
+    return h + alpha * (_like(tgt_mean, h, "tgt_mean") - _like(src_mean, h, "src_mean"))
 
 
-def _like(vec, h):
-    """``vec`` as the same kind (numpy/torch), dtype and device as ``h``."""
-    if isinstance(h, np.ndarray):
-        return np.asarray(vec, dtype=h.dtype)
+def _like(vec, h, name: str):
+    """``vec`` as the same kind (numpy/torch), dtype and device as ``h``.
+
+    A language mean is one vector of ``h``'s width: anything else (a scalar, per-row means, a mean of
+    another layer width) would broadcast silently into a different operation, so it is refused.
+    """
     import torch
 
-    if isinstance(h, torch.Tensor):
-        return torch.as_tensor(np.asarray(vec) if not isinstance(vec, torch.Tensor) else vec).to(
-            device=h.device, dtype=h.dtype
-        )
-    raise TypeError(f"expected a numpy array or a torch tensor, got {type(h).__name__}")
+    if not isinstance(h, (np.ndarray, torch.Tensor)):
+        raise TypeError(f"expected a numpy array or a torch tensor, got {type(h).__name__}")
+    shape = tuple(vec.shape) if hasattr(vec, "shape") else np.shape(vec)
+    if h.ndim == 0 or shape != (h.shape[-1],):
+        raise LangrepError(f"{name} must be one vector of the hidden states' width: hidden states of shape "
+                           f"{tuple(h.shape)} need shape {tuple(h.shape[-1:])}, got shape {shape}")
+    if isinstance(h, np.ndarray):
+        return np.asarray(vec, dtype=h.dtype)
+    return torch.as_tensor(np.asarray(vec) if not isinstance(vec, torch.Tensor) else vec).to(
+        device=h.device, dtype=h.dtype
+    )
 
 
 @dataclass

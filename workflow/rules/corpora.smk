@@ -3,7 +3,7 @@
 # Corpora are pulled in by the stages that use them (corpus_path(corpus, lang) in common.smk),
 # so corpora_targets() requests nothing on its own.
 # The logic lives in langrep.data; the mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is
-# resolved there, once, when the workflow is parsed.
+# resolved and checked once, when the workflow is parsed. Mirrored files are copied, never linked.
 
 
 include: "common/corpora.smk"
@@ -18,8 +18,8 @@ rule fetch_tatoeba:
     params:
         dataset="tatoeba",
         raw_root=_raw_root,
-        mirror=_MIRROR,
-        options=lambda w: {"code": w.code},
+        options=lambda w: fetch_options("tatoeba", code=w.code),
+        source=lambda w: fetch_source("tatoeba", code=w.code),
     log:
         "logs/corpora/fetch_tatoeba/{code}.log",
     resources:
@@ -42,13 +42,8 @@ rule fetch_ud:
     params:
         dataset="ud",
         raw_root=_raw_root,
-        mirror=_MIRROR,
-        options=lambda w: {
-            "treebank": w.treebank,
-            "prefix": w.prefix,
-            "split": w.split,
-            "release": DATA.ud_release,
-        },
+        options=lambda w: fetch_options("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
+        source=lambda w: fetch_source("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
     log:
         "logs/corpora/fetch_ud/{treebank}/{prefix}-{split}.log",
     resources:
@@ -67,8 +62,8 @@ rule fetch_xnli:
     params:
         dataset="xnli",
         raw_root=_raw_root,
-        mirror=_MIRROR,
-        options={},
+        options=lambda w: fetch_options("xnli"),
+        source=lambda w: fetch_source("xnli"),
     log:
         "logs/corpora/fetch_xnli.log",
     resources:
@@ -92,8 +87,8 @@ rule fetch_bucc:
     params:
         dataset="bucc2018",
         raw_root=_raw_root,
-        mirror=_MIRROR,
-        options=lambda w: {"xx": w.xx, "split": w.split},
+        options=lambda w: fetch_options("bucc2018", xx=w.xx, split=w.split),
+        source=lambda w: fetch_source("bucc2018", xx=w.xx, split=w.split),
     log:
         "logs/corpora/fetch_bucc/{xx}-en_{split}.log",
     resources:
@@ -114,12 +109,8 @@ rule fetch_mono:
     params:
         dataset="mono",
         raw_root=_raw_root,
-        mirror=_MIRROR,
-        options=lambda w: {
-            "lang": w.lang,
-            "n_sentences": DATA.mono_sentences,
-            "dump": DATA.wikipedia_dump,
-        },
+        options=lambda w: fetch_options("mono", lang=w.lang),
+        source=lambda w: fetch_source("mono", lang=w.lang),
     log:
         "logs/corpora/fetch_mono/{lang}.log",
     resources:

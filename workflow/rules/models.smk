@@ -12,6 +12,8 @@ rule materialize_model:
     resources:
         mem_mb=8000,
         runtime=60,
+    # downloads from the hub: on the submitting host, as compute nodes often have no internet
+    localrule: True
     conda:
         "../../envs/langrep.yaml"
     script:

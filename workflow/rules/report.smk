@@ -12,7 +12,6 @@ rule provenance:
         f"{REPORT_DIR}/provenance.json",
     params:
         config=config,
-        repo=workflow.basedir,
     log:
         f"logs/report/{REPORT_RUN}/provenance.log",
     resources:

@@ -164,6 +164,8 @@ def normalise_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathL
             sents = readers.read_conllu(inputs["conllu"])[:mono_sentences]
             table = _table([s.id for s in sents], lang, [s.raw_text or s.text for s in sents])
             source = inputs["conllu"]
+    if table.num_rows == 0:  # fail here, naming the raw file, not a stage later on the derived one
+        raise LangrepError(f"{source}: no sentences for corpus {corpus}, language {lang} (empty or blank file)")
     write_parquet(table, out, metadata={"corpus": corpus, "lang": lang, "source": str(source)})
     return table.num_rows
 

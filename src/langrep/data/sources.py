@@ -9,13 +9,14 @@ mirrored file and a downloaded one have the same relative path::
     bucc2018/<xx>-en/<xx>-en.<dev|test>.<xx|en|gold> BUCC 2018; XTREME's names: sample=dev, training=test
     mono/<lang>.txt                                  monolingual sentences, one per line
 
-With a mirror, a file is hardlinked (or copied) from it; without one it is downloaded from the
+With a mirror, a file is copied from it (never linked: the mirror is never written); without one it is downloaded from the
 official source and checked against its sha256 where one is known (``None`` below means unknown:
 the digest of what was downloaded is logged instead).
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from langrep.errors import LangrepError
-from langrep.io import atomic_write
+from langrep.io import atomic_write, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +293,53 @@ def mono_relpath(lang: str) -> str:
     return f"mono/{lang}.txt"
 
 
+def fetch_relpaths(dataset: str, **options) -> list[str]:
+    """The relative paths one fetch unit of ``dataset`` places (the ``options`` of its fetch function)."""
+    if dataset == "tatoeba":
+        return list(tatoeba_relpaths(options["code"]).values())
+    if dataset == "ud":
+        return [ud_relpath(Treebank(options["treebank"], options["prefix"]), options["split"])]
+    if dataset == "xnli":
+        return xnli_relpaths()
+    if dataset == "bucc2018":
+        return list(bucc_relpaths(options["xx"], options["split"]).values())
+    if dataset == "mono":
+        return [mono_relpath(options["lang"])]
+    raise LangrepError(f"unknown data set {dataset!r} (known: {', '.join(FETCHERS)})")
+
+
+MIRROR_DATASETS = ("tatoeba", "ud", "xnli", "bucc2018", "mono")
+
+
+def check_mirror(mirror: Path | None) -> None:
+    """A mirror that is set must be a folder laid out like ``../shared/data`` (one clear error at load)."""
+    if mirror is None:
+        return
+    where = f"data.mirror (or ${MIRROR_ENV}) = {str(mirror)!r}"
+    if not mirror.is_dir():
+        raise LangrepError(f"{where}: no such folder. Point it at a folder laid out like ../shared/data "
+                           f"(data/README.md), or set it to null / an empty ${MIRROR_ENV} to download")
+    if not any((mirror / d).is_dir() for d in MIRROR_DATASETS):
+        raise LangrepError(f"{where}: not a data mirror (none of {', '.join(d + '/' for d in MIRROR_DATASETS)} "
+                           "is in it); see data/README.md for the layout")
+
+
+@functools.lru_cache(maxsize=None)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    return sha256_file(path)
+
+
+def mirror_sha256(mirror: str | os.PathLike, relpath: str, dataset: str) -> str:
+    """sha256 of the mirror's copy of ``relpath`` (cached per size and mtime within a process).
+
+    Fetch rules take it as a parameter: a raw copy then depends on the mirror file's content, not on
+    where the mirror lies, and a mirror file that is fixed replaces the stale copy.
+    """
+    path = mirror_file(mirror, relpath, dataset)
+    st = path.stat()
+    return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
+
+
 # --------------------------------------------------------------------------------------------
 # Placing files: from the mirror, or downloaded
 
@@ -308,14 +356,14 @@ def mirror_file(mirror: str | os.PathLike, relpath: str, dataset: str) -> Path:
 
 
 def place_file(src: str | os.PathLike, dest: str | os.PathLike) -> Path:
-    """Put ``src`` at ``dest`` atomically: a hardlink where possible (no copy), else a copy."""
+    """Put a copy of ``src`` at ``dest`` atomically.
+
+    Never a hardlink: a link shares the mirror's inode, so anything that edits ``data/raw`` would edit
+    the user's mirror (copies cost little: the whole mirror is ~80 MB).
+    """
     dest = Path(dest)
     with atomic_write(dest) as tmp:
-        tmp.unlink()  # os.link needs a free name
-        try:
-            os.link(src, tmp)
-        except OSError:  # another file system, or links not permitted
-            shutil.copyfile(src, tmp)
+        shutil.copyfile(src, tmp)
     return dest
 
 

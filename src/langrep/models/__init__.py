@@ -75,6 +75,7 @@ def materialize_model(source: str, out_dir, revision: str | None = None) -> Path
 
     from transformers import AutoModel, AutoModelForMaskedLM, AutoTokenizer
 
+    source = _checked_source(source, revision)
     with atomic_directory(out_dir) as tmp:
         tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
         has_head = False
@@ -97,6 +98,40 @@ def materialize_model(source: str, out_dir, revision: str | None = None) -> Path
         }
         (tmp / SOURCE_FILE).write_text(json.dumps(record, indent=2))
     return out_dir
+
+
+def _checked_source(source: str, revision: str | None) -> str:
+    """A local folder that exists, or a hub id that can be fetched now; one clear error otherwise
+    (instead of transformers' "not a valid model identifier" for a missing folder, or a ~50 s retry
+    loop before an OSError when the hub cannot be reached)."""
+    local = Path(source).expanduser()
+    if source.startswith(("/", "./", "../", "~")) or local.exists():
+        if not (local / "config.json").is_file():
+            raise LangrepError(f"model source {source!r}: no transformers model folder there (no config.json); "
+                               "give a folder saved with save_pretrained, or a hub id")
+        return str(local)
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(source, "config.json", revision=revision), str):
+        return source  # in the local Hugging Face cache
+    if constants.HF_HUB_OFFLINE:
+        raise LangrepError(f"model source {source!r}: not in the local Hugging Face cache and HF_HUB_OFFLINE is "
+                           f"set; download it where there is internet (`hf download {source}`) or use a local folder")
+    import urllib.error
+    import urllib.request
+
+    url = f"{constants.ENDPOINT}/api/models/{source}" + (f"/revision/{revision}" if revision else "")
+    try:
+        urllib.request.urlopen(url, timeout=15).close()
+    except urllib.error.HTTPError as e:
+        if e.code in (401, 403, 404):
+            raise LangrepError(f"model source {source!r}: the hub has no such model or revision (HTTP {e.code}; "
+                               "a gated or private model needs `hf auth login`)") from None
+    except (urllib.error.URLError, OSError) as e:
+        raise LangrepError(f"model source {source!r}: cannot reach {constants.ENDPOINT} ({e}). Materialise the "
+                           "model where there is internet (rule materialize_model runs on the submitting host), "
+                           "or set the source to a local model folder") from None
+    return source
 
 
 def _head_missing(loading_info: dict) -> bool:

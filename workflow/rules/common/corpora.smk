@@ -3,11 +3,34 @@
 
 from langrep.data import corpora as _corpora
 from langrep.data import sources as _sources
+from langrep.settings import check_config
 
 # The mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is resolved once, when the workflow is parsed.
 DATA = _sources.DataSettings.from_config(config.get("data"))
-_MIRROR = None if DATA.mirror is None else str(DATA.mirror)
+_sources.check_mirror(DATA.mirror)  # a wrong mirror fails here, before any job (and any deletion)
+# every language, pair and model source must exist: a config that cannot run fails here too
+check_config(config, DATA.mirror)
 RAW = _sources.DEFAULT_RAW_ROOT
+
+
+def fetch_options(dataset, **options):
+    """What one fetch job places. Download-only settings (mono size, Wikipedia dump, UD release) are
+    added only without a mirror, so that changing them does not refetch (and rerun) mirrored files."""
+    if DATA.mirror is None and dataset == "mono":
+        options.update(n_sentences=DATA.mono_sentences, dump=DATA.wikipedia_dump)
+    if DATA.mirror is None and dataset == "ud":
+        options.update(release=DATA.ud_release)
+    return options
+
+
+def fetch_source(dataset, **options):
+    """Where the bytes come from, as a rerun trigger: the sha256 of each mirror file (a raw copy
+    follows the mirror file's content, not the mirror's path; a missing file fails here, while the
+    DAG is built), or "download" (the official source)."""
+    if DATA.mirror is None:
+        return "download"
+    return {rel: _sources.mirror_sha256(DATA.mirror, rel, dataset)
+            for rel in _sources.fetch_relpaths(dataset, **options)}
 
 
 def _raw_root(wildcards, output):

