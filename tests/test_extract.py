@@ -157,3 +157,169 @@ def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
         extract_parallel_corpus([{"corpus_path": empty, "embeddings_path": tmp_path / "e.parquet",
                                   "sums_path": tmp_path / "s.parquet"}], tiny_model_dir, settings)
     assert not (tmp_path / "e.parquet").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# input checks
+# ---------------------------------------------------------------------------------------------
+
+def test_a_single_string_or_a_non_string_item_is_refused(tiny_bert, tiny_tokenizer):
+    # a str is a sequence of characters: it must not be embedded one character per "sentence"
+    with pytest.raises(LangrepError, match="single str.*\\[text\\]"):
+        extract(tiny_bert, tiny_tokenizer, "the girl can help me")
+    with pytest.raises(LangrepError, match=r"texts\[1\] is NoneType"):
+        extract(tiny_bert, tiny_tokenizer, ["the girl", None])
+    with pytest.raises(LangrepError, match="sequence of strings, got int"):
+        extract(tiny_bert, tiny_tokenizer, 3)
+    # a tuple or any other iterable of strings is fine
+    assert extract(tiny_bert, tiny_tokenizer, ("the girl", "a dog"), pooled_layers=[1]).pooled[1].shape == (2, 32)
+
+
+# ---------------------------------------------------------------------------------------------
+# tokenisation and batching
+# ---------------------------------------------------------------------------------------------
+
+def test_tokenize_ids_equals_the_transformers_call_and_restores_the_tokenizer(tiny_tokenizer):
+    from langrep.extract import tokenize, tokenize_ids
+
+    backend = tiny_tokenizer.backend_tokenizer
+    for max_length in (4, 9, 128):
+        backend.enable_padding(pad_id=0, pad_token="[PAD]", length=40)
+        backend.no_truncation()
+        try:
+            got = tokenize_ids(tiny_tokenizer, SENTENCES, max_length)
+            # the caller's settings are back (padding to 40, no truncation)
+            assert backend.padding["length"] == 40 and backend.truncation is None
+        finally:
+            backend.no_padding()
+        want = tiny_tokenizer(SENTENCES, truncation=True, max_length=max_length)["input_ids"]
+        assert [got[i].tolist() for i in range(len(SENTENCES))] == want
+        assert max(len(x) for x in want) == min(max_length, max(len(x) for x in tokenize(
+            tiny_tokenizer, SENTENCES, 10_000)))
+
+
+def test_token_ids_and_vectorised_padding_match_a_python_loop():
+    from langrep.batching import TokenIds, pad_batch
+
+    seqs = [[5, 6, 7], [], [9], [1, 2, 3, 4, 8], [3, 3]]
+    tokens = TokenIds.from_lists(seqs)
+    assert tokens.lengths.tolist() == [3, 0, 1, 5, 2] and len(tokens) == 5
+    assert tokens[3].tolist() == [1, 2, 3, 4, 8]
+    index = [3, 0, 1, 4]
+    for source in (tokens, seqs):
+        ids, mask = pad_batch(source, index, pad_id=-1)
+        assert ids.shape == mask.shape == (4, 5) and ids.dtype == np.int64 and mask.dtype == bool
+        for row, i in enumerate(index):
+            want = seqs[i] + [-1] * (5 - len(seqs[i]))
+            assert ids[row].tolist() == want
+            assert mask[row].tolist() == [True] * len(seqs[i]) + [False] * (5 - len(seqs[i]))
+    ids, mask = pad_batch(tokens, [2], pad_id=0, width=4)
+    assert ids.tolist() == [[9, 0, 0, 0]]
+    with pytest.raises(LangrepError, match="does not fit"):
+        pad_batch(tokens, [3], pad_id=0, width=4)
+    with pytest.raises(LangrepError, match="offsets"):
+        TokenIds(np.array([1, 2]), np.array([0, 3]))
+
+
+def test_batches_of_a_large_corpus_have_one_length_and_padding_stays_bounded():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 60, size=5000)
+    batches = length_sorted_batches(lengths, token_budget=4096)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
+    padded = [len(b) * lengths[b].max() for b in batches]
+    real = [lengths[b].sum() for b in batches]
+    assert all(p <= 4096 for p in padded)
+    # ~85 sentences per length: nearly every batch holds one length, so almost no padding in all
+    assert sum(padded) - sum(real) < 0.01 * sum(real)
+    # and no batch is more than 15% padding (the default max_padding)
+    assert all(p - r <= 0.15 * p for p, r in zip(padded, real))
+
+
+def test_chunks_start_small_and_double():
+    from langrep.extract import chunk_bounds
+
+    assert chunk_bounds(10_000, 3000, first=1000) == [(0, 1000), (1000, 3000), (3000, 6000), (6000, 9000),
+                                                      (9000, 10_000)]
+    assert chunk_bounds(5, None) == [(0, 5)]
+    assert chunk_bounds(0, 3000) == [(0, 0)]
+
+
+def test_many_chunks_equal_one(tiny_bert, tiny_tokenizer, monkeypatch):
+    import langrep.extract as E
+
+    texts = SENTENCES * 5
+    whole = extract(tiny_bert, tiny_tokenizer, texts, token_budget=64)
+    monkeypatch.setattr(E, "FIRST_CHUNK", 2)
+    parts = list(E.iter_chunks(tiny_bert, tiny_tokenizer, texts, token_budget=64, chunk_sentences=7))
+    assert [p[0] for p in parts] == [0, 2, 6, 13, 20, 27, 34]
+    chunked = E.extract(tiny_bert, tiny_tokenizer, texts, token_budget=64, chunk_sentences=7)
+    assert chunked.n_tokens == whole.n_tokens
+    np.testing.assert_array_equal(chunked.sentence_tokens, whole.sentence_tokens)
+    for l in whole.pooled:
+        np.testing.assert_allclose(chunked.pooled[l], whole.pooled[l], atol=2e-6)
+    np.testing.assert_allclose(chunked.sums.sums, whole.sums.sums, rtol=1e-6, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# reduced precision
+# ---------------------------------------------------------------------------------------------
+
+class LookupEncoder(torch.nn.Module):
+    """Hidden states that depend on each token alone (layer l of token i: ``table[l, i]``), so the
+    pooling arithmetic is tested apart from the model's own; the table holds values near 3, where a
+    bfloat16 running sum loses about 1% within a sentence."""
+
+    def __init__(self, vocab: int, hidden: int = 16, layers: int = 2, dtype=torch.bfloat16):
+        super().__init__()
+        from types import SimpleNamespace
+
+        self.config = SimpleNamespace(num_hidden_layers=layers, hidden_size=hidden)
+        g = torch.Generator().manual_seed(0)
+        self.table = torch.nn.Parameter((3 + torch.rand(layers + 1, vocab, hidden, generator=g)).to(dtype))
+
+    def forward(self, input_ids, attention_mask=None, output_hidden_states=True):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(hidden_states=tuple(t[input_ids] for t in self.table))
+
+
+def test_bf16_states_are_summed_in_float32_or_wider(tiny_tokenizer):
+    model = LookupEncoder(len(tiny_tokenizer))
+    texts = [" ".join(SENTENCES)] * 2 + SENTENCES
+    res = extract(model, tiny_tokenizer, texts, token_budget=256, max_length=128)
+    table = model.table.detach().double().numpy()  # bf16 values, exactly
+    specials = set(tiny_tokenizer.all_special_ids)
+    total = np.zeros((3, 16))
+    for s, text in enumerate(texts):
+        ids = [i for i in tiny_tokenizer(text, truncation=True, max_length=128)["input_ids"] if i not in specials]
+        assert res.sentence_tokens[s] == len(ids)
+        for l in range(3):
+            want = table[l, ids].mean(0)
+            np.testing.assert_allclose(res.pooled[l][s], want, rtol=1e-6)
+            # a bf16 running sum (the naive way) would be ~1e-2 off on these sentences
+            bf16_sum = torch.tensor(table[l, ids], dtype=torch.bfloat16).sum(0).double().numpy() / len(ids)
+            if len(ids) > 40:
+                assert np.abs(bf16_sum - want).max() > 1e-3
+            total[l] += table[l, ids].sum(0)
+    np.testing.assert_allclose(res.sums.sums, total, rtol=1e-9)
+
+
+def test_bf16_and_fp32_extractions_agree(tiny_bert, tiny_tokenizer):
+    """The same tiny model in bfloat16 (what ``dtype: auto`` picks on a CPU with native bf16) and
+    float32: pooled vectors and means agree to bf16 precision (8 bits of mantissa, ~3 layers)."""
+    import copy
+
+    bf16 = copy.deepcopy(tiny_bert).to(torch.bfloat16)
+    a = extract(tiny_bert, tiny_tokenizer, SENTENCES, token_budget=64)
+    b = extract(bf16, tiny_tokenizer, SENTENCES, token_budget=64)
+    assert a.n_tokens == b.n_tokens
+    for l in a.pooled:
+        x, y = a.pooled[l], b.pooled[l]
+        assert y.dtype == np.float32
+        scale = np.abs(x).max()
+        assert np.abs(x - y).max() < 0.03 * scale
+        nonzero = np.linalg.norm(x, axis=1) > 0
+        cos = (x * y).sum(1)[nonzero] / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))[nonzero]
+        assert cos.min() > 0.999
+    ma, mb = language_means(a.sums).means, language_means(b.sums).means
+    assert np.abs(ma - mb).max() < 0.03 * np.abs(ma).max()

@@ -6,14 +6,21 @@ layer 0, then each transformer layer). From it we keep
 * mean-pooled sentence embeddings for the requested layers (float32), and
 * per-layer float64 sums of token states and the token count, for the language means R_L^l.
 
-Sentences are tokenised once, sorted by length and packed into batches under a token budget
-(batch size x longest sequence), so padding stays small. Work proceeds in chunks of sentences in
-corpus order, so memory is bounded by the chunk, not the corpus, and files are written in corpus
-order. Special tokens ([CLS]/[SEP], <s>/</s>) and padding are left out of pooling and sums unless
+Texts are tokenised in chunks by a background thread (the next chunk while the device works on
+this one), sorted by length and packed into batches under a token budget (batch size x longest
+sequence; see :mod:`langrep.batching`), so padding stays small; a batch without padding is run
+without an attention mask. Pooling stays on the model's device: each layer's token states are
+summed per sentence in float32 (never in the model's bf16/fp16), the per-layer totals are
+accumulated in float64, and a chunk's results come back to the host in one transfer. The first
+chunks are small and double in size, so the device starts after a short tokenisation; memory is
+bounded by the chunk, not the corpus, and files are written in corpus order. Special tokens
+([CLS]/[SEP], <s>/</s>) and padding are left out of pooling and sums unless
 ``include_special_tokens`` is set.
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -22,9 +29,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from langrep.batching import TokenIds, length_sorted_batches, pad_batch  # noqa: F401 (re-exported)
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.means import LayerSums
+
+CHUNK_SENTENCES = 20000
+FIRST_CHUNK = 1024  # sentences of the first chunk; later chunks double up to the chunk size
 
 
 @dataclass
@@ -43,122 +54,207 @@ def num_layers(model) -> int:
     return int(model.config.num_hidden_layers) + 1
 
 
+def check_texts(texts) -> list[str]:
+    """``texts`` as a list of strings; a clear error for a single string or a non-string item
+    (a string is itself a sequence, and would be embedded character by character)."""
+    if isinstance(texts, (str, bytes)):
+        raise LangrepError(f"texts must be a sequence of strings, got a single {type(texts).__name__} "
+                           f"({texts[:40]!r}); pass [text] to embed one sentence")
+    try:
+        texts = list(texts)
+    except TypeError:
+        raise LangrepError(f"texts must be a sequence of strings, got {type(texts).__name__}") from None
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise LangrepError(f"texts[{i}] is {type(t).__name__} {t!r}, not a string")
+    return texts
+
+
 def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
     enc = tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=max_length)
     return enc["input_ids"]
 
 
-def length_sorted_batches(lengths: Sequence[int], token_budget: int, min_tokens: int = 1024,
-                          max_padding: float = 0.15) -> list[np.ndarray]:
-    """Index batches, longest first, each with ``len(batch) * max_len <= token_budget``.
+_BACKEND_LOCK = threading.Lock()
 
-    Once a batch holds ``min_tokens`` padded tokens (enough for efficient matrix products), a
-    sentence shorter than ``(1 - max_padding)`` of the batch's longest starts a new batch, so that
-    a small corpus is not padded to its longest sentence in one batch. A single sentence longer
-    than the budget still gets a batch of its own.
+
+def tokenize_ids(tokenizer, texts: Sequence[str], max_length: int) -> TokenIds:
+    """The ids of ``tokenizer(texts, truncation=True, max_length=max_length)``, flat.
+
+    A fast (Rust) tokenizer is called directly: the transformers call spends most of its time
+    building Python lists of attention masks and type ids that extraction does not use. Its
+    truncation and padding settings are restored afterwards.
     """
-    if token_budget < 1:
-        raise LangrepError("extraction.token_budget must be positive")
-    order = np.argsort(-np.asarray(lengths), kind="stable")
-    batches: list[np.ndarray] = []
-    start = 0
-    while start < len(order):
-        longest = max(int(lengths[order[start]]), 1)
-        end = start + 1
-        while end < len(order) and (end - start + 1) * longest <= token_budget:
-            if (end - start) * longest >= min_tokens and lengths[order[end]] < (1 - max_padding) * longest:
-                break
-            end += 1
-        batches.append(order[start:end])
-        start = end
-    return batches
+    backend = getattr(tokenizer, "backend_tokenizer", None) if getattr(tokenizer, "is_fast", False) else None
+    encode = getattr(backend, "encode_batch_fast", None) or getattr(backend, "encode_batch", None)
+    if encode is None:
+        return TokenIds.from_lists(tokenize(tokenizer, texts, max_length))
+    with _BACKEND_LOCK:
+        truncation, padding = backend.truncation, backend.padding
+        try:
+            backend.no_padding()
+            backend.enable_truncation(int(max_length), direction=getattr(tokenizer, "truncation_side", "right"))
+            encodings = encode(list(texts), add_special_tokens=True)
+        finally:
+            backend.no_truncation() if truncation is None else backend.enable_truncation(**truncation)
+            backend.no_padding() if padding is None else backend.enable_padding(**padding)
+    return TokenIds.from_lists([e.ids for e in encodings])
 
 
 def _special_ids(tokenizer) -> list[int]:
     return sorted({i for i in tokenizer.all_special_ids if i is not None})
 
 
-def iter_batches(model, tokenizer, input_ids: Sequence[Sequence[int]], token_budget: int = 8192,
-                 include_special_tokens: bool = False, progress: bool = False):
-    """Yield ``(indices, hidden_states, token_mask)`` per batch.
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    ``hidden_states`` is the tuple of (B, T, H) tensors for every layer; ``token_mask`` (B, T)
-    marks the tokens that count (no padding; no special tokens unless asked).
-    """
+
+def _to_device(array: np.ndarray, device):
+    """A host array on ``device``: through pinned memory and an asynchronous copy on CUDA."""
+    import torch
+
+    t = torch.from_numpy(np.ascontiguousarray(array))
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
+def _forward_batches(model, tokens: TokenIds, token_budget: int, pad_id: int, specials: Sequence[int] | None,
+                     progress: bool = False):
+    """Yield ``(indices, hidden_states, token_mask)`` per length-sorted batch of ``tokens``;
+    ``specials`` (None = count them) are left out of ``token_mask``."""
     import torch
 
     device = next(model.parameters()).device
-    lengths = [len(x) for x in input_ids]
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    specials = torch.tensor(_special_ids(tokenizer), device=device)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=int(sum(lengths)), unit="tok", desc="extract", mininterval=2.0)
+        bar = tqdm(total=int(len(tokens.flat)), unit="tok", desc="extract", mininterval=2.0)
+    lengths = tokens.lengths
     for idx in length_sorted_batches(lengths, token_budget):
-        width = max(lengths[i] for i in idx)
-        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-        attn = torch.zeros((len(idx), width), dtype=torch.long)
-        for row, i in enumerate(idx):
-            ids[row, : lengths[i]] = torch.as_tensor(input_ids[i])
-            attn[row, : lengths[i]] = 1
-        ids, attn = ids.to(device), attn.to(device)
+        ids, attn = pad_batch(tokens, idx, pad_id)
+        count = attn & ~np.isin(ids, specials) if specials else attn
+        ids_t = _to_device(ids, device)
+        # No padding (the common case for length-sorted batches of a large corpus): no mask, so
+        # attention can take its fastest (mask-free) kernel.
+        attn_t = None if attn.all() else _to_device(attn.astype(np.int64), device)
+        count_t = _to_device(count, device)
         with torch.inference_mode():
-            out = model(input_ids=ids, attention_mask=attn, output_hidden_states=True)
-        mask = attn.bool()
-        if not include_special_tokens and len(specials):
-            mask &= ~torch.isin(ids, specials)
-        yield idx, out.hidden_states, mask
+            out = model(input_ids=ids_t, attention_mask=attn_t, output_hidden_states=True)
+        yield idx, out.hidden_states, count_t
         if bar is not None:
-            bar.update(int(sum(lengths[i] for i in idx)))
+            bar.update(int(lengths[idx].sum()))
     if bar is not None:
         bar.close()
 
 
+def iter_batches(model, tokenizer, input_ids, token_budget: int = 8192,
+                 include_special_tokens: bool = False, progress: bool = False):
+    """Yield ``(indices, hidden_states, token_mask)`` per batch.
+
+    ``input_ids``: a list of id sequences or a :class:`~langrep.batching.TokenIds`.
+    ``hidden_states`` is the tuple of (B, T, H) tensors for every layer; ``token_mask`` (B, T, on
+    the model's device) marks the tokens that count (no padding; no special tokens unless asked).
+    """
+    specials = None if include_special_tokens else _special_ids(tokenizer)
+    yield from _forward_batches(model, TokenIds.of(input_ids), token_budget, _pad_id(tokenizer), specials,
+                                progress)
+
+
 def extract(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[int] | None = None,
             token_budget: int = 8192, max_length: int = 128, include_special_tokens: bool = False,
-            progress: bool = False) -> Extraction:
-    """Pooled embeddings (``pooled_layers``; None = every layer) and per-layer sums for ``texts``."""
-    chunks = list(iter_chunks(model, tokenizer, texts, pooled_layers, token_budget, max_length,
-                              include_special_tokens, progress, chunk_sentences=None))
-    (_, pooled, sums, counts), = chunks
-    return Extraction(pooled, sums, counts)
+            progress: bool = False, chunk_sentences: int | None = CHUNK_SENTENCES) -> Extraction:
+    """Pooled embeddings (``pooled_layers``; None = every layer) and per-layer sums for ``texts``
+    (worked through in chunks of at most ``chunk_sentences``)."""
+    parts = list(iter_chunks(model, tokenizer, texts, pooled_layers, token_budget, max_length,
+                             include_special_tokens, progress, chunk_sentences))
+    if len(parts) == 1:
+        _, pooled, sums, counts = parts[0]
+        return Extraction(pooled, sums, counts)
+    pooled = {l: np.concatenate([p[1][l] for p in parts]) for l in parts[0][1]}
+    sums = LayerSums(np.sum([p[2].sums for p in parts], axis=0), sum(p[2].n_tokens for p in parts))
+    return Extraction(pooled, sums, np.concatenate([p[3] for p in parts]))
+
+
+def chunk_bounds(n: int, chunk_sentences: int | None = CHUNK_SENTENCES, first: int | None = None
+                 ) -> list[tuple[int, int]]:
+    """``(start, stop)`` of consecutive chunks of ``n`` sentences: ``first``, then doubling up to
+    ``chunk_sentences`` (None = one chunk). Always at least one (possibly empty) chunk."""
+    if not chunk_sentences:
+        return [(0, n)]
+    first = FIRST_CHUNK if first is None else first
+    bounds, start, size = [], 0, max(1, min(int(first), int(chunk_sentences)))
+    while start < n or not bounds:
+        bounds.append((start, min(n, start + size)))
+        start += size
+        size = min(2 * size, int(chunk_sentences))
+    return bounds
+
+
+def _tokenized_chunks(tokenizer, texts: list[str], max_length: int, bounds) -> Iterator[tuple[int, TokenIds]]:
+    """Yield ``(start, token ids)`` per chunk, the next chunk being tokenised in the background."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="langrep-tokenize")
+    try:
+        submit = lambda a, b: pool.submit(tokenize_ids, tokenizer, texts[a:b], max_length)  # noqa: E731
+        pending = submit(*bounds[0])
+        for i, (start, _) in enumerate(bounds):
+            tokens = pending.result()
+            if i + 1 < len(bounds):
+                pending = submit(*bounds[i + 1])
+            yield start, tokens
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool_chunk(model, tokens: TokenIds, layers: list[int], token_budget: int, pad_id: int,
+                specials: Sequence[int] | None, progress: bool) -> tuple[dict[int, np.ndarray], LayerSums, np.ndarray]:
+    """Pooled vectors of ``layers``, every layer's float64 sums and the token counts of one chunk."""
+    import torch
+
+    device = next(model.parameters()).device
+    n, n_layers, hidden = len(tokens), num_layers(model), int(model.config.hidden_size)
+    with torch.inference_mode():
+        pooled = torch.zeros((len(layers), n, hidden), dtype=torch.float32, device=device)
+        counts = torch.zeros(n, dtype=torch.int64, device=device)
+        sums = torch.zeros((n_layers, hidden), dtype=torch.float64, device=device)
+        pick = torch.tensor(layers, dtype=torch.long, device=device)
+    for idx, states, mask in _forward_batches(model, tokens, token_budget, pad_id, specials, progress):
+        with torch.inference_mode():
+            rows = _to_device(idx, device)
+            weights = mask.unsqueeze(1).to(torch.float32)  # (B, 1, T)
+            # (L+1, B, H): each sentence's token states summed in float32, whatever the model's dtype
+            per_sentence = torch.stack([torch.bmm(weights, s.float()).squeeze(1) for s in states])
+            n_tok = mask.sum(1)
+            counts[rows] = n_tok
+            sums += per_sentence.sum(1, dtype=torch.float64)
+            if layers:
+                # Sentences with no countable token keep a zero vector (counted as 0 tokens).
+                pooled[:, rows] = per_sentence[pick] / n_tok.clamp(min=1).unsqueeze(-1).to(torch.float32)
+    pooled_host = pooled.cpu().numpy()
+    counts_host = counts.cpu().numpy()
+    return ({l: pooled_host[i] for i, l in enumerate(layers)},
+            LayerSums(sums.cpu().numpy(), int(counts_host.sum())), counts_host)
 
 
 def iter_chunks(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[int] | None = None,
                 token_budget: int = 8192, max_length: int = 128, include_special_tokens: bool = False,
-                progress: bool = False, chunk_sentences: int | None = 20000
+                progress: bool = False, chunk_sentences: int | None = CHUNK_SENTENCES
                 ) -> Iterator[tuple[int, dict[int, np.ndarray], LayerSums, np.ndarray]]:
     """Yield ``(start, pooled, sums, sentence_tokens)`` for consecutive chunks of ``texts``."""
-    import torch
-
+    texts = check_texts(texts)
     n_layers = num_layers(model)
     layers = list(range(n_layers)) if pooled_layers is None else [int(l) for l in pooled_layers]
     bad = [l for l in layers if not 0 <= l < n_layers]
     if bad:
         raise LangrepError(f"layers {bad} out of range: the model has layers 0..{n_layers - 1}")
-    hidden = int(model.config.hidden_size)
-    step = len(texts) if not chunk_sentences else int(chunk_sentences)
-    for start in range(0, max(len(texts), 1), max(step, 1)):
-        chunk = texts[start : start + step]
-        input_ids = tokenize(tokenizer, chunk, max_length) if len(chunk) else []
-        pooled = {l: np.zeros((len(chunk), hidden), dtype=np.float32) for l in layers}
-        sums = torch.zeros((n_layers, hidden), dtype=torch.float64)
-        counts = np.zeros(len(chunk), dtype=np.int64)
-        for idx, states, mask in iter_batches(model, tokenizer, input_ids, token_budget,
-                                              include_special_tokens, progress):
-            m = mask.unsqueeze(-1).to(states[0].dtype)
-            n = mask.sum(1)
-            counts[idx] = n.cpu().numpy()
-            denom = n.clamp(min=1).unsqueeze(-1).float()
-            for l in layers:
-                # Sentences with no countable token keep a zero vector (counted as 0 tokens).
-                pooled[l][idx] = ((states[l] * m).sum(1).float() / denom).cpu().numpy()
-            # All layers at once: (L+1, N_tokens, H) -> (L+1, H), accumulated in float64.
-            stacked = torch.stack(states)[:, mask]
-            sums += stacked.double().sum(1).cpu()
-        yield start, pooled, LayerSums(sums.numpy(), int(counts.sum())), counts
+    if token_budget < 1:
+        raise LangrepError("extraction.token_budget must be positive")
+    specials = None if include_special_tokens else _special_ids(tokenizer)
+    for start, tokens in _tokenized_chunks(tokenizer, texts, max_length, chunk_bounds(len(texts), chunk_sentences)):
+        pooled, sums, counts = _pool_chunk(model, tokens, layers, token_budget, _pad_id(tokenizer), specials,
+                                           progress)
+        yield start, pooled, sums, counts
 
 
 def extract_to_parquet(model, tokenizer, ids: Sequence[str], texts: Sequence[str],
