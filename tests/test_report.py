@@ -320,6 +320,15 @@ def test_provenance_git_versions_and_checksums(tmp_path):
     assert rec["models"]["m"]["materialised"]["revision"] == "r1"
     assert "files" not in rec["models"]["n"]  # not materialised
     assert rec["config"] == cfg
+    import tokenizers
+    import torch
+
+    from langrep.models import cpu_has_native_bf16
+
+    assert rec["packages"]["tokenizers"] == tokenizers.__version__ and "conllu" in rec["packages"]
+    assert rec["compute"]["cuda_available"] is torch.cuda.is_available()
+    want = "bfloat16" if torch.cuda.is_available() or cpu_has_native_bf16() else "float32"
+    assert rec["compute"]["extraction_dtype"] == want  # what extraction.dtype auto picks on this host
 
 
 def test_git_state_outside_a_repository(tmp_path):

