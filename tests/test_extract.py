@@ -229,8 +229,10 @@ def test_batches_of_a_large_corpus_have_one_length_and_padding_stays_bounded():
     padded = [len(b) * lengths[b].max() for b in batches]
     real = [lengths[b].sum() for b in batches]
     assert all(p <= 4096 for p in padded)
-    # ~85 sentences per length: nearly every batch holds one length, so almost no padding in all
-    assert sum(padded) - sum(real) < 0.01 * sum(real)
+    # ~85 sentences per length, more than half a batch (the default min_tokens) for most lengths:
+    # most batches hold one length, so there is little padding in all
+    assert sum(len(set(lengths[b])) == 1 for b in batches) > 0.5 * len(batches)
+    assert sum(padded) - sum(real) < 0.02 * sum(real)
     # and no batch is more than 15% padding (the default max_padding)
     assert all(p - r <= 0.15 * p for p, r in zip(padded, real))
 
@@ -244,14 +246,13 @@ def test_chunks_start_small_and_double():
     assert chunk_bounds(0, 3000) == [(0, 0)]
 
 
-def test_many_chunks_equal_one(tiny_bert, tiny_tokenizer, monkeypatch):
+def test_many_chunks_equal_one(tiny_bert, tiny_tokenizer):
     import langrep.extract as E
 
     texts = SENTENCES * 5
     whole = extract(tiny_bert, tiny_tokenizer, texts, token_budget=64)
-    monkeypatch.setattr(E, "FIRST_CHUNK", 2)
     parts = list(E.iter_chunks(tiny_bert, tiny_tokenizer, texts, token_budget=64, chunk_sentences=7))
-    assert [p[0] for p in parts] == [0, 2, 6, 13, 20, 27, 34]
+    assert [p[0] for p in parts] == [0, 7, 14, 21, 28, 35]  # on a CPU: no small first chunks
     chunked = E.extract(tiny_bert, tiny_tokenizer, texts, token_budget=64, chunk_sentences=7)
     assert chunked.n_tokens == whole.n_tokens
     np.testing.assert_array_equal(chunked.sentence_tokens, whole.sentence_tokens)

@@ -61,9 +61,9 @@ def length_sorted_batches(lengths: Sequence[int], token_budget: int, min_tokens:
     Sentences are sorted by decreasing length and taken greedily. A batch stops growing
 
     * at the budget;
-    * at the next shorter sentence once it holds ``min_tokens`` padded tokens (default: a quarter of
-      the budget, enough for efficient matrix products): large corpora get batches of one length,
-      with no padding at all;
+    * at the next shorter sentence once it holds ``min_tokens`` padded tokens (default: half the
+      budget; smaller matrix products run well below the machine's rate): large corpora get batches
+      of one length, with no padding at all;
     * where the next sentence would make more than ``max_padding`` of the batch padding.
 
     A single sentence longer than the budget still gets a batch of its own.
@@ -72,7 +72,7 @@ def length_sorted_batches(lengths: Sequence[int], token_budget: int, min_tokens:
         raise LangrepError("extraction.token_budget must be positive")
     if not 0 <= max_padding < 1:
         raise LangrepError(f"max_padding must be in [0, 1), got {max_padding}")
-    min_tokens = token_budget // 4 if min_tokens is None else int(min_tokens)
+    min_tokens = token_budget // 2 if min_tokens is None else int(min_tokens)
     lengths = np.asarray(lengths, dtype=np.int64)
     order = np.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[order].tolist()

@@ -11,8 +11,8 @@ this one), sorted by length and packed into batches under a token budget (batch 
 sequence; see :mod:`langrep.batching`), so padding stays small; a batch without padding is run
 without an attention mask. Pooling stays on the model's device: each layer's token states are
 summed per sentence in float32 (never in the model's bf16/fp16), the per-layer totals are
-accumulated in float64, and a chunk's results come back to the host in one transfer. The first
-chunks are small and double in size, so the device starts after a short tokenisation; memory is
+accumulated in float64, and a chunk's results come back to the host in one transfer. On a GPU the
+first chunks are small and double in size, so the device starts after a short tokenisation; memory is
 bounded by the chunk, not the corpus, and files are written in corpus order. Special tokens
 ([CLS]/[SEP], <s>/</s>) and padding are left out of pooling and sums unless
 ``include_special_tokens`` is set.
@@ -251,7 +251,11 @@ def iter_chunks(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[
     if token_budget < 1:
         raise LangrepError("extraction.token_budget must be positive")
     specials = None if include_special_tokens else _special_ids(tokenizer)
-    for start, tokens in _tokenized_chunks(tokenizer, texts, max_length, chunk_bounds(len(texts), chunk_sentences)):
+    # Small first chunks let a GPU start early; on a CPU tokenising is ~1% of the work, and small
+    # chunks would only make smaller batches.
+    on_gpu = next(model.parameters()).device.type == "cuda"
+    bounds = chunk_bounds(len(texts), chunk_sentences, first=None if on_gpu else chunk_sentences)
+    for start, tokens in _tokenized_chunks(tokenizer, texts, max_length, bounds):
         pooled, sums, counts = _pool_chunk(model, tokens, layers, token_budget, _pad_id(tokenizer), specials,
                                            progress)
         yield start, pooled, sums, counts
