@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from langrep.errors import LangrepError
-from langrep.settings import check_config, check_model_source
+from langrep.settings import check_config, check_model_source, tatoeba_langs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,8 +32,6 @@ def test_shipped_configs_pass(default_config, shared_data):
 
 
 @pytest.mark.parametrize("path, value, key, suggestion", [
-    (("retrieval", "tatoeba", "langs"), ["de", "xx"], "retrieval.tatoeba.langs", None),
-    (("retrieval", "tatoeba", "langs"), ["dee"], "retrieval.tatoeba.langs", "de"),
     (("retrieval", "bucc", "pairs"), ["ja"], "retrieval.bucc.pairs", None),
     (("translation", "targets"), ["de", "xx"], "translation.targets", None),
     (("translation", "source"), "ja", "translation.source", None),
@@ -47,6 +45,53 @@ def test_unknown_values_name_the_key_and_the_known_ones(default_config, shared_d
     assert msg.startswith(f"config key {key}:") and "known:" in msg
     if suggestion:
         assert f"did you mean {suggestion}" in msg
+
+
+def test_tatoeba_codes_resolve_when_the_config_is_read(default_config):
+    assert tatoeba_langs(default_config) == default_config["retrieval"]["tatoeba"]["langs"]
+    assert tatoeba_langs(with_value(default_config, ("retrieval", "tatoeba", "langs"), ["nld", "jpn", "heb", "nl"])) \
+        == ["nl", "ja", "he"]
+    assert len(tatoeba_langs(with_value(default_config, ("retrieval", "tatoeba", "langs"), ["xtreme"]))) == 36
+    assert tatoeba_langs({"models": {}}) == ["de", "es", "ar", "el", "fr", "hi", "ru", "vi", "th", "tr", "zh"]
+    with pytest.raises(LangrepError, match=r"retrieval.tatoeba.langs: unknown Tatoeba language 'dee'; did you mean de "):
+        check_config(with_value(default_config, ("retrieval", "tatoeba", "langs"), ["es", "dee"]), None)
+
+
+def _private_mirror(tmp_path, shared_data, extra_tatoeba=(), extra_mono=()):
+    """A mirror of links to ../shared/data's folders, with Tatoeba and mono files added for more
+    languages (their text is another language's: only presence matters here)."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for d in ("ud", "xnli", "bucc2018"):
+        (mirror / d).symlink_to(shared_data / d)
+    for d in ("tatoeba", "mono"):
+        (mirror / d).mkdir()
+        for f in (shared_data / d).iterdir():
+            (mirror / d / f.name).symlink_to(f)
+    for laser in extra_tatoeba:
+        for side in (laser, "eng"):
+            (mirror / "tatoeba" / f"tatoeba.{laser}-eng.{side}").write_bytes(
+                (shared_data / "tatoeba" / f"tatoeba.deu-eng.{'deu' if side != 'eng' else 'eng'}").read_bytes())
+    for lang in extra_mono:
+        (mirror / "mono" / f"{lang}.txt").write_bytes((shared_data / "mono" / "de.txt").read_bytes())
+    return mirror
+
+
+def test_a_tatoeba_language_the_mirror_lacks_fails_when_the_config_is_read(default_config, shared_data, tmp_path):
+    cfg = with_value(default_config, ("retrieval", "tatoeba", "langs"), ["de", "nld"])
+    with pytest.raises(LangrepError) as e:
+        check_config(cfg, shared_data)
+    msg = str(e.value)
+    assert msg.startswith("config key retrieval.tatoeba.langs: nl (nld, Dutch) is not in the offline mirror")
+    assert "its Tatoeba languages: " in msg and "tatoeba.nld-eng.nld" in msg and "data.mirror: null" in msg
+    check_config(cfg, None)  # downloads: any LASER language
+
+    mirror = _private_mirror(tmp_path, shared_data, extra_tatoeba=["nld"])
+    with pytest.raises(LangrepError, match="retrieval.means: 'mono' needs monolingual text for Tatoeba language 'nl'"):
+        check_config(cfg, mirror)
+    check_config(with_value(cfg, ("retrieval", "means"), ["eval"]), mirror)
+    (mirror / "mono" / "nl.txt").write_text("Een zin.\n")
+    check_config(cfg, mirror)
 
 
 def test_model_sources(tmp_path, tiny_model_dir):
@@ -120,4 +165,4 @@ def test_overrides_and_overlays_on_the_command_line(tmp_path, shared_data):
     assert ok.returncode == 0, ok.stdout + ok.stderr
     bad = dry_run("--config", "retrieval={tatoeba: {langs: [xx]}}")
     assert bad.returncode != 0
-    assert "config key retrieval.tatoeba.langs: unknown value 'xx'" in bad.stdout + bad.stderr
+    assert "config key retrieval.tatoeba.langs: unknown Tatoeba language 'xx'" in bad.stdout + bad.stderr

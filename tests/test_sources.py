@@ -83,7 +83,8 @@ def test_config_files_match_library_defaults():
 def test_language_codes():
     assert {k: sources.tatoeba_code(k) for k in ("de", "zh", "kmr", "sw", "hsb", "ga")} == {
         "de": "deu", "zh": "cmn", "kmr": "kur", "sw": "swh", "hsb": "hsb", "ga": "gle"}
-    with pytest.raises(LangrepError, match="no Tatoeba code"):
+    assert sources.tatoeba_code("nld") == "nld" and sources.tatoeba_code("ku") == "kur"
+    with pytest.raises(LangrepError, match="unknown Tatoeba language 'xx'"):
         sources.tatoeba_code("xx")
 
 
@@ -181,7 +182,9 @@ def test_download_checks_sha256(tmp_path):
 def test_tatoeba_download_matches_pinned_checksums(shared_data, tmp_path, monkeypatch):
     """The pinned sha256 table agrees with the mirrored files of that commit (all 36 files)."""
     monkeypatch.setattr(sources, "TATOEBA_URL", (shared_data / "tatoeba").as_uri() + "/{name}")
-    for lang, code in sources.TATOEBA_CODES.items():
+    mirrored = sorted({p.name.split(".")[1].split("-")[0] for p in (shared_data / "tatoeba").glob("tatoeba.*")})
+    assert len(mirrored) == 18 and set(mirrored) <= set(sources.TATOEBA_CODES.values())
+    for code in mirrored:
         out = sources.fetch_tatoeba(code, raw_root=tmp_path, mirror=None)
         assert [p.name for p in out] == [f"tatoeba.{code}-eng.{code}", f"tatoeba.{code}-eng.eng"]
     assert len(list((tmp_path / "tatoeba").iterdir())) == 36

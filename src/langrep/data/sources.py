@@ -31,6 +31,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from langrep.data.catalog import (  # noqa: F401 (re-exported: the Tatoeba names of this module)
+    TATOEBA_CODES,
+    TATOEBA_COMMIT,
+    TATOEBA_SHA256,
+    TATOEBA_URL,
+    resolve_tatoeba_lang,
+    tatoeba_relpaths,
+)
 from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
 
@@ -40,56 +48,8 @@ MIRROR_ENV = "LANGREP_DATA_MIRROR"
 DEFAULT_RAW_ROOT = "data/raw"
 
 # --------------------------------------------------------------------------------------------
-# Tatoeba (LASER data/tatoeba/v1), pinned to the commit the mirror was copied from.
-TATOEBA_COMMIT = "74bc6ae7ffb7cba670fe0f428d0ede9f666fb821"
-TATOEBA_URL = (
-    "https://raw.githubusercontent.com/facebookresearch/LASER/{commit}/data/tatoeba/v1/{name}"
-)
-# ISO 639-1 (or the UD code where there is none) -> the LASER/Tatoeba 3-letter code.
-TATOEBA_CODES: dict[str, str] = {
-    "ar": "ara", "bg": "bul", "de": "deu", "el": "ell", "es": "spa", "fr": "fra", "ga": "gle",
-    "hi": "hin", "hsb": "hsb", "kk": "kaz", "kmr": "kur", "ru": "rus", "sw": "swh", "th": "tha",
-    "tr": "tur", "ur": "urd", "vi": "vie", "zh": "cmn",
-}
-# sha256 of the files at TATOEBA_COMMIT (computed from the mirrored copies of that commit).
-TATOEBA_SHA256: dict[str, str] = {
-    "tatoeba.ara-eng.ara": "e67a0ae072b79cd9e8eb09f166c3bc0b23488d39f5720f2ee0a8350ae17b719f",
-    "tatoeba.ara-eng.eng": "3c11838c963f598a52dcf2f452b666353538257001db5c59c3a5f54a999b336b",
-    "tatoeba.bul-eng.bul": "f9fa90cf3599d8c87f7a6ed22f5d648e3ce6687c705656a8c8ea088d891f79d5",
-    "tatoeba.bul-eng.eng": "4b03b3b52ffb7cf4286e0c4453c90910a3021546f160bdf0e4d39d1f45bfbc0b",
-    "tatoeba.cmn-eng.cmn": "965d033966fcd186c89741ad49ab4b0a0b2bbd33e02666635ff3b2be23c1ac1f",
-    "tatoeba.cmn-eng.eng": "29ba36232488f5806aceccac57c59c5e750ddd08edb40eef417e3ada9ff9a239",
-    "tatoeba.deu-eng.deu": "edfa6f75a42554df388f45891735d5e4214158a99def4b73b5908af4a3054551",
-    "tatoeba.deu-eng.eng": "eb9cc83a42f2c4b22f310d05311207e41abb56c2a084666cac3ee0f84d2d0b84",
-    "tatoeba.ell-eng.ell": "4fb3d3d30bdafd15100dfad5c4680f8f2ed5ca87ed0a6122e2fe2aa21fee65e8",
-    "tatoeba.ell-eng.eng": "1f630710e718e2f85a4e757d3c7f3d6e78ded0b25c99653b4c552138318d9ffe",
-    "tatoeba.fra-eng.eng": "5634220f8a26a9a23b84753a9aec0b0832e6bdaa9da3f83e0bd84c928c3f46e3",
-    "tatoeba.fra-eng.fra": "644172ff9642fefa9e41c29b7d6f44196518e84350dc44d4992e943c0cca92b6",
-    "tatoeba.gle-eng.eng": "da1952830c7d7d899f146acbf96239b632cda6f84be44901fca3813523c8f45a",
-    "tatoeba.gle-eng.gle": "d5f33fb7a98aa616141bb74647b8856559bf9ec2e8346e0e88449d50709ab603",
-    "tatoeba.hin-eng.eng": "adfce2269a55dbac69b25c0f4f6eb89e0f9383165485925a2e042e61b9480562",
-    "tatoeba.hin-eng.hin": "15e4fb0a394be4438319f1d6955d1aea226e2a8c5ad38798b23b76ae43d742ed",
-    "tatoeba.hsb-eng.eng": "9bc9399674d901253186bdc542c6c7a798b55fd76e61950f3e93a709e00d9ccc",
-    "tatoeba.hsb-eng.hsb": "05ddb2c8866c51091955609b8ec60da073c9e94ba948f8d2d9320e8403bef52f",
-    "tatoeba.kaz-eng.eng": "0ab684e7032c6520540d5785adf00ef206d097221d0dd4dc9bcaabd64068e10d",
-    "tatoeba.kaz-eng.kaz": "f20c682582a80b6aa10f3b933db93bc314449b554ce611e263bc75990b319aef",
-    "tatoeba.kur-eng.eng": "7cec4358a4efaa87c9bba661b0a4bed5c0425ac0cf81359e16aaf9d9214a0ec8",
-    "tatoeba.kur-eng.kur": "478b0fd516eb779a93476ac844d822c19fe208dff23231de0986ffe94bd3699a",
-    "tatoeba.rus-eng.eng": "7b26f52d6085b7c4944d6f5f6f5b6e1932085b42112f1444db515ce59e878fb8",
-    "tatoeba.rus-eng.rus": "446ff2cae66053c2277d9735b2c2df6b786cae258385f7ade7bed68d8835c6a0",
-    "tatoeba.spa-eng.eng": "89e4470f4572040b1ca94b3edad97dcd8bd2f0141f072e12933b8659dadf917d",
-    "tatoeba.spa-eng.spa": "f9628cea40481e8251f0999718bd893cff0f261752f5e526b3bc20284e2ca018",
-    "tatoeba.swh-eng.eng": "e8539647caff9e329776ae863b6224d432923c6e4e9256b9df92ca58ff282eac",
-    "tatoeba.swh-eng.swh": "1c672915446c336cc378676e6dbf91eb54d27bbfd0c61563d349265bc6374753",
-    "tatoeba.tha-eng.eng": "2881c82d2c5fa59cf0a68bc9e012f5e0b0a716f7357cbecf77c247efc2fd7294",
-    "tatoeba.tha-eng.tha": "65c7b3c01a56a1ac8971e72e0ea8e74a027718dc84044d8802c0ab36395a3156",
-    "tatoeba.tur-eng.eng": "a768df7dd3d1344f872a458b32c3a65e24f8381826ccb16ba6677426176c8121",
-    "tatoeba.tur-eng.tur": "1ffa0acc006018b3105abda41a4d4ca42f3c122964a49b71793546367b079a86",
-    "tatoeba.urd-eng.eng": "dab35fda3f73b3fd86b6b9f9f9f6242430961aa5d1ac247adbc646867df79cec",
-    "tatoeba.urd-eng.urd": "2efc22dc61885a9454aeeee68c8b841c7f9138d53ba644a82308bd210140450b",
-    "tatoeba.vie-eng.eng": "a1f60bd8ae6c42224a4c050d2aa1ff4242d14827d64d7831e96ecf2b2c367f5f",
-    "tatoeba.vie-eng.vie": "6dbb02d778b0bfc8678cd85f87db76de55dd7e409a26fe32ad42d50e0f1fff77",
-}
+# Tatoeba (LASER data/tatoeba/v1): every language, the pinned commit and the files' sha256 are in
+# langrep.data.catalog (TATOEBA_COMMIT, TATOEBA_URL, TATOEBA_CODES, TATOEBA_SHA256).
 
 # --------------------------------------------------------------------------------------------
 # Universal Dependencies: one GitHub repository per treebank, files at the root of a release tag.
@@ -252,17 +212,8 @@ def resolve_mirror(config_value: str | os.PathLike | None) -> Path | None:
 
 
 def tatoeba_code(lang: str) -> str:
-    try:
-        return TATOEBA_CODES[lang]
-    except KeyError:
-        raise LangrepError(
-            f"no Tatoeba code for language {lang!r} (known: {', '.join(sorted(TATOEBA_CODES))})"
-        ) from None
-
-
-def tatoeba_relpaths(code: str) -> dict[str, str]:
-    """``{"xx": ..., "en": ...}`` for a Tatoeba 3-letter code (``deu``)."""
-    return {"xx": f"tatoeba/tatoeba.{code}-eng.{code}", "en": f"tatoeba/tatoeba.{code}-eng.eng"}
+    """LASER's 3-letter code of a Tatoeba language (``de`` -> ``deu``; LASER codes map to themselves)."""
+    return TATOEBA_CODES[resolve_tatoeba_lang(lang, key=None)]
 
 
 def ud_relpath(treebank: Treebank, split: str) -> str:

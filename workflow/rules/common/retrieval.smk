@@ -1,11 +1,14 @@
 # Helpers of workflow/rules/retrieval.smk: its settings, input functions and targets
 # (functions live apart from rules, as snakemake --lint asks).
 
+from langrep.settings import tatoeba_langs as _tatoeba_langs
+
 RETRIEVAL = config.get("retrieval") or {}
 _RET_TATOEBA = RETRIEVAL.get("tatoeba") or {}
 _RET_BUCC = RETRIEVAL.get("bucc") or {}
 _RET_MEANS = RETRIEVAL.get("means", ["eval", "mono"])
-_RET_LANGS = _RET_TATOEBA.get("langs", ["de", "es", "ar", "el", "fr", "hi", "ru", "vi", "th", "tr", "zh"])
+# resolved: LASER codes -> ISO 639-1 (nld -> nl), the preset xtreme expanded (langrep.settings)
+_RET_LANGS = _tatoeba_langs(config)
 _RET_PAIRS = _RET_BUCC.get("pairs", ["zh"])
 _RET_SPLITS = _RET_BUCC.get("splits", ["dev"])
 
