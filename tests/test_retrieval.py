@@ -296,6 +296,131 @@ def test_bucc_bad_input(tmp_path):
         R.bucc_rows("m", "zh", {"dev": {**spec, "gold": tmp_path / "none.parquet"}}, layers=[8])
 
 
+def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
+    """The pipeline's two steps (candidates of each split to Parquet, then the scores of all
+    splits) give the table of the one-step library call."""
+    rng = np.random.default_rng(4)
+    offset = 2.0 * rng.normal(size=24)
+    plan = {"dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
+            "test": _bucc_split(tmp_path, "test", rng, offset=offset)}
+    whole = R.run_bucc("m", {"zh": plan}, tmp_path / "one_step.csv", layers=[8], headline=8)
+    files = {}
+    for split, spec in plan.items():
+        files[split] = {"candidates": tmp_path / f"cand_{split}.parquet", "gold": spec["gold"]}
+        mined = R.run_bucc_mine(spec, files[split]["candidates"], layers=[8], headline=8, device="cpu")
+        assert set(mined.frame["method"]) == {"original", "zero_mean", "mds"}
+        # original uses no means and is mined once
+        assert set(mined.frame.loc[mined.frame.method == "original", "means"]) == {""}
+    back = R.read_candidates(files["test"]["candidates"])
+    assert back.layers == [8] and back.means == ["eval"] and len(back.frame) == len(mined.frame)
+    two_step = R.run_bucc_scores("m", {"zh": files}, tmp_path / "two_step.csv")
+    pd.testing.assert_frame_equal(two_step.reset_index(drop=True), whole.reset_index(drop=True))
+    # splits mined with different settings are not scored together
+    R.run_bucc_mine(plan["test"], tmp_path / "other.parquet", layers=[8], headline=8, methods=["original"])
+    with pytest.raises(LangrepError, match="same settings"):
+        R.run_bucc_scores("m", {"zh": {**files, "test": {**files["test"], "candidates": tmp_path / "other.parquet"}}},
+                          tmp_path / "x.csv")
+    with pytest.raises(LangrepError, match="not found"):
+        R.read_candidates(tmp_path / "none.parquet")
+
+
+# ---------------------------------------------------------------------------------------------
+# the torch k-NN (GPU path, run here on the CPU) against FAISS
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("block_size", [7, 10_000])
+def test_torch_knn_equals_faiss(block_size):
+    rng = np.random.default_rng(7)
+    q = R.normalize(rng.normal(size=(301, 32)))
+    d = R.normalize(rng.normal(size=(257, 32)))
+    s_f, i_f = R.knn(q, d, 4, block_size, backend="faiss")
+    s_t, i_t = R.knn(q, d, 4, block_size, backend="torch")
+    np.testing.assert_array_equal(i_t, i_f)
+    np.testing.assert_allclose(s_t, s_f, rtol=1e-5, atol=1e-6)
+    # the similarity budget splits the queries into more blocks; the lists stay the same
+    import langrep.knn as K
+
+    budget = K.SIMILARITY_BYTES["cpu"]
+    try:
+        K.SIMILARITY_BYTES["cpu"] = 4 * len(d) * 5  # 5 query rows per block
+        np.testing.assert_array_equal(R.knn(q, d, 4, block_size, backend="torch")[1], i_f)
+    finally:
+        K.SIMILARITY_BYTES["cpu"] = budget
+
+
+def test_torch_knn_ties():
+    """Duplicate database rows and an all-zero query (every similarity 0): the similarity lists
+    equal FAISS's; rows may differ only where similarities tie exactly (FAISS keeps whichever its
+    heap kept), and the torch backend keeps the lowest tied rows, in increasing order."""
+    rng = np.random.default_rng(8)
+    d = R.normalize(rng.normal(size=(60, 8)))
+    d[[3, 10, 20, 30, 40]] = d[7]
+    q = np.vstack([d[7], np.zeros(8), d[:25]]).astype(np.float32)
+    exact = q.astype(np.float64) @ d.astype(np.float64).T
+    for k in (1, 4, 8):
+        s_f, i_f = R.knn(q, d, k, backend="faiss")
+        s_t, i_t = R.knn(q, d, k, backend="torch")
+        np.testing.assert_allclose(s_t, s_f, atol=1e-6)
+        for r in range(len(q)):
+            # where the two differ, the rows tie
+            diff = i_t[r] != i_f[r]
+            np.testing.assert_allclose(exact[r, i_t[r][diff]], exact[r, i_f[r][diff]], atol=1e-6)
+            for value in np.unique(exact[r, i_t[r]]):
+                tied = np.flatnonzero(np.abs(exact[r] - value) < 1e-6)  # in increasing order
+                got = i_t[r][np.abs(exact[r, i_t[r]] - value) < 1e-6]
+                assert got.tolist() == tied[:len(got)].tolist()
+    assert R.knn(q[:2], d, 4, backend="torch")[1].tolist() == [[3, 7, 10, 20], [0, 1, 2, 3]]
+
+
+def test_mining_with_the_torch_knn_equals_faiss(monkeypatch):
+    import functools
+
+    import langrep.mining as M
+
+    rng = np.random.default_rng(9)
+    y = rng.normal(size=(300, 16)) + 0.5
+    x = np.vstack([y[:200] + 0.2 * rng.normal(size=(200, 16)), rng.normal(size=(150, 16)) + 0.5])
+    faiss_c = R.mine(x, y, k=4)
+    monkeypatch.setattr(M, "knn", functools.partial(M.knn, backend="torch"))
+    torch_c = R.mine(x, y, k=4)
+    np.testing.assert_array_equal(torch_c.src, faiss_c.src)
+    np.testing.assert_array_equal(torch_c.tgt, faiss_c.tgt)
+    np.testing.assert_allclose(torch_c.score, faiss_c.score, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# non-finite embeddings: one clear error instead of FAISS's -1 "no neighbour"
+# ---------------------------------------------------------------------------------------------
+
+def test_nan_embeddings_are_refused_with_the_side_and_row(tmp_path):
+    rng = np.random.default_rng(10)
+    x, y = rng.normal(size=(20, 8)), rng.normal(size=(30, 8))
+    x[3, 2] = np.nan
+    with pytest.raises(LangrepError, match=r"mining source \(x\): row 3 has non-finite"):
+        R.mine(x, y)
+    with pytest.raises(LangrepError, match=r"mining target \(y\): row 5 .*\(2 rows in all\)"):
+        y[[5, 9], 0] = np.inf
+        R.mine(np.ones((20, 8)), y)
+    with pytest.raises(LangrepError, match="accuracy queries: row 3"):
+        R.accuracy_at_1(x, y[:20])
+    with pytest.raises(LangrepError, match="accuracy targets: row 5"):
+        R.accuracy_at_1(np.ones((30, 8)), y)
+    for backend in ("faiss", "torch"):
+        with pytest.raises(LangrepError, match="knn database: row 5"):
+            R.knn(np.ones((2, 8), np.float32), y.astype(np.float32), 2, backend=backend)
+    # from files: the file, the layer and the sentence id are named
+    ids = [f"s{i}" for i in range(20)]
+    path = write_embeddings(tmp_path / "xx.parquet", ids, {8: x})
+    en = write_embeddings(tmp_path / "en.parquet", ids, {8: rng.normal(size=(20, 8))})
+    with pytest.raises(LangrepError, match=r"xx.parquet: the layer 8 embedding of sentence 's3' \(row 3\)"):
+        R.tatoeba_rows("m", "de", path, en, {}, layers=[8], headline=None, methods=["original"])
+    bad_mean = write_mean_file(tmp_path / "m.parquet", np.full((9, 8), np.nan))
+    ok = write_embeddings(tmp_path / "ok.parquet", ids, {8: rng.normal(size=(20, 8))})
+    with pytest.raises(LangrepError, match="m.parquet: the mean of layer 8 is not finite"):
+        R.tatoeba_rows("m", "de", ok, en, {"eval": {"xx": bad_mean, "en": bad_mean}}, layers=[8],
+                       headline=None, methods=["zero_mean"])
+
+
 # ---------------------------------------------------------------------------------------------
 # the real BUCC2018 zh-en sample (dev) split from the offline mirror
 # ---------------------------------------------------------------------------------------------

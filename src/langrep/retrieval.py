@@ -8,31 +8,35 @@ Three ways of comparing an ``xx`` and an ``en`` sentence (Sec. 4.2):
 * ``mds``: the query side shifted into the other language, ``v_src - R_src + R_tgt``, against the
   unshifted other side.
 
-Similarity is the cosine (inner product of L2-normalised float32 vectors, FAISS ``IndexFlatIP``).
-Searches are blocked: the queries go to the index ``block_size`` rows at a time, so memory stays
-at ``block_size x n`` similarities whatever the corpus size.
+Similarity is the cosine (inner product of L2-normalised float32 vectors), searched exactly and
+in blocks (:mod:`langrep.knn`: FAISS on a CPU, matmul + top-k on a GPU, the same lists).
 
-BUCC follows LASER (``source/mine_bitexts.py --mode mine --retrieval max --margin ratio -k 4
---unify`` and ``tasks/bucc/bucc.py``): ratio-margin scores over the k nearest neighbours both
-ways, the best candidate of every sentence in each direction, the two lists merged greedily by
-decreasing score into a one-to-one alignment, and the threshold that maximises F1 against the gold
-pairs of one split (BUCC's sample = XTREME's ``dev``) applied unchanged to another (``test``).
+BUCC follows LASER (:mod:`langrep.mining`): ratio-margin mining of each split, and the threshold
+that maximises F1 against the gold pairs of one split (BUCC's sample = XTREME's ``dev``) applied
+unchanged to another (``test``). Mining is the heavy step, so it is done and stored per split
+(:func:`bucc_candidates`, :func:`run_bucc_mine`), and scored for all splits at once
+(:func:`bucc_scores`, :func:`run_bucc_scores`).
 """
 from __future__ import annotations
 
+import json
 import logging
-from collections import Counter
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
-import faiss
 import numpy as np
 import pandas as pd
 
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
+from langrep.io import read_parquet_metadata, write_parquet
+from langrep.knn import DEFAULT_BLOCK_SIZE, check_finite, knn, normalize, resolve_device, set_threads
 from langrep.means import mean_difference_shift, read_means, zero_mean
+# re-exported: the LASER mining steps are part of this module's API
+from langrep.mining import (Candidates, bucc_evaluate, evaluate_pairs, mine, mine_unified,  # noqa: F401
+                            precision_recall_f1, ratio_margin, read_gold, select_threshold)
 from langrep.scores import write_scores
 
 log = logging.getLogger(__name__)
@@ -40,49 +44,6 @@ log = logging.getLogger(__name__)
 METHODS = ("original", "zero_mean", "mds")
 DIRECTIONS = ("xx-en", "en-xx")
 MEANS_SOURCES = ("eval", "mono")
-DEFAULT_BLOCK_SIZE = 8192
-
-
-# --------------------------------------------------------------------------------------------
-# Search
-# --------------------------------------------------------------------------------------------
-
-def normalize(x: np.ndarray) -> np.ndarray:
-    """Float32, C-contiguous, L2-normalised copy of ``x``; all-zero rows stay zero (cosine 0)."""
-    x = np.array(x, dtype=np.float32, order="C", copy=True)
-    if x.ndim != 2:
-        raise LangrepError(f"expected a 2-d array of sentence embeddings, got shape {x.shape}")
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    np.divide(x, norms, out=x, where=norms > 0)
-    return x
-
-
-def knn(queries: np.ndarray, database: np.ndarray, k: int,
-        block_size: int = DEFAULT_BLOCK_SIZE) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k`` inner products of every query against ``database`` (exact, FAISS ``IndexFlatIP``).
-
-    Both inputs should already be normalised (then the scores are cosines). Returns
-    ``(sims, inds)``, each ``(n_queries, min(k, n_database))``, best first.
-    """
-    if queries.ndim != 2 or database.ndim != 2:
-        raise LangrepError(f"knn needs 2-d arrays, got {queries.shape} and {database.shape}")
-    if queries.shape[1] != database.shape[1]:
-        raise LangrepError(
-            f"embedding sizes differ: queries have {queries.shape[1]} dimensions, "
-            f"the database {database.shape[1]}")
-    if len(database) == 0:
-        raise LangrepError("knn: the database is empty")
-    if block_size < 1:
-        raise LangrepError(f"retrieval.block_size must be >= 1, got {block_size}")
-    k = min(int(k), len(database))
-    index = faiss.IndexFlatIP(database.shape[1])
-    index.add(np.ascontiguousarray(database, dtype=np.float32))
-    sims = np.empty((len(queries), k), dtype=np.float32)
-    inds = np.empty((len(queries), k), dtype=np.int64)
-    for start in range(0, len(queries), block_size):
-        block = np.ascontiguousarray(queries[start:start + block_size], dtype=np.float32)
-        sims[start:start + len(block)], inds[start:start + len(block)] = index.search(block, k)
-    return sims, inds
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,194 +74,15 @@ def apply_method(method: str, query: np.ndarray, database: np.ndarray,
 # --------------------------------------------------------------------------------------------
 
 def accuracy_at_1(queries: np.ndarray, database: np.ndarray,
-                  block_size: int = DEFAULT_BLOCK_SIZE) -> float:
+                  block_size: int = DEFAULT_BLOCK_SIZE, device: str = "cpu") -> float:
     """Percentage of queries whose cosine nearest neighbour is the database row of the same index."""
     if len(queries) != len(database):
         raise LangrepError(f"paired sets differ in size: {len(queries)} queries, {len(database)} targets")
     if len(queries) == 0:
         raise LangrepError("accuracy of an empty set is undefined")
-    _, inds = knn(normalize(queries), normalize(database), 1, block_size)
+    _, inds = knn(normalize(queries, "accuracy queries"), normalize(database, "accuracy targets"), 1,
+                  block_size, device)
     return 100.0 * float(np.mean(inds[:, 0] == np.arange(len(queries))))
-
-
-# --------------------------------------------------------------------------------------------
-# BUCC mining (LASER)
-# --------------------------------------------------------------------------------------------
-
-@dataclass
-class Candidates:
-    """One-to-one candidate pairs (row indices into the source and target sets) with their scores."""
-
-    src: np.ndarray  # int64
-    tgt: np.ndarray  # int64
-    score: np.ndarray  # float64
-
-    def __len__(self) -> int:
-        return len(self.score)
-
-
-def ratio_margin(sims: np.ndarray, inds: np.ndarray, query_knn_mean: np.ndarray,
-                 database_knn_mean: np.ndarray) -> np.ndarray:
-    """LASER's ratio margin of each (query, neighbour) pair:
-    ``cos(x, y) / ((mean_k cos(x, NN_k(x)) + mean_k cos(y, NN_k(y))) / 2)``.
-    A zero denominator (all-zero vectors) gives score 0."""
-    denom = (query_knn_mean[:, None] + database_knn_mean[inds]) / 2.0
-    sims = sims.astype(np.float64)
-    out = np.zeros_like(sims)
-    np.divide(sims, denom, out=out, where=denom != 0)
-    return out
-
-
-def mine(x: np.ndarray, y: np.ndarray, k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE,
-         min_score: float = 0.0) -> Candidates:
-    """LASER ``--mode mine --retrieval max --margin ratio``.
-
-    Forward: each x's best-margin candidate among its k nearest y; backward: each y's among its k
-    nearest x. Both lists are merged by decreasing score, a pair being kept only if neither side
-    was taken yet (one-to-one). As LASER's ``mine`` mode (``--threshold 0``), only pairs with a
-    score above ``min_score`` are returned.
-    """
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
-        raise LangrepError(f"cannot mine between embeddings of shapes {x.shape} and {y.shape}")
-    if len(x) == 0 or len(y) == 0:
-        raise LangrepError("cannot mine with an empty side")
-    x, y = normalize(x), normalize(y)
-    x2y_sim, x2y_ind = knn(x, y, k, block_size)
-    y2x_sim, y2x_ind = knn(y, x, k, block_size)
-    x2y_mean = x2y_sim.mean(axis=1, dtype=np.float64)
-    y2x_mean = y2x_sim.mean(axis=1, dtype=np.float64)
-    fwd = ratio_margin(x2y_sim, x2y_ind, x2y_mean, y2x_mean)
-    bwd = ratio_margin(y2x_sim, y2x_ind, y2x_mean, x2y_mean)
-    fwd_pick = fwd.argmax(axis=1)
-    bwd_pick = bwd.argmax(axis=1)
-    fwd_best = x2y_ind[np.arange(len(x)), fwd_pick]
-    bwd_best = y2x_ind[np.arange(len(y)), bwd_pick]
-    src = np.concatenate([np.arange(len(x)), bwd_best])
-    tgt = np.concatenate([fwd_best, np.arange(len(y))])
-    score = np.concatenate([fwd[np.arange(len(x)), fwd_pick], bwd[np.arange(len(y)), bwd_pick]])
-    order = np.argsort(-score, kind="stable")
-    seen_src = np.zeros(len(x), dtype=bool)
-    seen_tgt = np.zeros(len(y), dtype=bool)
-    keep = []
-    for i in order:
-        s, t = src[i], tgt[i]
-        if not seen_src[s] and not seen_tgt[t]:
-            seen_src[s] = seen_tgt[t] = True
-            if score[i] > min_score:
-                keep.append(i)
-    keep = np.asarray(keep, dtype=np.int64)
-    return Candidates(src[keep].astype(np.int64), tgt[keep].astype(np.int64), score[keep])
-
-
-def mine_unified(x: np.ndarray, y: np.ndarray, src_texts: Sequence[str] | None = None,
-                 tgt_texts: Sequence[str] | None = None, k: int = 4,
-                 block_size: int = DEFAULT_BLOCK_SIZE) -> Candidates:
-    """:func:`mine` with LASER's handling of repeated sentences, when the texts are given.
-
-    ``mine_bitexts.py --unify`` embeds every distinct text once, and ``bucc.py`` drops every
-    candidate whose source or target text occurs more than once (it cannot tell which id is
-    meant). Indices in the result refer to the rows of ``x`` and ``y``.
-    """
-    src_rows = _unique_rows(src_texts, len(x), "source")
-    tgt_rows = _unique_rows(tgt_texts, len(y), "target")
-    cands = mine(x[src_rows], y[tgt_rows], k, block_size)
-    src = src_rows[cands.src]
-    tgt = tgt_rows[cands.tgt]
-    keep = np.ones(len(cands), dtype=bool)
-    for texts, rows in ((src_texts, src), (tgt_texts, tgt)):
-        if texts is not None:
-            counts = Counter(texts)
-            keep &= np.array([counts[texts[r]] == 1 for r in rows], dtype=bool)
-    return Candidates(src[keep], tgt[keep], cands.score[keep])
-
-
-def _unique_rows(texts: Sequence[str] | None, n: int, side: str) -> np.ndarray:
-    if texts is None:
-        return np.arange(n, dtype=np.int64)
-    if len(texts) != n:
-        raise LangrepError(f"{side}: {len(texts)} texts for {n} embeddings")
-    first: dict[str, int] = {}
-    for i, t in enumerate(texts):
-        first.setdefault(t, i)
-    return np.fromiter(first.values(), dtype=np.int64, count=len(first))
-
-
-def select_threshold(scores: np.ndarray, correct: np.ndarray, n_gold: int) -> float:
-    """LASER's ``BuccOptimize``: the threshold that maximises F1 when candidates are taken by
-    decreasing score, placed halfway between the best cut's last score and the next one.
-
-    ``correct[i]`` says whether candidate ``i`` is a gold pair. With no correct candidate the
-    threshold is 0 (as LASER).
-    """
-    scores = np.asarray(scores, dtype=np.float64)
-    correct = np.asarray(correct, dtype=bool)
-    if scores.shape != correct.shape:
-        raise LangrepError("select_threshold: scores and correct flags differ in length")
-    if n_gold <= 0:
-        raise LangrepError("select_threshold: there are no gold pairs")
-    order = np.argsort(-scores, kind="stable")
-    s, c = scores[order], correct[order]
-    n_correct = np.cumsum(c)
-    if len(s) == 0 or n_correct[-1] == 0:
-        return 0.0
-    n_extract = np.arange(1, len(s) + 1)
-    precision = n_correct / n_extract
-    recall = n_correct / n_gold
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f1 = np.where(n_correct > 0, 2 * precision * recall / (precision + recall), 0.0)
-    best = int(np.argmax(f1))  # the first maximum, as LASER's strict ">"
-    # LASER reads items[best + 1] unguarded; at the last candidate we keep its own score.
-    return float((s[best] + s[best + 1]) / 2) if best + 1 < len(s) else float(s[best])
-
-
-def precision_recall_f1(extracted: Iterable[tuple[str, str]], gold: set[tuple[str, str]]
-                        ) -> tuple[float, float, float]:
-    """Percentages, as ``bucc.py`` prints them (0 when nothing correct was extracted)."""
-    extracted = set(extracted)
-    if not gold:
-        raise LangrepError("precision/recall against an empty gold set")
-    n_correct = len(extracted & gold)
-    if n_correct == 0:
-        return 0.0, 0.0, 0.0
-    p = n_correct / len(extracted)
-    r = n_correct / len(gold)
-    return 100 * p, 100 * r, 100 * 2 * p * r / (p + r)
-
-
-def bucc_evaluate(cands: Candidates, src_ids: Sequence[str], tgt_ids: Sequence[str],
-                  gold: set[tuple[str, str]], threshold: float | None = None) -> dict[str, float]:
-    """Threshold (chosen on ``gold`` when ``None``), precision, recall and F1 (%) of the candidates
-    scoring ``>= threshold``."""
-    pairs = [(src_ids[s], tgt_ids[t]) for s, t in zip(cands.src, cands.tgt)]
-    if threshold is None:
-        correct = np.array([p in gold for p in pairs], dtype=bool)
-        threshold = select_threshold(cands.score, correct, len(gold))
-    extracted = [p for p, sc in zip(pairs, cands.score) if sc >= threshold]
-    p, r, f1 = precision_recall_f1(extracted, gold)
-    return {"threshold": float(threshold), "precision": p, "recall": r, "f1": f1}
-
-
-def read_gold(path, src_ids: Sequence[str], tgt_ids: Sequence[str]) -> set[tuple[str, str]]:
-    """Gold pairs ``(src_id, tgt_id)`` from ``gold.parquet``; every id must have an embedding."""
-    path = Path(path)
-    if not path.exists():
-        raise LangrepError(f"BUCC gold pairs not found: {path}")
-    df = pd.read_parquet(path)
-    missing = [c for c in ("src_id", "tgt_id") if c not in df.columns]
-    if missing:
-        raise LangrepError(f"{path}: missing column(s) {missing}")
-    if df.empty:
-        raise LangrepError(f"{path}: no gold pairs")
-    gold = set(zip(df["src_id"].astype(str), df["tgt_id"].astype(str)))
-    for col, ids, side in (("src_id", src_ids, "source"), ("tgt_id", tgt_ids, "target")):
-        known = set(ids)
-        unknown = [(i, v) for i, v in enumerate(df[col].astype(str)) if v not in known]
-        if unknown:
-            row, value = unknown[0]
-            raise LangrepError(
-                f"{path}, row {row}: {col} {value!r} has no {side} embedding "
-                f"({len(unknown)} gold ids missing in all)")
-    return gold
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,6 +117,10 @@ def _load_side(path, layer: int) -> tuple[list[str], np.ndarray]:
     ids, x = read_pooled(path, layer)
     if len(set(ids)) != len(ids):
         raise LangrepError(f"{path}: duplicate sentence ids")
+    bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if len(bad):
+        raise LangrepError(f"{path}: the layer {layer} embedding of sentence {ids[bad[0]]!r} (row {bad[0]}) "
+                           f"is not finite (NaN or inf; {len(bad)} sentences in all)")
     return ids, x
 
 
@@ -344,6 +130,8 @@ def _mean_at(path, layer: int, dim: int) -> np.ndarray:
         raise LangrepError(f"{path}: no mean for layer {layer} (has layers 0..{len(means) - 1})")
     if means.shape[1] != dim:
         raise LangrepError(f"{path}: means have {means.shape[1]} dimensions, the embeddings {dim}")
+    if not np.isfinite(means[layer]).all():
+        raise LangrepError(f"{path}: the mean of layer {layer} is not finite (NaN or inf)")
     return means[layer]
 
 
@@ -368,7 +156,7 @@ def _method_means(methods, means_paths):
 def tatoeba_rows(model: str, lang: str, xx_path, en_path, means_paths: Mapping[str, Mapping[str, str]],
                  layers, headline: int | None = 8, methods: Sequence[str] = METHODS,
                  directions: Sequence[str] = DIRECTIONS, block_size: int = DEFAULT_BLOCK_SIZE,
-                 split: str = "test") -> list[dict]:
+                 split: str = "test", device: str = "cpu") -> list[dict]:
     """Score rows for one Tatoeba pair ``lang``-en.
 
     ``means_paths`` maps a means source (``eval``/``mono``) to ``{"xx": path, "en": path}``.
@@ -400,7 +188,7 @@ def tatoeba_rows(model: str, lang: str, xx_path, en_path, means_paths: Mapping[s
                     q_side, d_side = ("xx", "en") if direction == "xx-en" else ("en", "xx")
                     q, db = (xx, en) if direction == "xx-en" else (en, xx)
                     q, db = apply_method(method, q, db, mq.get(q_side), mq.get(d_side))
-                    cache[key] = accuracy_at_1(q, db, block_size)
+                    cache[key] = accuracy_at_1(q, db, block_size, device)
                 rows.append(dict(model=model, task="tatoeba", lang=lang, layer=layer, method=method,
                                  direction=direction, split=split, metric="accuracy",
                                  value=cache[key], means=source))
@@ -417,10 +205,124 @@ def _texts_by_id(path, ids: Sequence[str]) -> list[str]:
     return [lookup[i] for i in ids]
 
 
+# --------------------------------------------------------------------------------------------
+# BUCC: candidates of one split (the heavy, device-bound step), then scores of every split
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class MinedSplit:
+    """The candidates of one BUCC split: a frame with columns ``layer, method, means, src_id,
+    tgt_id, score`` (``means`` is "" for ``original``) and what was mined."""
+
+    frame: pd.DataFrame
+    layers: list[int]
+    methods: list[str]
+    means: list[str]
+
+
+def _mined_keys(methods, means_sources) -> list[tuple[str, str]]:
+    """(method, means source) pairs mined; ``original`` uses no means and is mined once."""
+    keys = [("original", "")] if "original" in methods else []
+    return keys + [(m, s) for m in methods if m != "original" for s in means_sources]
+
+
+def bucc_candidates(spec: Mapping, layers, headline: int | None = 8, methods: Sequence[str] = METHODS,
+                    k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE, device: str = "cpu") -> MinedSplit:
+    """Mine one BUCC split (``spec`` as a split of :func:`bucc_rows`) at every layer, for every
+    method and means source; the gold ids are checked against the embeddings first."""
+    means_sources = list(spec.get("means", {}))
+    _check_methods(methods, means_sources)
+    chosen = resolve_layers(layers, headline, [spec["xx"], spec["en"]])
+    frames = []
+    for layer in chosen:
+        xx_ids, xx = _load_side(spec["xx"], layer)
+        en_ids, en = _load_side(spec["en"], layer)
+        if xx.shape[1] != en.shape[1]:
+            raise LangrepError(f"{spec['xx']} has {xx.shape[1]}-d embeddings, {spec['en']} {en.shape[1]}-d")
+        read_gold(spec["gold"], xx_ids, en_ids)
+        texts = spec.get("texts") or {}
+        xx_texts = _texts_by_id(texts["xx"], xx_ids) if texts.get("xx") else None
+        en_texts = _texts_by_id(texts["en"], en_ids) if texts.get("en") else None
+        means = {s: {side: _mean_at(p[side], layer, xx.shape[1]) for side in ("xx", "en")}
+                 for s, p in spec.get("means", {}).items()}
+        xx_ids, en_ids = np.asarray(xx_ids, dtype=object), np.asarray(en_ids, dtype=object)
+        for method, source in _mined_keys(methods, means_sources):
+            m = means.get(source, {})
+            x, y = apply_method(method, xx, en, m.get("xx"), m.get("en"))
+            c = mine_unified(x, y, xx_texts, en_texts, k, block_size, device)
+            frames.append(pd.DataFrame({"layer": layer, "method": method, "means": source,
+                                        "src_id": xx_ids[c.src], "tgt_id": en_ids[c.tgt], "score": c.score}))
+        log.info("bucc %s layer %d mined", spec["xx"], layer)
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    return MinedSplit(frame[list(CANDIDATE_COLUMNS)], chosen, list(methods), means_sources)
+
+
+CANDIDATE_COLUMNS = ("layer", "method", "means", "src_id", "tgt_id", "score")
+
+
+def write_candidates(mined: MinedSplit, path, metadata: Mapping[str, str] | None = None) -> None:
+    meta = {"layers": json.dumps(mined.layers), "methods": json.dumps(mined.methods),
+            "means": json.dumps(mined.means), **(metadata or {})}
+    frame = mined.frame.astype({"layer": "int32", "method": str, "means": str, "src_id": str, "tgt_id": str,
+                                "score": "float64"})
+    write_parquet(frame, path, meta)
+
+
+def read_candidates(path) -> MinedSplit:
+    path = Path(path)
+    if not path.exists():
+        raise LangrepError(f"BUCC candidates not found: {path}")
+    meta = read_parquet_metadata(path)
+    missing = [k for k in ("layers", "methods", "means") if k not in meta]
+    if missing:
+        raise LangrepError(f"{path}: not a candidates file (no {missing} in its metadata)")
+    frame = pd.read_parquet(path)
+    absent = [c for c in CANDIDATE_COLUMNS if c not in frame.columns]
+    if absent:
+        raise LangrepError(f"{path}: missing column(s) {absent}")
+    return MinedSplit(frame, json.loads(meta["layers"]), json.loads(meta["methods"]), json.loads(meta["means"]))
+
+
+def bucc_scores(model: str, pair: str, mined: Mapping[str, MinedSplit],
+                gold: Mapping[str, set[tuple[str, str]]]) -> list[dict]:
+    """Score rows of one BUCC pair from the candidates of each split: the threshold of every
+    (layer, method, means) is chosen on ``dev`` and applied unchanged to the other splits."""
+    if "dev" not in mined:
+        raise LangrepError("retrieval.bucc.splits: the threshold is chosen on 'dev', which must be listed")
+    order = ["dev"] + [s for s in mined if s != "dev"]
+    dev = mined["dev"]
+    for split in order:
+        if (mined[split].layers, mined[split].methods, mined[split].means) != (dev.layers, dev.methods, dev.means):
+            raise LangrepError(f"bucc {pair}-en: split {split} was mined at layers {mined[split].layers} "
+                               f"with {mined[split].methods} x {mined[split].means}, dev at {dev.layers} "
+                               f"with {dev.methods} x {dev.means}; mine both with the same settings")
+    rows = []
+    for layer in dev.layers:
+        thresholds: dict = {}
+        for split in order:
+            frame = mined[split].frame
+            groups = {key: g for key, g in frame[frame["layer"] == layer].groupby(["method", "means"])}
+            cache: dict = {}
+            for method, source in _method_means(dev.methods, dev.means):
+                key = (method, "" if method == "original" else source)
+                if key not in cache:
+                    g = groups.get(key, frame.iloc[:0])
+                    cache[key] = evaluate_pairs(list(zip(g["src_id"], g["tgt_id"])), g["score"].to_numpy(),
+                                                gold[split], thresholds.get(key))
+                    if split == "dev":
+                        thresholds[key] = cache[key]["threshold"]
+                for metric in ("precision", "recall", "f1", "threshold"):
+                    rows.append(dict(model=model, task="bucc", lang=pair, layer=layer, method=method,
+                                     direction="xx-en", split=split, metric=metric,
+                                     value=cache[key][metric], means=source))
+    return rows
+
+
 def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, headline: int | None = 8,
-              methods: Sequence[str] = METHODS, k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE
-              ) -> list[dict]:
-    """Score rows for one BUCC pair ``pair``-en.
+              methods: Sequence[str] = METHODS, k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE,
+              device: str = "cpu") -> list[dict]:
+    """Score rows for one BUCC pair ``pair``-en (:func:`bucc_candidates` of every split, then
+    :func:`bucc_scores`).
 
     ``splits`` maps a split name (``dev``, ``test``) to ``{"xx": emb path, "en": emb path, "gold":
     path, "means": {source: {"xx": path, "en": path}}, "texts": {"xx": path, "en": path} or None}``.
@@ -429,68 +331,59 @@ def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, head
     """
     if "dev" not in splits:
         raise LangrepError("retrieval.bucc.splits: the threshold is chosen on 'dev', which must be listed")
-    order = ["dev"] + [s for s in splits if s != "dev"]
-    means_sources = splits["dev"].get("means", {})
-    _check_methods(methods, means_sources)
-    all_paths = [p for s in order for p in (splits[s]["xx"], splits[s]["en"])]
-    rows = []
-    for layer in resolve_layers(layers, headline, all_paths):
-        thresholds: dict = {}
-        for split in order:
-            spec = splits[split]
-            xx_ids, xx = _load_side(spec["xx"], layer)
-            en_ids, en = _load_side(spec["en"], layer)
-            if xx.shape[1] != en.shape[1]:
-                raise LangrepError(f"{spec['xx']} has {xx.shape[1]}-d embeddings, {spec['en']} {en.shape[1]}-d")
-            gold = read_gold(spec["gold"], xx_ids, en_ids)
-            texts = spec.get("texts") or {}
-            xx_texts = _texts_by_id(texts["xx"], xx_ids) if texts.get("xx") else None
-            en_texts = _texts_by_id(texts["en"], en_ids) if texts.get("en") else None
-            dim = xx.shape[1]
-            means = {s: {side: _mean_at(p[side], layer, dim) for side in ("xx", "en")}
-                     for s, p in spec.get("means", {}).items()}
-            cache: dict = {}
-            for method, source in _method_means(methods, means_sources):
-                key = (method, None if method == "original" else source)
-                if key not in cache:
-                    m = means.get(source, {})
-                    x, y = apply_method(method, xx, en, m.get("xx"), m.get("en"))
-                    cands = mine_unified(x, y, xx_texts, en_texts, k, block_size)
-                    cache[key] = bucc_evaluate(cands, xx_ids, en_ids, gold, thresholds.get(key))
-                    if split == "dev":
-                        thresholds[key] = cache[key]["threshold"]
-                for metric in ("precision", "recall", "f1", "threshold"):
-                    rows.append(dict(model=model, task="bucc", lang=pair, layer=layer, method=method,
-                                     direction="xx-en", split=split, metric=metric,
-                                     value=cache[key][metric], means=source))
-            log.info("bucc %s-en %s layer %d done", pair, split, layer)
-    return rows
+    mined = {split: bucc_candidates(spec, layers, headline, methods, k, block_size, device)
+             for split, spec in splits.items()}
+    return bucc_scores(model, pair, mined, {split: read_gold(spec["gold"]) for split, spec in splits.items()})
 
+
+# --------------------------------------------------------------------------------------------
+# Rule entry points
+# --------------------------------------------------------------------------------------------
 
 def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, layers="all", headline: int | None = 8,
                 methods: Sequence[str] = METHODS, directions: Sequence[str] = DIRECTIONS,
-                block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None) -> pd.DataFrame:
+                block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None,
+                device: str | None = "cpu") -> pd.DataFrame:
     """All Tatoeba pairs of ``plan`` (lang -> {"xx", "en", "means"}) into ``output`` (tidy CSV)."""
-    _set_threads(threads)
+    set_threads(threads)
+    device = resolve_device(device)
     rows = []
     for lang, spec in plan.items():
         rows += tatoeba_rows(model, lang, spec["xx"], spec["en"], spec.get("means", {}), layers,
-                             headline, methods, directions, block_size)
+                             headline, methods, directions, block_size, device=device)
     return write_scores(rows, output)
 
 
 def run_bucc(model: str, plan: Mapping[str, Mapping[str, Mapping]], output, layers="all",
              headline: int | None = 8, methods: Sequence[str] = METHODS, k: int = 4,
-             block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None) -> pd.DataFrame:
+             block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None,
+             device: str | None = "cpu") -> pd.DataFrame:
     """All BUCC pairs of ``plan`` (pair -> split -> spec, see :func:`bucc_rows`) into ``output``."""
-    _set_threads(threads)
+    set_threads(threads)
+    device = resolve_device(device)
     rows = []
     for pair, splits in plan.items():
-        rows += bucc_rows(model, pair, splits, layers, headline, methods, k, block_size)
+        rows += bucc_rows(model, pair, splits, layers, headline, methods, k, block_size, device)
     return write_scores(rows, output)
 
 
-def _set_threads(threads: int | None) -> None:
-    # FAISS uses every core by default; a rule job gets only its `threads`.
-    if threads:
-        faiss.omp_set_num_threads(int(threads))
+def run_bucc_mine(spec: Mapping, output, layers="all", headline: int | None = 8,
+                  methods: Sequence[str] = METHODS, k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE,
+                  threads: int | None = None, device: str | None = "auto") -> MinedSplit:
+    """The candidates of one BUCC split (see :func:`bucc_candidates`) into ``output`` (Parquet)."""
+    set_threads(threads)
+    device = resolve_device(device)
+    t0 = time.perf_counter()
+    mined = bucc_candidates(spec, layers, headline, methods, k, block_size, device)
+    log.info("mined %d candidates in %.1f s on %s", len(mined.frame), time.perf_counter() - t0, device)
+    write_candidates(mined, output, {"device": device})
+    return mined
+
+
+def run_bucc_scores(model: str, plan: Mapping[str, Mapping[str, Mapping]], output) -> pd.DataFrame:
+    """``plan``: pair -> split -> {"candidates": path, "gold": path}; the tidy scores into ``output``."""
+    rows = []
+    for pair, splits in plan.items():
+        mined = {split: read_candidates(spec["candidates"]) for split, spec in splits.items()}
+        rows += bucc_scores(model, pair, mined, {split: read_gold(spec["gold"]) for split, spec in splits.items()})
+    return write_scores(rows, output)
