@@ -1,6 +1,8 @@
 # Cross-lingual sentence retrieval (paper Sec. 4, Tables 2-3): Tatoeba accuracy@1 and BUCC2018
 # margin mining, each with Original, Zero-mean and MDS, at every configured layer. The science is
-# in langrep.retrieval; these rules only lay out which files feed which task.
+# in langrep.retrieval; these rules only lay out which files feed which task. BUCC mining (the heavy
+# step: a full similarity product per layer and method, on the GPU when there is one) is one job
+# per pair and split; the scores of all splits (thresholds from dev) are one light job.
 
 
 include: "common/retrieval.smk"
@@ -18,6 +20,7 @@ rule retrieval_tatoeba:
         methods=RETRIEVAL.get("methods", ["original", "zero_mean", "mds"]),
         directions=_RET_TATOEBA.get("directions", ["xx-en", "en-xx"]),
         block_size=RETRIEVAL.get("block_size", 8192),
+        device=RETRIEVAL.get("device", "auto"),
     log:
         "logs/{model}/retrieval_tatoeba.log",
     threads: min(4, workflow.cores)
@@ -30,26 +33,47 @@ rule retrieval_tatoeba:
         "../scripts/retrieval_tatoeba.py"
 
 
-rule retrieval_bucc:
+rule retrieval_bucc_mine:
     input:
-        lambda w: sorted(set(_plan_files(bucc_plan(w.model)))),
+        unpack(bucc_mine_inputs),
     output:
-        "results/{model}/scores/bucc.csv",
+        "results/{model}/candidates/bucc_{xx}-en_{split}.parquet",
+    wildcard_constraints:
+        xx=r"[a-z]{2,3}",
+        split="dev|test",
     params:
-        plan=lambda w: bucc_plan(w.model),
+        spec=bucc_split_spec,
         layer=RETRIEVAL.get("layer", 8),
         layers=_bucc_layers(),
         methods=RETRIEVAL.get("methods", ["original", "zero_mean", "mds"]),
         k=_RET_BUCC.get("k", 4),
         block_size=RETRIEVAL.get("block_size", 8192),
+        device=RETRIEVAL.get("device", "auto"),
     log:
-        "logs/{model}/retrieval_bucc.log",
+        "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.log",
     threads: JOB_THREADS
     resources:
-        # one layer of both sides of a split, normalised copies and the k-NN lists; the embedding
-        # files hold every layer, so their size bounds this from above
-        mem_mb=lambda w, input: int(4000 + 2 * input.size_mb),
-        runtime=lambda w, input: int(60 + input.size_mb / 10),
+        gpu=GPU,
+        mem_mb=bucc_mine_mem_mb,
+        runtime=bucc_mine_runtime,
+    conda:
+        "../../envs/langrep.yaml"
+    script:
+        "../scripts/retrieval_bucc_mine.py"
+
+
+rule retrieval_bucc:
+    input:
+        lambda w: sorted(set(_plan_files(bucc_scores_plan(w.model)))),
+    output:
+        "results/{model}/scores/bucc.csv",
+    params:
+        plan=lambda w: bucc_scores_plan(w.model),
+    log:
+        "logs/{model}/retrieval_bucc.log",
+    resources:
+        mem_mb=2000,
+        runtime=15,
     conda:
         "../../envs/langrep.yaml"
     script:

@@ -1,16 +1,5 @@
 from langrep.logs import log_to_file
-from langrep.retrieval import run_bucc
+from langrep.retrieval import run_bucc_scores
 
 log_to_file(snakemake.log[0])
-p = snakemake.params
-run_bucc(
-    model=snakemake.wildcards.model,
-    plan=p.plan,
-    output=snakemake.output[0],
-    layers=p.layers,
-    headline=p.layer,
-    methods=p.methods,
-    k=p.k,
-    block_size=p.block_size,
-    threads=snakemake.threads,
-)
+run_bucc_scores(model=snakemake.wildcards.model, plan=snakemake.params.plan, output=snakemake.output[0])

@@ -13,4 +13,5 @@ run_tatoeba(
     directions=p.directions,
     block_size=p.block_size,
     threads=snakemake.threads,
+    device=p.device,
 )

@@ -66,6 +66,73 @@ def _bucc_layers():
     return _RET_BUCC.get("layers") if _RET_BUCC.get("layers") is not None else RETRIEVAL.get("layers", "all")
 
 
+def bucc_split_spec(wildcards):
+    """The plan of one BUCC split (rule retrieval_bucc_mine)."""
+    return bucc_plan(wildcards.model)[wildcards.xx][wildcards.split]
+
+
+def bucc_mine_inputs(wildcards):
+    spec = bucc_split_spec(wildcards)
+    return {"xx": spec["xx"], "en": spec["en"],
+            "other": sorted(set(_plan_files({k: v for k, v in spec.items() if k not in ("xx", "en")})))}
+
+
+def candidates_path(model, xx, split):
+    return f"results/{model}/candidates/bucc_{xx}-en_{split}.parquet"
+
+
+def bucc_scores_plan(model):
+    """pair -> split -> {"candidates", "gold"} (rule retrieval_bucc)."""
+    return {xx: {split: {"candidates": candidates_path(model, xx, split), "gold": spec["gold"]}
+                 for split, spec in splits.items()}
+            for xx, splits in bucc_plan(model).items()}
+
+
+# Mining cost: a full similarity product of the two sides, both ways, per layer and per
+# (method, means) mined. Rates are conservative: FAISS ran at ~60 GFLOP/s per core here
+# (README, Benchmarks); an H100 multiplies float32 at ~50 TFLOP/s.
+_MINE_FLOPS_PER_S = {"gpu": 10e12, "cpu_thread": 30e9}
+
+
+def _embeddings_shape(path):
+    """(sentences, dimensions, pooled layers) from an embeddings file's footer; None before it exists."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema, rows = pq.read_schema(path), pq.read_metadata(path).num_rows
+    except OSError:
+        return None
+    layers = [f for f in schema if f.name.startswith("layer_")]
+    return rows, (layers[0].type.list_size if layers else 0), len(layers)
+
+
+def _bucc_mine_size(input):
+    """(n_xx, n_en, dims, layers mined, (method, means) pairs mined) of a mining job."""
+    shapes = [_embeddings_shape(p) for p in (input.xx, input.en)]
+    if None in shapes:  # the DAG is being built: resources are set again once the inputs exist
+        return 0, 0, 0, 0, 0
+    (n_x, dim, pooled), (n_y, _, _) = shapes
+    layers = _bucc_layers()
+    n_layers = pooled if layers == "all" else len({int(RETRIEVAL.get("layer", 8)), *map(int, layers)})
+    methods = RETRIEVAL.get("methods", ["original", "zero_mean", "mds"])
+    n_keys = ("original" in methods) + len([m for m in methods if m != "original"]) * len(_RET_MEANS)
+    return n_x, n_y, dim, n_layers, n_keys
+
+
+def bucc_mine_mem_mb(wildcards, input, attempt):
+    # ~6 float32 copies of one layer of each side (read, normalised, shifted, unified), the texts,
+    # the k-NN lists and candidates; more on each retry
+    n_x, n_y, dim, _, _ = _bucc_mine_size(input)
+    return int(attempt * (2000 + ((n_x + n_y) * (6 * 4 * dim + 600)) / 2**20))
+
+
+def bucc_mine_runtime(wildcards, input, threads, attempt):
+    n_x, n_y, dim, n_layers, n_keys = _bucc_mine_size(input)
+    flops = 2 * 2 * n_x * n_y * dim * n_layers * n_keys
+    rate = _MINE_FLOPS_PER_S["gpu"] if GPU else _MINE_FLOPS_PER_S["cpu_thread"] * threads
+    return int(attempt * (10 + 2 * flops / rate / 60))
+
+
 def retrieval_targets():
     out = []
     for m in MODELS:
