@@ -1,11 +1,15 @@
-"""FAISS vs numpy brute force: exact top-4 cosine neighbours both ways (the k-NN step of BUCC mining).
+"""Exact top-4 cosine neighbours both ways (the k-NN step of BUCC mining): FAISS on the CPU against
+langrep's torch path (blocked float32 matmul + top-k; on the GPU when there is one) and numpy.
 
-    PYTHONPATH=src python benchmarks/retrieval.py            # N = 100000 (the issue's size)
-    PYTHONPATH=src python benchmarks/retrieval.py --n 20000  # a few minutes on 2 cores
+    PYTHONPATH=src python benchmarks/retrieval.py                      # N = 100000, faiss + torch (+ numpy on a CPU)
+    PYTHONPATH=src python benchmarks/retrieval.py --n 20000            # a few minutes on 2 cores
+    PYTHONPATH=src python benchmarks/retrieval.py --methods faiss,torch --device cuda
 
 Each method runs in its own process on the same seeded N x 768 random float32 vectors, so the
-peak resident memory it reports (VmHWM) is its own. numpy is blocked too (a full 100k x 100k float32
-similarity matrix is 40 GB): ``--numpy-block`` query rows at a time, top-k by argpartition.
+peak resident memory it reports (VmHWM) is its own (and peak GPU memory for the torch path on a
+GPU). numpy is blocked too (a full 100k x 100k float32 similarity matrix is 40 GB):
+``--numpy-block`` query rows at a time, top-k by argpartition. Every method's lists are compared
+with FAISS's.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ def _vm(key: str) -> float:
 
 
 def _data(n: int, dim: int, seed: int):
-    from langrep.retrieval import normalize
+    from langrep.knn import normalize
 
     rng = np.random.default_rng(seed)
     return normalize(rng.standard_normal((n, dim), dtype=np.float32)), \
@@ -46,25 +50,31 @@ def numpy_knn(q: np.ndarray, d: np.ndarray, k: int, block: int):
     return sims, inds
 
 
-def _run(method: str, n: int, dim: int, k: int, seed: int, faiss_block: int, numpy_block: int,
-         threads: int, queue) -> None:
+def _run(method: str, args, threads: int, queue) -> None:
     import faiss
+    import torch
 
-    from langrep.retrieval import knn
+    from langrep.knn import knn, resolve_device
 
     faiss.omp_set_num_threads(threads)
-    x, y = _data(n, dim, seed)
+    torch.set_num_threads(threads)
+    device = resolve_device(args.device) if method == "torch" else "cpu"
+    x, y = _data(args.n, args.dim, args.seed)
     base = _vm("VmRSS")
+    if device.startswith("cuda"):
+        knn(x[:1024], y[:1024], args.k, device=device)  # CUDA context and kernels, not timed
+        torch.cuda.reset_peak_memory_stats()
     t = time.perf_counter()
-    if method == "faiss":
-        fwd = knn(x, y, k, faiss_block)
-        bwd = knn(y, x, k, faiss_block)
+    if method == "numpy":
+        fwd, bwd = numpy_knn(x, y, args.k, args.numpy_block), numpy_knn(y, x, args.k, args.numpy_block)
     else:
-        fwd = numpy_knn(x, y, k, numpy_block)
-        bwd = numpy_knn(y, x, k, numpy_block)
+        backend = "faiss" if method == "faiss" else "torch"
+        fwd = knn(x, y, args.k, args.block_size, device=device, backend=backend)
+        bwd = knn(y, x, args.k, args.block_size, device=device, backend=backend)
     seconds = time.perf_counter() - t
-    queue.put({"method": method, "seconds": seconds, "base_mib": base, "peak_mib": _vm("VmHWM"),
-               "fwd": fwd, "bwd": bwd})
+    gpu_mib = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
+    queue.put({"method": method, "device": device, "seconds": seconds, "base_mib": base,
+               "peak_mib": _vm("VmHWM"), "gpu_mib": gpu_mib, "fwd": fwd, "bwd": bwd})
 
 
 def main() -> None:
@@ -72,31 +82,42 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000, help="vectors per side (default 100000)")
     ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--k", type=int, default=4)
-    ap.add_argument("--faiss-block", type=int, default=8192, help="query rows per FAISS search call")
+    ap.add_argument("--methods", default=None, help="comma-separated among faiss, torch, numpy "
+                    "(default: faiss,torch,numpy on a CPU, faiss,torch with a GPU)")
+    ap.add_argument("--device", default="auto", help="device of the torch path (auto: cuda when present)")
+    ap.add_argument("--block-size", type=int, default=8192, help="query rows per search call (FAISS, torch)")
     ap.add_argument("--numpy-block", type=int, default=1024, help="query rows per numpy matmul")
-    ap.add_argument("--threads", type=int, default=0, help="threads (0 = all cores)")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    from langrep.knn import resolve_device
+
+    gpu = resolve_device(args.device).startswith("cuda")
+    methods = (args.methods or ("faiss,torch" if gpu else "faiss,torch,numpy")).split(",")
+    if "faiss" not in methods:
+        methods.insert(0, "faiss")  # the reference
     threads = args.threads or mp.cpu_count()
     ctx = mp.get_context("spawn")
     results = {}
-    for method in ("faiss", "numpy"):
+    for method in methods:
         q = ctx.Queue()
-        p = ctx.Process(target=_run, args=(method, args.n, args.dim, args.k, args.seed, args.faiss_block,
-                                           args.numpy_block, threads, q))
+        p = ctx.Process(target=_run, args=(method, args, threads, q))
         p.start()
         results[method] = q.get()
         p.join()
         r = results[method]
-        print(f"{method:5s}: {r['seconds']:8.2f} s for top-{args.k} both ways, N={args.n}, dim={args.dim}, "
-              f"{threads} threads; peak RSS {r['peak_mib']:.0f} MiB "
-              f"({r['peak_mib'] - r['base_mib']:+.0f} MiB over the {r['base_mib']:.0f} MiB of data)", flush=True)
-    f, nmp = results["faiss"], results["numpy"]
-    same = np.mean([(f[d][1] == nmp[d][1]).all(axis=1).mean() for d in ("fwd", "bwd")])
-    diff = max(np.abs(f[d][0] - nmp[d][0]).max() for d in ("fwd", "bwd"))
-    print(f"agreement: {100 * same:.3f}% of rows with identical top-{args.k} lists; "
-          f"max |sim difference| {diff:.2e}")
-    print(f"speed ratio numpy/faiss: {nmp['seconds'] / f['seconds']:.2f}x")
+        gpu_note = f", peak GPU {r['gpu_mib']:.0f} MiB" if r["gpu_mib"] is not None else ""
+        print(f"{method:5s} ({r['device']}): {r['seconds']:8.2f} s for top-{args.k} both ways, N={args.n}, "
+              f"dim={args.dim}, {threads} CPU threads; peak RSS {r['peak_mib']:.0f} MiB "
+              f"({r['peak_mib'] - r['base_mib']:+.0f} MiB over the {r['base_mib']:.0f} MiB of data){gpu_note}",
+              flush=True)
+    ref = results["faiss"]
+    for method in methods[1:]:
+        r = results[method]
+        same = np.mean([(ref[d][1] == r[d][1]).all(axis=1).mean() for d in ("fwd", "bwd")])
+        diff = max(np.abs(ref[d][0] - r[d][0]).max() for d in ("fwd", "bwd"))
+        print(f"{method} vs faiss: {100 * same:.3f}% of rows with identical top-{args.k} lists; "
+              f"max |sim difference| {diff:.2e}; time ratio {r['seconds'] / ref['seconds']:.3f}x faiss's")
 
 
 if __name__ == "__main__":
