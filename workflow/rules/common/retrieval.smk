@@ -135,7 +135,7 @@ def bucc_mine_runtime(wildcards, input, threads, attempt):
 
 def retrieval_targets():
     out = []
-    for m in MODELS:
+    for m in stage_models("retrieval"):
         if _RET_LANGS:
             out.append(f"results/{m}/scores/tatoeba.csv")
         if _RET_PAIRS:

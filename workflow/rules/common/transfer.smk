@@ -46,4 +46,4 @@ def _transfer_eval_inputs(wildcards):
 
 
 def transfer_targets():
-    return [f"results/{m}/scores/{task}.csv" for m in MODELS for task in TRANSFER_TASKS]
+    return [f"results/{m}/scores/{task}.csv" for m in stage_models("transfer") for task in TRANSFER_TASKS]

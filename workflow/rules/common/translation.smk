@@ -12,7 +12,7 @@ def translation_langs():
 def translation_targets():
     return [
         path
-        for m in MODELS
+        for m in stage_models("translation")
         for path in (
             f"results/{m}/scores/translation.csv",
             f"results/{m}/scores/translation_vocab.csv",
