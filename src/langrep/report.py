@@ -334,6 +334,9 @@ def compare(table: int, paper: pd.DataFrame, run: ModelRun, config: Mapping | No
                                "sample of the others; config key data.bucc_sentences): a smaller haystack, "
                                "easier than the whole BUCC files the paper mined")
     cmp.summary = _summary(table, rows)
+    if table in (4, 5):
+        cmp.rows = _transfer_rows(table, rows, ours)
+        cmp.summary = _transfer_summary(table, cmp.rows, ours, run) + cmp.summary
     if "n_sentences" in ours and ours["n_sentences"].notna().any():
         n = pd.to_numeric(ours["n_sentences"], errors="coerce").dropna()
         cmp.summary.insert(0, f"our scores come from {int(n.min()):,}-{int(n.max()):,} sentences per language and split.")
@@ -392,6 +395,13 @@ def _differences(table: int, p: pd.DataFrame, ours: pd.DataFrame, rows: pd.DataF
         if "ud_release" in ours:
             rel = sorted(set(ours["ud_release"].dropna().astype(str)))
             out.append(f"UD release {', '.join(rel)} (the paper: {PAPER_SETUP['ud_pos' if table == 4 else 'ud_parsing']})")
+        read, frozen = _first(ours, "read_layer"), _first(ours, "frozen_layers")
+        if frozen is not None and int(frozen) >= 0:
+            top = f"layer {int(read)}" if int(frozen) + 1 == int(read) else f"layers {int(frozen) + 1}-{int(read)}"
+            out.append(f"partial fine-tuning: layers 0-{int(frozen)} frozen, {top} and the head trained "
+                       "(the paper fine-tuned every layer)")
+        if read is not None and run.n_layers is not None and int(read) != run.n_layers:
+            out.append(f"the heads read layer {int(read)} of {run.n_layers} (the paper: the last layer)")
     out.extend(sorted(notes))
     return out
 
@@ -400,7 +410,7 @@ def _summary(table: int, rows: pd.DataFrame) -> list[str]:
     """Does our run agree with the paper's claims (MDS / Zero-mean vs Original)?"""
     out = []
     r = rows[rows["lang"] != "avg"]
-    if table in (2, 3, 4, 5):
+    if table in (2, 3):  # Tables 4-5 count only differences whose interval excludes zero (_transfer_summary)
         for split in sorted(set(r["split"])):
             rs = r[r["split"] == split]
             piv_o = rs.pivot_table(index="lang", columns="method", values="ours_value", aggfunc="first")
@@ -423,6 +433,147 @@ def _summary(table: int, rows: pd.DataFrame) -> list[str]:
     if len(ok):
         out.append(f"mean difference ours - paper over {len(ok)} cells: {ok.mean():+.2f} "
                    f"(min {ok.min():+.2f}, max {ok.max():+.2f}).")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables 4-5 (zero-shot transfer): intervals, baselines, differences that count
+
+TRANSFER_BASELINES = {4: ("majority",), 5: ("attach_next", "attach_prev")}
+BASELINE_LABELS = {"majority": "the majority tag of English train", "attach_next": "attach to the next word",
+                   "attach_prev": "attach to the previous word"}
+
+
+def _ci(low, high) -> str:
+    return "" if pd.isna(low) or pd.isna(high) else f"[{low:.1f}, {high:.1f}]"
+
+
+def _our_row(ours: pd.DataFrame, lang: str, method: str, metric: str, layer) -> pd.Series | None:
+    """Our test-split row of one cell (MDS at alpha 1; a baseline has no layer)."""
+    d = ours[(ours["lang"].astype(str) == lang) & (ours["method"] == method) & (ours["metric"] == metric)]
+    if "split" in d:
+        d = d[d["split"].astype(str) == "test"]
+    if layer not in (None, "") and d["layer"].notna().any():
+        d = d[d["layer"] == float(layer)]
+    if method == "mds" and "alpha" in d and d["alpha"].notna().any():
+        d = d[np.isclose(d["alpha"].astype(float), 1.0)]
+    return d.iloc[0] if len(d) else None
+
+
+def _transfer_rows(table: int, rows: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame:
+    """Tables 4-5: every cell of ours with its 95% bootstrap interval (``ci``) and, for Zero-mean
+    and MDS, the paired difference from Original with its interval (``vs_original``); then our
+    rows the paper has no cell for: the baselines and, for Table 5, our UAS."""
+    if "ci_low" not in ours:  # a score table without intervals (written before they existed)
+        return rows
+    rows = rows.copy()
+    for col in ("ci", "vs_original"):
+        rows[col] = ""
+    for col in ("delta", "delta_low", "delta_high", "ci_low", "ci_high"):
+        rows[col] = math.nan
+    for i, r in rows.iterrows():
+        hit = None if r["lang"] == "avg" else _our_row(ours, r["lang"], r["method"], r["metric"], r["our_layer"])
+        if hit is not None:
+            rows.loc[i, ["ci_low", "ci_high", "delta", "delta_low", "delta_high"]] = [
+                hit.get("ci_low"), hit.get("ci_high"), hit.get("delta"), hit.get("delta_low"), hit.get("delta_high")]
+            rows.loc[i, "ci"] = _ci(hit.get("ci_low"), hit.get("ci_high"))
+            if not pd.isna(hit.get("delta")):
+                rows.loc[i, "vs_original"] = f"{hit['delta']:+.1f} {_ci(hit['delta_low'], hit['delta_high'])}"
+    langs = [l for l in dict.fromkeys(rows["lang"]) if l != "avg"]
+    layers = rows[rows["lang"] != "avg"].groupby("method")["our_layer"].first().to_dict()
+    extra = []
+    wanted = [(m, "uas", layers.get(m, "")) for m in ("original", "zero_mean", "mds")] if table == 5 else []
+    wanted += [(b, "uas" if table == 5 else "accuracy", "") for b in TRANSFER_BASELINES[table]]
+    for method, metric, layer in wanted:
+        vals = []
+        for lang in langs:
+            hit = _our_row(ours, lang, method, metric, layer)
+            if hit is None:
+                continue
+            vals.append(float(hit["value"]))
+            extra.append({"lang": lang, "method": method, "alpha": "", "split": "test", "metric": metric,
+                          "paper": "", "ours": f"{hit['value']:.1f}", "diff": "", "our_layer": str(layer),
+                          "note": "baseline" if method in BASELINE_LABELS else "", "ours_value": float(hit["value"]),
+                          "paper_value": math.nan, "ci": _ci(hit.get("ci_low"), hit.get("ci_high")),
+                          "vs_original": "" if pd.isna(hit.get("delta")) else
+                          f"{hit['delta']:+.1f} {_ci(hit['delta_low'], hit['delta_high'])}",
+                          "ci_low": hit.get("ci_low"), "ci_high": hit.get("ci_high"), "delta": hit.get("delta"),
+                          "delta_low": hit.get("delta_low"), "delta_high": hit.get("delta_high")})
+        if vals and len(vals) == len(langs):
+            extra.append({"lang": "avg", "method": method, "alpha": "", "split": "test", "metric": metric,
+                          "paper": "", "ours": f"{np.mean(vals):.1f}", "diff": "", "our_layer": str(layer),
+                          "note": "baseline" if method in BASELINE_LABELS else "", "ours_value": float(np.mean(vals)),
+                          "paper_value": math.nan, "ci": "", "vs_original": ""})
+    return pd.concat([rows, pd.DataFrame(extra)], ignore_index=True) if extra else rows
+
+
+def _first(ours: pd.DataFrame, column: str):
+    vals = ours[column].dropna() if column in ours else pd.Series(dtype=object)
+    return vals.iloc[0] if len(vals) else None
+
+
+def _transfer_summary(table: int, rows: pd.DataFrame, ours: pd.DataFrame, run: ModelRun) -> list[str]:
+    """Where the shift acts, the English dev score, the baselines and, per method, the differences
+    from Original whose paired bootstrap interval excludes zero (the only ones counted)."""
+    out = []
+    r = rows[(rows["lang"] != "avg") & rows["ours_value"].notna()]
+    metric = "accuracy" if table == 4 else "las"
+    shown = r[(r["metric"] == metric) & r["method"].isin(["zero_mean", "mds"])]
+    layer = shown["our_layer"].iloc[0] if len(shown) else ""
+    read, frozen = _first(ours, "read_layer"), _first(ours, "frozen_layers")
+    if layer != "":
+        where = (f"Zero-mean and MDS act on hidden state {layer} (the output of transformer layer {layer}; "
+                 "0 = the embeddings), and every layer above it runs on the shifted states")
+        if read is not None:
+            where += f"; the heads read hidden state {int(read)}" + (f" of {run.n_layers}" if run.n_layers else "")
+        if frozen is not None and int(frozen) >= 0:
+            top = f"layer {int(read)}" if int(frozen) + 1 == int(read) else f"layers {int(frozen) + 1}-{int(read)}"
+            where += f"; layers 0-{int(frozen)} were frozen (their output cached), only {top} and the head fine-tuned"
+        elif frozen is not None:
+            where += "; every layer fine-tuned"
+        layers = sorted({int(l) for l in ours.loc[ours["method"] == "zero_mean", "layer"].dropna()})
+        out.append(where + (f". This table shows layer {layer}; the run has layers {', '.join(map(str, layers))} "
+                            f"(all in results/{run.key}/scores/{TABLES[table][0]}.csv)." if len(layers) > 1 else "."))
+    if "shift_means" in ours:
+        mds_means = sorted(set(ours.loc[ours["method"] == "mds", "shift_means"].dropna().astype(str)))
+        out.append("Means: Zero-mean subtracts the pre-trained model's language means, MDS adds the fine-tuned "
+                   f"model's mean difference ({', '.join(mds_means)}); both from the same monolingual sentences.")
+    if table == 5:
+        out.append("UAS and LAS count every word, punctuation included (CoNLL 2018); decoding returns one "
+                   "projective tree with a single root per sentence (Eisner).")
+    dev = ours[(ours.get("split", pd.Series("", index=ours.index)).astype(str) == "dev")
+               & (ours["method"].isin(["original"] + list(TRANSFER_BASELINES[table])))]
+    if len(dev):
+        parts = []
+        for method in ["original"] + list(TRANSFER_BASELINES[table]):
+            for m, g in dev[dev["method"] == method].groupby("metric", sort=False):
+                g = g.iloc[0]
+                parts.append(f"{figures.METHOD_LABELS.get(method, method)} {m} {g['value']:.1f} "
+                             f"{_ci(g.get('ci_low'), g.get('ci_high'))}".rstrip())
+        out.append("English dev (the training language): " + "; ".join(parts) + ".")
+    base_metric = "uas" if table == 5 else "accuracy"
+    orig = r[(r["method"] == "original") & (r["metric"] == base_metric)].set_index("lang")
+    for b in TRANSFER_BASELINES[table]:
+        base = r[(r["method"] == b) & (r["metric"] == base_metric)].set_index("lang")
+        both = orig.index.intersection(base.index)
+        if len(both) and "ci_low" in orig:
+            above = int((orig.loc[both, "ci_low"] > base.loc[both, "ci_high"]).sum())
+            out.append(f"Original {base_metric} is above {BASELINE_LABELS[b]} (95% intervals apart) in "
+                       f"{above} of {len(both)} languages.")
+    for m in ("zero_mean", "mds"):
+        d = r[(r["method"] == m) & (r["metric"] == metric)]
+        if d.empty or "delta_low" not in d or d["delta_low"].isna().all():
+            continue
+        better = int((d["delta_low"] > 0).sum())
+        worse = int((d["delta_high"] < 0).sum())
+        p = r[(r["metric"] == metric)].pivot_table(index="lang", columns="method", values="paper_value", aggfunc="first")
+        paper_n = int((p[m] > p["original"]).sum()) if m in p and "original" in p else None
+        n_boot = _first(ours, "n_boot")
+        out.append(f"{figures.METHOD_LABELS[m]} vs Original ({metric}, layer {layer}): better in {better}, worse in "
+                   f"{worse}, no clear difference in {len(d) - better - worse} of {len(d)} languages (paired "
+                   f"bootstrap over test sentences{f', {int(n_boot)} resamples' if n_boot else ''}; only differences "
+                   "whose 95% interval excludes zero count)"
+                   + (f"; the paper: higher in {paper_n} of {len(d)}, without intervals." if paper_n is not None else "."))
     return out
 
 
@@ -512,9 +663,11 @@ def _md_table(df: pd.DataFrame) -> str:
 
 
 def _display(rows: pd.DataFrame) -> pd.DataFrame:
-    """The shown columns: constant key columns dropped (they are in the title)."""
+    """The shown columns: constant key columns dropped (they are in the title); Tables 4-5 add our
+    95% interval and the difference from Original."""
     cols = [c for c in ("lang", "method", "alpha", "split", "metric") if rows[c].nunique() > 1 or c == "lang"]
-    return rows[cols + ["paper", "ours", "diff", "our_layer", "note"]]
+    extra = [c for c in ("ci", "vs_original") if c in rows]
+    return rows[cols + ["paper", "ours"] + extra + ["diff", "our_layer", "note"]].fillna("")
 
 
 @dataclass

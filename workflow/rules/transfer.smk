@@ -4,7 +4,8 @@
 # Checkpoints: results/{model}/transfer/{task}/{method_train}/model.pt with method_train
 #   original        trained without shifts (Original and MDS are evaluated on it)
 #   zero_mean-l{L}  trained with Zero-mean at layer L ({L} as written in transfer.{task}.layers)
-# Scores: results/{model}/scores/{pos,parsing}.csv (langrep.transfer.evaluate_task).
+# Scores: results/{model}/scores/{pos,parsing}.csv (langrep.transfer.evaluate_task): every method
+#   and baseline with a bootstrap interval, Zero-mean / MDS with their paired difference from Original.
 
 
 include: "common/transfer.smk"
@@ -22,6 +23,7 @@ rule transfer_train:
         settings=lambda w: transfer_settings(w.task),
         zero_mean_layer=lambda w: None if w.method_train == "original" else w.method_train.split("-l", 1)[1],
         device=TRANSFER.get("device", "auto"),
+        dtype=TRANSFER.get("dtype", "auto"),
     log:
         "logs/{model}/transfer/{task}/{method_train}.log",
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
@@ -48,10 +50,11 @@ rule transfer_evaluate:
         layers=lambda w: transfer_layers(w.task),
         alphas=TRANSFER.get("alphas", [1.0]),
         test_sentences=TRANSFER.get("test_sentences"),
-        mds_sentences=TRANSFER.get("mds_sentences"),
         seed=TRANSFER.get("seed", 13),
+        bootstrap=TRANSFER.get("bootstrap", 1000),
         extraction=EXTRACTION,
         device=TRANSFER.get("device", "auto"),
+        dtype=TRANSFER.get("dtype", "auto"),
     log:
         "logs/{model}/transfer/{task}/evaluate.log",
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction

@@ -12,5 +12,6 @@ train_task(
     zero_mean_layer=snakemake.params.zero_mean_layer,
     english_means=snakemake.input.get("means"),
     device=snakemake.params.device,
+    dtype=snakemake.params.dtype,
     threads=snakemake.threads,
 )

@@ -1,12 +1,23 @@
-"""Subword-to-word alignment: each UD word is represented by its first subword.
+"""Subword-to-word alignment: which pieces stand for each UD word.
 
-The fast tokenizer's ``word_ids()`` maps subwords to words. Two cases need care:
+The fast tokenizer's ``word_ids()`` maps pieces to words. A word is never represented by a piece
+that carries no characters of it: SentencePiece tokenizers (XLM-R, e5) prefix every pre-split word
+with the word-boundary mark "▁", and for most Chinese and Thai words (whose characters have no
+"▁"-initial piece) that mark becomes a piece of its own, the same piece for every such word. A
+tagger reading it would see one vector for all of them. So each word keeps only its pieces that
+carry characters, and ``word_pooling`` says how they become one vector:
 
-* a word can tokenise to nothing (a zero-width character, a control character the normaliser
-  strips): it is replaced by the tokenizer's unknown token, so it keeps a position of its own and
-  is tagged/attached like any word (the replacement count is reported);
-* a long sentence is truncated at ``max_length`` subwords: the words beyond it get position -1;
-  training ignores them and evaluation counts them as errors (see ``langrep.transfer.train``).
+* ``first``: the first piece that carries characters of the word;
+* ``mean``: the mean of all the word's pieces that carry characters.
+
+Two cases need care:
+
+* a word can tokenise to nothing, or only to character-less pieces (a zero-width or control
+  character the normaliser strips): it is replaced by the tokenizer's unknown token, so it keeps
+  a position of its own and is tagged/attached like any word (the replacement count is reported);
+* a long sentence is truncated at ``max_length`` pieces: a word whose first character piece is
+  cut off gets no pieces; training ignores it and evaluation counts it as an error (see
+  ``langrep.transfer.train``). A word cut in the middle keeps the pieces that remain.
 """
 from __future__ import annotations
 
@@ -17,27 +28,61 @@ from typing import Sequence
 from langrep.errors import LangrepError
 
 log = logging.getLogger("langrep")
+POOLINGS = ("first", "mean")
 
 
 @dataclass(frozen=True)
 class EncodedSentence:
     input_ids: tuple[int, ...]
-    first_subword: tuple[int, ...]  # per word: position of its first subword; -1 = truncated away
+    pieces: tuple[tuple[int, ...], ...]  # per word: positions of its character pieces; () = truncated away
     replaced: tuple[int, ...] = ()  # words that tokenised to nothing and became the unknown token
 
     @property
+    def first_subword(self) -> tuple[int, ...]:
+        """Per word: the position of its first character piece; -1 = truncated away."""
+        return tuple(p[0] if p else -1 for p in self.pieces)
+
+    @property
     def n_kept(self) -> int:
-        return sum(1 for p in self.first_subword if p >= 0)
+        return sum(1 for p in self.pieces if p)
 
 
-def _word_ids(tokenizer, sentences, truncation: bool, max_length: int | None):
+def check_pooling(pooling: str) -> str:
+    if pooling not in POOLINGS:
+        raise LangrepError(f"transfer.word_pooling: expected one of {list(POOLINGS)}, got {pooling!r}")
+    return pooling
+
+
+class _CharlessPieces:
+    """Which piece ids carry no characters (the piece decodes to whitespace only), memoised."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer, self.known = tokenizer, {}
+
+    def __call__(self, piece_id: int) -> bool:
+        hit = self.known.get(piece_id)
+        if hit is None:
+            piece = self.tokenizer.convert_ids_to_tokens(piece_id)
+            hit = self.known[piece_id] = not self.tokenizer.convert_tokens_to_string([piece]).strip()
+        return hit
+
+
+def _encode(tokenizer, sentences, truncation: bool, max_length: int | None):
     enc = tokenizer([list(s) for s in sentences], is_split_into_words=True, add_special_tokens=True,
                     truncation=truncation, max_length=max_length if truncation else None)
     return enc["input_ids"], [enc.word_ids(i) for i in range(len(sentences))]
 
 
+def _char_pieces(ids, word_ids, n_words: int, charless) -> list[list[int]]:
+    out: list[list[int]] = [[] for _ in range(n_words)]
+    for pos, (piece, w) in enumerate(zip(ids, word_ids)):
+        if w is not None and not charless(piece):
+            out[w].append(pos)
+    return out
+
+
 def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int = 128) -> list[EncodedSentence]:
-    """Tokenise pre-split sentences; give each word the position of its first subword."""
+    """Tokenise pre-split sentences; give each word the positions of its character pieces."""
     if not getattr(tokenizer, "is_fast", False):
         raise LangrepError("word alignment needs a fast (Rust) tokenizer with word_ids()")
     if max_length < 3:
@@ -45,12 +90,11 @@ def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int 
     if not sentences:
         return []
     sentences = [list(s) for s in sentences]
-    # Pass 1, untruncated: find words with no subword at all.
-    _, word_ids = _word_ids(tokenizer, sentences, truncation=False, max_length=None)
+    charless = _CharlessPieces(tokenizer)
+    # Pass 1, untruncated: find words without a single character piece.
     replaced: list[tuple[int, ...]] = []
-    for s, wids in zip(sentences, word_ids):
-        seen = {w for w in wids if w is not None}
-        empty = tuple(i for i in range(len(s)) if i not in seen)
+    for s, ids, wids in zip(sentences, *_encode(tokenizer, sentences, truncation=False, max_length=None)):
+        empty = tuple(i for i, p in enumerate(_char_pieces(ids, wids, len(s), charless)) if not p)
         if empty:
             if tokenizer.unk_token is None:
                 raise LangrepError(f"words {[s[i] for i in empty]!r} tokenise to nothing and the "
@@ -59,45 +103,49 @@ def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int 
                 s[i] = tokenizer.unk_token
         replaced.append(empty)
     # Pass 2, truncated: the final encoding.
-    input_ids, word_ids = _word_ids(tokenizer, sentences, truncation=True, max_length=max_length)
     out = []
-    for s, ids, wids, rep in zip(sentences, input_ids, word_ids, replaced):
-        first = [-1] * len(s)
-        for pos, w in enumerate(wids):
-            if w is not None and first[w] < 0:
-                first[w] = pos
-        kept = [p >= 0 for p in first]
+    for s, ids, wids, rep in zip(sentences, *_encode(tokenizer, sentences, truncation=True, max_length=max_length),
+                                 replaced):
+        pieces = _char_pieces(ids, wids, len(s), charless)
+        kept = [bool(p) for p in pieces]
         # Truncation only removes a suffix of words; a hole elsewhere means the alignment failed.
         if any(kept[i + 1] and not kept[i] for i in range(len(s) - 1)):
-            raise LangrepError(f"word alignment failed: words without subwords inside {s!r}")
-        out.append(EncodedSentence(tuple(ids), tuple(first), rep))
+            raise LangrepError(f"word alignment failed: words without character pieces inside {s!r}")
+        out.append(EncodedSentence(tuple(ids), tuple(tuple(p) for p in pieces), rep))
     n_rep = sum(len(r) for r in replaced)
     if n_rep:
         log.info("%d word(s) tokenised to nothing and were replaced by %r", n_rep, tokenizer.unk_token)
     return out
 
 
-def collate(encoded: Sequence[EncodedSentence], pad_id: int):
-    """Padded tensors for a batch: ``input_ids``/``attention_mask`` (B, T), ``word_pos`` (B, W)
-    holding each word's first-subword position (0 for padding and truncated words) and
+def collate(encoded: Sequence[EncodedSentence], pad_id: int, pooling: str = "first"):
+    """Padded tensors for a batch: ``input_ids``/``attention_mask`` (B, T); ``word_pool`` (B, W, T),
+    the weights that turn piece states into word states (one 1 at the first character piece, or
+    1/k on each of a word's k character pieces; zero rows for padding and truncated words); and
     ``word_mask`` (B, W), true for the words that are present."""
     import torch
 
+    check_pooling(pooling)
     width = max(len(e.input_ids) for e in encoded)
-    n_words = max(len(e.first_subword) for e in encoded)
+    n_words = max(len(e.pieces) for e in encoded)
     ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
     attn = torch.zeros((len(encoded), width), dtype=torch.long)
-    pos = torch.zeros((len(encoded), n_words), dtype=torch.long)
+    pool = torch.zeros((len(encoded), n_words, width), dtype=torch.float32)
     mask = torch.zeros((len(encoded), n_words), dtype=torch.bool)
     for row, e in enumerate(encoded):
         ids[row, : len(e.input_ids)] = torch.as_tensor(e.input_ids)
         attn[row, : len(e.input_ids)] = 1
-        fs = torch.as_tensor(e.first_subword)
-        pos[row, : len(fs)] = fs.clamp(min=0)
-        mask[row, : len(fs)] = fs >= 0
-    return ids, attn, pos, mask
+        for w, positions in enumerate(e.pieces):
+            if not positions:
+                continue
+            mask[row, w] = True
+            if pooling == "first":
+                pool[row, w, positions[0]] = 1.0
+            else:
+                pool[row, w, list(positions)] = 1.0 / len(positions)
+    return ids, attn, pool, mask
 
 
-def gather_words(hidden, word_pos):
-    """Word states (B, W, H) from subword states (B, T, H): the first subword of each word."""
-    return hidden.gather(1, word_pos.unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
+def gather_words(hidden, word_pool):
+    """Word states (B, W, H) from piece states (B, T, H) and pooling weights (B, W, T)."""
+    return word_pool.to(hidden.dtype) @ hidden

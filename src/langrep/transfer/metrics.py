@@ -1,4 +1,4 @@
-"""UPOS accuracy and CoNLL 2018 attachment scores, in %.
+"""UPOS accuracy and CoNLL 2018 attachment scores, in %, with per-sentence counts for the bootstrap.
 
 As in the CoNLL 2018 evaluation script: every syntactic word counts, punctuation included; UAS is
 the share of words with the gold head; LAS also needs the gold relation, compared on its universal
@@ -8,6 +8,8 @@ predicted as ``None`` and counts as wrong.
 from __future__ import annotations
 
 from typing import Sequence
+
+import numpy as np
 
 from langrep.errors import LangrepError
 from langrep.transfer.data import universal
@@ -21,28 +23,46 @@ def _check(pred: Sequence[Sequence], gold: Sequence[Sequence], what: str) -> Non
             raise LangrepError(f"{what}: sentence {i} has {len(p)} predictions for {len(g)} words")
 
 
-def pos_accuracy(pred: Sequence[Sequence[str | None]], gold: Sequence[Sequence[str]]) -> float:
-    _check(pred, gold, "pos_accuracy")
-    total = sum(len(g) for g in gold)
+def _percent(correct: np.ndarray, words: np.ndarray, what: str) -> float:
+    total = int(words.sum())
     if not total:
-        raise LangrepError("pos_accuracy: no words to score")
-    correct = sum(p == g for ps, gs in zip(pred, gold) for p, g in zip(ps, gs))
-    return 100.0 * correct / total
+        raise LangrepError(f"{what}: no words to score")
+    return 100.0 * float(correct.sum()) / total
+
+
+def word_counts(gold: Sequence[Sequence]) -> np.ndarray:
+    return np.fromiter((len(g) for g in gold), dtype=np.int64, count=len(gold))
+
+
+def pos_correct(pred: Sequence[Sequence[str | None]], gold: Sequence[Sequence[str]]) -> np.ndarray:
+    """Correctly tagged words per sentence."""
+    _check(pred, gold, "pos_accuracy")
+    return np.array([sum(p == g for p, g in zip(ps, gs)) for ps, gs in zip(pred, gold)], dtype=np.int64)
+
+
+def attachment_correct(pred_heads: Sequence[Sequence[int | None]], pred_rels: Sequence[Sequence[str | None]],
+                       gold_heads: Sequence[Sequence[int]], gold_rels: Sequence[Sequence[str]]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Words with the gold head, and with the gold head and relation, per sentence."""
+    _check(pred_heads, gold_heads, "attachment_scores (heads)")
+    _check(pred_rels, gold_rels, "attachment_scores (relations)")
+    uas, las = np.zeros(len(gold_heads), dtype=np.int64), np.zeros(len(gold_heads), dtype=np.int64)
+    for i, (ph, pr, gh, gr) in enumerate(zip(pred_heads, pred_rels, gold_heads, gold_rels)):
+        for h, r, gh_, gr_ in zip(ph, pr, gh, gr):
+            if h is not None and h == gh_:
+                uas[i] += 1
+                if r is not None and universal(r) == universal(gr_):
+                    las[i] += 1
+    return uas, las
+
+
+def pos_accuracy(pred: Sequence[Sequence[str | None]], gold: Sequence[Sequence[str]]) -> float:
+    return _percent(pos_correct(pred, gold), word_counts(gold), "pos_accuracy")
 
 
 def attachment_scores(pred_heads: Sequence[Sequence[int | None]], pred_rels: Sequence[Sequence[str | None]],
                       gold_heads: Sequence[Sequence[int]], gold_rels: Sequence[Sequence[str]]) -> tuple[float, float]:
     """(UAS, LAS) in %."""
-    _check(pred_heads, gold_heads, "attachment_scores (heads)")
-    _check(pred_rels, gold_rels, "attachment_scores (relations)")
-    total = sum(len(g) for g in gold_heads)
-    if not total:
-        raise LangrepError("attachment_scores: no words to score")
-    uas = las = 0
-    for ph, pr, gh, gr in zip(pred_heads, pred_rels, gold_heads, gold_rels):
-        for h, r, gh_, gr_ in zip(ph, pr, gh, gr):
-            if h is not None and h == gh_:
-                uas += 1
-                if r is not None and universal(r) == universal(gr_):
-                    las += 1
-    return 100.0 * uas / total, 100.0 * las / total
+    uas, las = attachment_correct(pred_heads, pred_rels, gold_heads, gold_rels)
+    words = word_counts(gold_heads)
+    return _percent(uas, words, "attachment_scores"), _percent(las, words, "attachment_scores")

@@ -1,11 +1,11 @@
-"""Biaffine dependency parser (Dozat & Manning, 2017) on the encoder's last layer.
+"""Biaffine dependency parser (Dozat & Manning, 2017) on the encoder's read layer.
 
-Each word is its first subword's state; the root is the first token ([CLS] / <s>). Four MLPs give
-arc-dependent, arc-head, label-dependent and label-head views; arc scores are biaffine
-(``d_i W h_j + b . h_j``), label scores bilinear plus linear (``d_i U_r h_j + V_r [d_i; h_j] + c_r``).
-Training uses the gold heads for the labels. Decoding is greedy: each word takes its best-scoring
-head (not itself, not padding), then its best label for that head; the result need not be a tree
-(no MST), which the attachment scores do not require.
+Each word is its pooled piece states (``transfer.word_pooling``); the root is the first token
+([CLS] / <s>). Four MLPs give arc-dependent, arc-head, label-dependent and label-head views; arc
+scores are biaffine (``d_i W h_j + b . h_j``), label scores bilinear plus linear
+(``d_i U_r h_j + V_r [d_i; h_j] + c_r``). Training uses the gold heads for the labels. Decoding
+takes the best projective tree with one root under the arc log-probabilities (Eisner,
+:mod:`langrep.transfer.decode`), then each word's best label for its head.
 """
 from __future__ import annotations
 
@@ -14,19 +14,20 @@ from torch import nn
 
 from langrep.transfer.alignment import gather_words
 from langrep.transfer.data import DEPRELS
+from langrep.transfer.decode import eisner
+from langrep.transfer.stack import EncoderReader
 
 
 def _mlp(d_in: int, d_out: int, dropout: float) -> nn.Sequential:
     return nn.Sequential(nn.Linear(d_in, d_out), nn.LeakyReLU(0.1), nn.Dropout(dropout))
 
 
-class BiaffineParser(nn.Module):
+class BiaffineParser(EncoderReader):
     task = "parsing"
 
     def __init__(self, encoder, n_rels: int = len(DEPRELS), arc_dim: int = 500, rel_dim: int = 100,
-                 dropout: float = 0.33):
-        super().__init__()
-        self.encoder_model = encoder
+                 dropout: float = 0.33, read_layer: int | None = None, frozen_layers: int | None = None):
+        super().__init__(encoder, read_layer, frozen_layers)
         hidden = int(encoder.config.hidden_size)
         self.arc_dep, self.arc_head = _mlp(hidden, arc_dim, dropout), _mlp(hidden, arc_dim, dropout)
         self.rel_dep, self.rel_head = _mlp(hidden, rel_dim, dropout), _mlp(hidden, rel_dim, dropout)
@@ -36,10 +37,10 @@ class BiaffineParser(nn.Module):
         self.rel_bilinear = nn.Bilinear(rel_dim, rel_dim, n_rels)
         self.rel_linear = nn.Linear(2 * rel_dim, n_rels, bias=False)
 
-    def forward(self, input_ids, attention_mask, word_pos):
+    def forward(self, input_ids, attention_mask, word_pool, prefix=None):
         """Arc scores (B, W, W+1) — column 0 is the root — and the label views of words/nodes."""
-        hidden = self.encoder_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        words = gather_words(hidden, word_pos)
+        hidden = self.read(input_ids, attention_mask, prefix)
+        words = gather_words(hidden, word_pool)
         nodes = torch.cat([hidden[:, :1], words], dim=1)
         dep, head = self.arc_dep(words), self.arc_head(nodes)
         arcs = torch.einsum("bia,ac,bjc->bij", dep, self.arc_weight, head) + (head @ self.arc_bias).unsqueeze(1)
@@ -71,9 +72,14 @@ class BiaffineParser(nn.Module):
         return arc_loss + rel_loss
 
     def decode(self, outputs, word_mask):
-        """Greedy heads and labels (B, W); -1 where the word is absent."""
+        """Heads of the best single-root projective tree over each sentence's present words, and
+        their best labels (B, W); -1 where the word is absent. Absent words are a suffix (cut off
+        by truncation), so the present ones are numbered as in the sentence."""
         arcs, rel_dep, rel_head = outputs
-        arcs = arcs.masked_fill(~self.arc_mask(word_mask), torch.finfo(arcs.dtype).min)
-        heads = arcs.argmax(-1)
+        logp = arcs.float().masked_fill(~self.arc_mask(word_mask), float("-inf")).log_softmax(-1)
+        heads = torch.full(word_mask.shape, 0, dtype=torch.long, device=arcs.device)
+        for b, n in enumerate(word_mask.sum(1).tolist()):
+            if n:
+                heads[b, :n] = torch.as_tensor(eisner(logp[b, :n, : n + 1].cpu().numpy()), device=arcs.device)
         rels = self.rel_scores(rel_dep, rel_head, heads).argmax(-1)
         return heads.masked_fill(~word_mask, -1), rels.masked_fill(~word_mask, -1)

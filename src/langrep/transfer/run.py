@@ -2,15 +2,21 @@
 
 * :func:`train_task` fine-tunes one (task, training method) on English UD and writes a checkpoint:
   ``original`` (no shift; also the model MDS is applied to) or Zero-mean at layer l (English states
-  minus the pre-trained English mean R_en^l throughout fine-tuning).
-* :func:`evaluate_task` scores every method on every target language and on the English dev set:
-  Original; Zero-mean (Zero-mean model, target states minus the pre-trained target mean); MDS
-  (Original model, target states + alpha (R_en^l - R_tgt^l) with means of the fine-tuned model,
-  computed here from the mono corpora).
+  minus the pre-trained English mean R_en^l in every forward pass of fine-tuning).
+* :func:`evaluate_task` scores every method on every target language (test) and on English (dev):
+  Original; Zero-mean (the Zero-mean model, target states minus the pre-trained target mean);
+  MDS (the Original model, target states + alpha (R_en^l - R_tgt^l) with the fine-tuned model's
+  means), beside the trivial baselines, each with a bootstrap interval, and each method's paired
+  bootstrap difference from Original.
+
+Both kinds of means come from the same text: the pre-trained means are
+``results/{model}/means/mono/{lang}.parquet``, computed on the whole mono corpus, and the
+fine-tuned means are computed here on the same corpus with the same tokenisation (the token counts
+are checked to agree). At a layer inside the frozen bottom the fine-tuned model's means *are* the
+pre-trained ones (those layers did not change), so they are read from the same files.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -23,12 +29,17 @@ import pandas as pd
 from langrep.errors import LangrepError
 from langrep.means import read_means
 from langrep.scores import write_scores
+from langrep.transfer.baselines import BASELINES, baseline_predictions, majority_tag
+from langrep.transfer.bootstrap import paired_difference, score_interval
+from langrep.transfer.checkpoint import load_checkpoint, load_task_model, save_checkpoint
 from langrep.transfer.data import read_ud
-from langrep.transfer.shift import mds_at, resolve_layer, zero_mean_at
-from langrep.transfer.train import (TrainSettings, build_task_model, fit, load_checkpoint,
-                                    predict, save_checkpoint, score)
+from langrep.transfer.metrics import attachment_correct, pos_correct, word_counts
+from langrep.transfer.shift import LayerShift, resolve_layer
+from langrep.transfer.stack import layer_span
+from langrep.transfer.train import TrainSettings, fit, make_corpus, predict
 
 log = logging.getLogger("langrep")
+METRICS = {"pos": ("accuracy",), "parsing": ("uas", "las")}
 
 
 def _setup(device, threads):
@@ -41,29 +52,35 @@ def _setup(device, threads):
     return resolve_device(device or "auto")
 
 
+def shift_layer(layer, model, key: str) -> int:
+    """A shift layer of the config (an integer or ``last`` = the layer the head reads), checked:
+    a shift above the read layer would change nothing the head sees."""
+    value = model.read_layer if layer == "last" else resolve_layer(layer, model, key)
+    if value > model.read_layer:
+        raise LangrepError(f"{key}: layer {value} is above the layer the head reads ({model.read_layer}, "
+                           "transfer.train.read_layer): a shift there changes nothing")
+    return value
+
+
 def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: Mapping, *,
-               zero_mean_layer=None, english_means=None, device: str | None = "auto",
+               zero_mean_layer=None, english_means=None, device: str | None = "auto", dtype="auto",
                threads: int | None = None, progress: bool = True) -> list[dict]:
     """Fine-tune and write ``out_path``; Zero-mean at ``zero_mean_layer`` if given (then
     ``english_means`` is the pre-trained model's ``means/mono/en.parquet``)."""
     import torch
 
-    from langrep.models import load_encoder
-
     device = _setup(device, threads)
     s = TrainSettings.from_config(dict(settings), f"transfer.{task}.train")
-    encoder, tokenizer = load_encoder(model_dir, device=device, dtype=torch.float32)
-    torch.manual_seed(s.seed)  # the head's initialisation
-    model = build_task_model(task, encoder, s).to(device)
+    if zero_mean_layer is not None and english_means is None:
+        raise LangrepError("Zero-mean training needs the English means of the pre-trained model")
     train = read_ud(train_path, s.train_sentences, s.seed)
     dev = read_ud(dev_path, s.dev_sentences, s.seed)
-    shift, meta = contextlib.nullcontext, {"method": "original", "layer": -1}
+    torch.manual_seed(s.seed)  # the head's initialisation
+    model, tokenizer = load_task_model(task, model_dir, s, device, dtype, f"transfer.{task}.train.read_layer")
+    shift, meta = None, {"method": "original", "layer": -1}
     if zero_mean_layer is not None:
-        if english_means is None:
-            raise LangrepError("Zero-mean training needs the English means of the pre-trained model")
-        layer = resolve_layer(zero_mean_layer, model, f"transfer.{task}.layers")
-        mean = read_means(english_means).means[layer]
-        shift = lambda: zero_mean_at(model, layer, mean)  # noqa: E731
+        layer = shift_layer(zero_mean_layer, model, f"transfer.{task}.layers")
+        shift = LayerShift.zero_mean(layer, read_means(english_means).means[layer])
         meta = {"method": "zero_mean", "layer": layer, "means": str(english_means)}
     t0 = time.perf_counter()
     history = fit(task, model, tokenizer, train, dev, s, shift, progress=progress, train_path=train_path)
@@ -74,96 +91,149 @@ def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: M
     return history
 
 
-def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], max_sentences: int | None,
-                    extraction: Mapping, seed: int = 0, progress: bool = False) -> dict[str, np.ndarray]:
-    """R_L^l (every layer) of the fine-tuned encoder on each language's mono corpus."""
-    from langrep.extract import extract
+def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], layers: Sequence[int],
+                    extraction: Mapping, progress: bool = False) -> dict[str, tuple[dict[int, np.ndarray], int]]:
+    """``{lang: ({layer: R_L^layer}, n_tokens)}`` of the task model's encoder (fine-tuned) on each
+    language's whole mono corpus, tokenised and counted as the extraction stage does."""
+    import torch
 
+    from langrep.extract import check_texts, iter_batches, tokenize_ids
+
+    top = max(layers)
     out = {}
     for lang, path in mono_paths.items():
-        texts = pd.read_parquet(path, columns=["text"])["text"].astype(str).tolist()
+        texts = check_texts(pd.read_parquet(path, columns=["text"])["text"].tolist())
         if not texts:
             raise LangrepError(f"{path}: the mono corpus is empty")
-        if max_sentences is not None and len(texts) > int(max_sentences):
-            keep = np.sort(np.random.default_rng(seed).choice(len(texts), int(max_sentences), replace=False))
-            texts = [texts[i] for i in keep]
-        ext = extract(model.encoder_model, tokenizer, texts, pooled_layers=[],
-                      token_budget=int(extraction.get("token_budget", 8192)),
-                      max_length=int(extraction.get("max_length", 128)),
-                      include_special_tokens=bool(extraction.get("include_special_tokens", False)),
-                      progress=progress)
-        out[lang] = ext.sums.means
-        log.info("fine-tuned means %s: %d sentences, %d tokens", lang, len(texts), ext.sums.n_tokens)
+        ids = tokenize_ids(tokenizer, texts, int(extraction.get("max_length", 128)))
+        sums = {layer: torch.zeros(model.encoder_model.config.hidden_size, dtype=torch.float64) for layer in layers}
+        n = 0
+        with layer_span(model.encoder_model, 0, top):
+            for _, hidden, mask in iter_batches(model.encoder_model, tokenizer, ids,
+                                                int(extraction.get("token_budget", 8192)),
+                                                bool(extraction.get("include_special_tokens", False)), progress):
+                n += int(mask.sum())
+                for layer in layers:
+                    sums[layer] += hidden[layer][mask].double().sum(0).cpu()
+        out[lang] = ({layer: (v / max(n, 1)).numpy() for layer, v in sums.items()}, n)
+        log.info("fine-tuned means %s: %d sentences, %d tokens", lang, len(texts), n)
     return out
 
 
+def _counts(task: str, predictions, sentences) -> dict[str, np.ndarray]:
+    """Per-sentence correct words of each metric."""
+    if task == "pos":
+        return {"accuracy": pos_correct(predictions, [s.upos for s in sentences])}
+    uas, las = attachment_correct(*predictions, [s.heads for s in sentences], [s.deprels for s in sentences])
+    return {"uas": uas, "las": las}
+
+
 def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean_ckpts: Mapping[str, str],
-                  dev_path, test_paths: Mapping[str, str], pretrained_means: Mapping[str, str],
+                  train_path, dev_path, test_paths: Mapping[str, str], pretrained_means: Mapping[str, str],
                   mono_paths: Mapping[str, str], out_path, *, layers: Sequence, alphas: Sequence[float] = (1.0,),
-                  test_sentences: int | None = None, mds_sentences: int | None = None,
-                  extraction: Mapping | None = None, seed: int = 13, device: str | None = "auto",
-                  threads: int | None = None, progress: bool = True) -> pd.DataFrame:
-    """Scores of Original, Zero-mean and MDS at each layer in ``layers`` on every test language
-    (split ``test``) and English (split ``dev``). ``zero_mean_ckpts`` maps each entry of ``layers``
-    (as written in the config, e.g. ``8`` or ``last``) to its Zero-mean checkpoint;
-    ``pretrained_means`` and ``mono_paths`` must cover ``en`` and every test language."""
+                  test_sentences: int | None = None, extraction: Mapping | None = None, seed: int = 13,
+                  bootstrap: int = 1000, device: str | None = "auto", dtype="auto", threads: int | None = None,
+                  progress: bool = True) -> pd.DataFrame:
+    """Scores of Original, Zero-mean and MDS at each layer in ``layers`` and of the baselines on
+    every test language (split ``test``) and English (split ``dev``). ``zero_mean_ckpts`` maps each
+    entry of ``layers`` (as written in the config, e.g. ``8`` or ``last``) to its Zero-mean
+    checkpoint; ``pretrained_means`` and ``mono_paths`` must cover ``en`` and every test language;
+    ``train_path`` is the English training treebank (the majority tag)."""
     device = _setup(device, threads)
     langs = list(test_paths)
     for what, table in (("pre-trained means", pretrained_means), ("mono corpora", mono_paths)):
         missing = [l for l in ["en"] + langs if l not in table]
         if missing:
             raise LangrepError(f"evaluate_task: no {what} for {missing}")
+    missing = [str(t) for t in layers if str(t) not in zero_mean_ckpts]
+    if missing:
+        raise LangrepError(f"evaluate_task: no Zero-mean checkpoint for layer(s) {missing}")
     t0 = time.perf_counter()
-    loaded = load_checkpoint(original_ckpt, model_dir, device=device)
+    pre = {lang: read_means(pretrained_means[lang]) for lang in ["en"] + langs}
+    data = {lang: read_ud(path, test_sentences, seed) for lang, path in test_paths.items()}
+    loaded = load_checkpoint(original_ckpt, model_dir, device=device, dtype=dtype)
     model, tokenizer, ckpt = loaded
     settings = TrainSettings(**ckpt["settings"])
-    resolved = {str(tok): resolve_layer(tok, model, f"transfer.{task}.layers") for tok in layers}
-    metric_names = ["accuracy"] if task == "pos" else ["uas", "las"]
-    data = {lang: read_ud(path, test_sentences, seed) for lang, path in test_paths.items()}
     dev = read_ud(dev_path, settings.dev_sentences, settings.seed)
+    data = {"en": dev, **data}
+    split = {lang: "dev" if lang == "en" else "test" for lang in data}
+    resolved = {str(t): shift_layer(t, model, f"transfer.{task}.layers") for t in layers}
+    frozen = model.frozen_layers
+    context = {"read_layer": model.read_layer, "frozen_layers": -1 if frozen is None else frozen,
+               "word_pooling": settings.word_pooling, "n_boot": int(bootstrap)}
+    corpora: dict = {}
+
+    def corpus(lang):  # encodings and the frozen bottom's cache, kept while the model object is
+        key = (id(model), lang)
+        if key not in corpora:
+            corpora[key] = make_corpus(task, model, tokenizer, data[lang], settings)
+        return corpora[key]
+
     rows: list[dict] = []
+    original: dict = {}
 
-    def add(lang, layer, method, split, scores, n_sent, alpha=math.nan):
-        for m in metric_names:
-            rows.append({"model": model_key, "task": task, "lang": lang, "layer": layer, "method": method,
-                         "direction": f"en-{lang}", "split": split, "metric": m, "value": scores[m],
-                         "alpha": alpha, "n_sentences": n_sent})
+    def add(lang, method, counts, layer=math.nan, alpha=math.nan, **extra):
+        words = word_counts([s.heads for s in data[lang]])
+        for m, correct in counts.items():
+            low, high = score_interval(correct, words, bootstrap, seed)
+            row = {"model": model_key, "task": task, "lang": lang, "layer": layer, "method": method,
+                   "direction": f"en-{lang}", "split": split[lang], "metric": m,
+                   "value": 100.0 * correct.sum() / words.sum(), "ci_low": low, "ci_high": high,
+                   "delta": math.nan, "delta_low": math.nan, "delta_high": math.nan, "alpha": alpha,
+                   "n_sentences": len(data[lang]), "n_words": int(words.sum()), **context, **extra}
+            if method in ("zero_mean", "mds"):
+                row["delta"], row["delta_low"], row["delta_high"] = paired_difference(
+                    correct, original[lang][m], words, bootstrap, seed)
+            rows.append(row)
 
-    def run(sentences, shift, desc):
-        return score(task, predict(task, model, tokenizer, sentences, settings, shift, progress, desc), sentences)
+    def run(lang, shift, desc):
+        return _counts(task, predict(task, model, tokenizer, corpus(lang), settings, shift, progress, desc), data[lang])
 
+    # Baselines: the English majority tag; attachment to the next / previous word.
+    majority = majority_tag(read_ud(train_path)) if task == "pos" else None
+    for lang in data:
+        for name in BASELINES[task]:
+            counts = _counts(task, baseline_predictions(name, data[lang], majority), data[lang])
+            add(lang, name, {m: c for m, c in counts.items() if m != "las"}, baseline=majority or "")
     # Original, and MDS on the same model with the fine-tuned model's means.
-    ft = finetuned_means(model, tokenizer, {l: mono_paths[l] for l in ["en"] + langs}, mds_sentences,
-                         extraction or {}, seed, progress)
-    dev_scores = run(dev, contextlib.nullcontext, "en dev original")
-    for layer in resolved.values():
-        add("en", layer, "original", "dev", dev_scores, len(dev))
-    for lang, sents in data.items():
-        orig = run(sents, contextlib.nullcontext, f"{lang} original")
-        for layer in resolved.values():
-            add(lang, layer, "original", "test", orig, len(sents))
-            for alpha in alphas:
-                shift = lambda: mds_at(model, layer, ft[lang][layer], ft["en"][layer], float(alpha))  # noqa: E731
-                add(lang, layer, "mds", "test", run(sents, shift, f"{lang} mds l{layer} a{alpha}"), len(sents), float(alpha))
-        log.info("%s: original %s", lang, {k: round(v, 2) for k, v in orig.items()})
-    log.info("original and MDS done in %.1f s", time.perf_counter() - t0)
+    above = sorted({l for l in resolved.values() if frozen is None or l > frozen})
+    ft = finetuned_means(model, tokenizer, {l: mono_paths[l] for l in ["en"] + langs}, above,
+                         extraction or {}, progress) if above else {}
+    for lang, (_, n) in ft.items():
+        if n != pre[lang].n_tokens:
+            raise LangrepError(f"fine-tuned means of {lang}: {n} tokens of {mono_paths[lang]}, but the "
+                               f"pre-trained means {pretrained_means[lang]} have {pre[lang].n_tokens}: not the same text")
 
-    # Zero-mean: each layer's own checkpoint; target states minus pre-trained target means.
-    pre = {lang: read_means(pretrained_means[lang]).means for lang in ["en"] + langs}
+    def mds_means(lang, layer):
+        if layer in above:
+            return ft[lang][0][layer], "finetuned"
+        return pre[lang].means[layer], "pretrained=finetuned (frozen layer)"
+
+    for lang in data:
+        original[lang] = run(lang, None, f"{lang} original")
+        for layer in resolved.values():
+            add(lang, "original", original[lang], layer)
+            if lang == "en":
+                continue  # MDS from English to English is no shift
+            for alpha in alphas:
+                (r_lang, means), (r_en, _) = mds_means(lang, layer), mds_means("en", layer)
+                shift = LayerShift.mds(layer, r_lang, r_en, float(alpha))
+                add(lang, "mds", run(lang, shift, f"{lang} mds l{layer} a{alpha}"), layer, float(alpha), shift_means=means)
+        log.info("%s: original %s", lang, {m: round(100 * c.sum() / max(1, sum(len(s) for s in data[lang])), 2)
+                                           for m, c in original[lang].items()})
+    log.info("baselines, original and MDS done in %.1f s", time.perf_counter() - t0)
+
+    # Zero-mean: each layer's own checkpoint; target states minus the pre-trained target means.
     for tok, layer in resolved.items():
-        if tok not in zero_mean_ckpts:
-            raise LangrepError(f"evaluate_task: no Zero-mean checkpoint for layer {tok}")
-        loaded = load_checkpoint(zero_mean_ckpts[tok], model_dir, device=device, reuse=loaded)
+        loaded = load_checkpoint(zero_mean_ckpts[tok], model_dir, device=device, reuse=loaded, dtype=dtype)
         model, tokenizer, zm = loaded
         if zm["meta"].get("layer") != layer:
             raise LangrepError(f"{zero_mean_ckpts[tok]}: trained with Zero-mean at layer "
                                f"{zm['meta'].get('layer')}, expected {layer}")
         settings = TrainSettings(**zm["settings"])
-        shift = lambda: zero_mean_at(model, layer, pre["en"][layer])  # noqa: E731
-        add("en", layer, "zero_mean", "dev", run(dev, shift, f"en dev zero_mean l{layer}"), len(dev))
-        for lang, sents in data.items():
-            shift = lambda: zero_mean_at(model, layer, pre[lang][layer])  # noqa: E731
-            add(lang, layer, "zero_mean", "test", run(sents, shift, f"{lang} zero_mean l{layer}"), len(sents))
+        for lang in data:
+            shift = LayerShift.zero_mean(layer, pre[lang].means[layer])
+            add(lang, "zero_mean", run(lang, shift, f"{lang} zero_mean l{layer}"), layer, shift_means="pretrained")
     df = write_scores(rows, out_path)
     log.info("%s: %d score rows in %.1f s -> %s", task, len(df), time.perf_counter() - t0, out_path)
     return df

@@ -14,7 +14,10 @@ and a tuple in 4.x; both are handled).
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import Callable, Iterator
+
+import numpy as np
 
 from langrep.errors import LangrepError
 from langrep.means import mean_difference_shift, zero_mean
@@ -56,17 +59,22 @@ def layer_module(model, layer: int):
         raise LangrepError(f"{type(enc).__name__} has no embeddings / encoder.layer modules to hook") from None
 
 
+def map_hidden(output, fn: Callable):
+    """A layer's output with its hidden states ``h`` replaced by ``fn(h)``."""
+    if isinstance(output, tuple):
+        return (fn(output[0]),) + tuple(output[1:])
+    if hasattr(output, "last_hidden_state"):  # a ModelOutput, should a wrapper return one
+        output.last_hidden_state = fn(output.last_hidden_state)
+        return output
+    return fn(output)
+
+
 @contextlib.contextmanager
 def shift_at_layer(model, layer: int, fn: Callable) -> Iterator[None]:
     """Within the block, hidden state ``layer`` is replaced by ``fn(h)`` (h: (B, T, H))."""
 
     def hook(_module, _inputs, output):
-        if isinstance(output, tuple):
-            return (fn(output[0]),) + tuple(output[1:])
-        if hasattr(output, "last_hidden_state"):  # a ModelOutput, should a wrapper return one
-            output.last_hidden_state = fn(output.last_hidden_state)
-            return output
-        return fn(output)
+        return map_hidden(output, fn)
 
     # prepend: run before transformers 5.x's own output-capturing hook, so that
     # output_hidden_states reports the shifted state that actually flows to the layers above.
@@ -77,16 +85,40 @@ def shift_at_layer(model, layer: int, fn: Callable) -> Iterator[None]:
         handle.remove()
 
 
+@dataclass(frozen=True, eq=False)
+class LayerShift:
+    """``h + offset`` at hidden state ``layer``: both methods add one vector to every token state."""
+
+    layer: int
+    offset: np.ndarray  # (H,)
+
+    @classmethod
+    def zero_mean(cls, layer: int, mean) -> "LayerShift":
+        """Zero-mean: ``h - R_L`` (``mean``: R_L^layer)."""
+        mean = np.asarray(mean, dtype=np.float64)
+        return cls(layer, zero_mean(np.zeros_like(mean), mean))
+
+    @classmethod
+    def mds(cls, layer: int, lang_mean, english_mean, alpha: float = 1.0) -> "LayerShift":
+        """MDS towards English: ``h + alpha (R_en - R_L)``."""
+        lang_mean = np.asarray(lang_mean, dtype=np.float64)
+        return cls(layer, mean_difference_shift(np.zeros_like(lang_mean), lang_mean, english_mean, alpha))
+
+    def apply(self, model):
+        """A context in which ``model`` adds the offset to hidden state ``layer`` (forward hook)."""
+        import torch
+
+        def add(h):
+            return h + torch.as_tensor(self.offset, dtype=h.dtype, device=h.device)
+
+        return shift_at_layer(model, self.layer, add)
+
+
 def zero_mean_at(model, layer: int, mean):
     """Zero-mean at ``layer``: ``h - mean`` (``mean``: R_L^layer, shape (H,))."""
-    return shift_at_layer(model, layer, lambda h: zero_mean(h, mean))
+    return LayerShift.zero_mean(layer, mean).apply(model)
 
 
 def mds_at(model, layer: int, lang_mean, english_mean, alpha: float = 1.0):
     """MDS at ``layer`` towards English: ``h + alpha * (R_en - R_lang)``."""
-    return shift_at_layer(model, layer, lambda h: mean_difference_shift(h, lang_mean, english_mean, alpha))
-
-
-@contextlib.contextmanager
-def no_shift() -> Iterator[None]:
-    yield
+    return LayerShift.mds(layer, lang_mean, english_mean, alpha).apply(model)

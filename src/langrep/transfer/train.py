@@ -1,36 +1,36 @@
-"""Fine-tuning, prediction and checkpoints of the POS tagger and the biaffine parser.
+"""Fine-tuning and prediction of the POS tagger and the biaffine parser.
 
-Training is seeded (data subset, batch order, head initialisation, dropout). The encoder may be
-partly frozen (``train_top_layers``: only the top N transformer layers train; ``null`` = all, as in
-the paper's full fine-tuning), which is what makes the default CPU configuration affordable. The
-English dev set selects the best of the periodic evaluations. A checkpoint holds only what training
-changed (the trainable parameters) plus the settings that made it; the frozen rest is reloaded from
-the model folder.
+Training is seeded (data subset, batch order, head initialisation, dropout). The heads read
+hidden state ``read_layer``; with ``train_top_layers`` = T only layers read_layer-T+1..read_layer
+train, and the frozen bottom's output is computed once per sentence and cached
+(:mod:`langrep.transfer.stack`), which is what makes the default CPU configuration affordable;
+``null`` fine-tunes every layer, as the paper does. The English dev set selects the best of the
+periodic evaluations. A shift (Zero-mean, MDS) acts at its layer in every forward pass, cached or
+not.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, fields
-from typing import Callable, Sequence
+from dataclasses import dataclass, fields
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from langrep.errors import LangrepError
-from langrep.io import atomic_write
-from langrep.transfer.alignment import EncodedSentence, collate, encode_words
+from langrep.transfer.alignment import EncodedSentence, check_pooling, collate, encode_words
 from langrep.transfer.data import DEPRELS, UPOS, Sentence, label_ids, universal
 from langrep.transfer.metrics import attachment_scores, pos_accuracy
 from langrep.transfer.parser import BiaffineParser
 from langrep.transfer.pos import Tagger
-from langrep.transfer.shift import num_layers
+from langrep.transfer.shift import LayerShift, resolve_layer
+from langrep.transfer.stack import PrefixCache, split_shift
 
 log = logging.getLogger("langrep")
 TASKS = ("pos", "parsing")
-CHECKPOINT_FORMAT = 1
+SELECTION_METRIC = {"pos": "accuracy", "parsing": "las"}
 
 
 @dataclass
@@ -45,7 +45,9 @@ class TrainSettings:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     grad_clip: float = 5.0
-    train_top_layers: int | None = None  # None: fine-tune every layer; N: only the top N
+    read_layer: int | str = "last"  # the hidden state the task head reads
+    train_top_layers: int | None = None  # None: fine-tune every layer; N: only the top N up to read_layer
+    word_pooling: str = "first"  # "first" | "mean" character pieces of a word
     train_sentences: int | None = None  # seeded subset of the training treebank; None: all
     dev_sentences: int | None = None
     eval_every: int | None = None  # steps between dev evaluations; None: once per epoch
@@ -66,27 +68,20 @@ class TrainSettings:
                 raise LangrepError(f"{key}.{name} must be positive, got {getattr(s, name)}")
         if s.train_top_layers is not None and int(s.train_top_layers) < 0:
             raise LangrepError(f"{key}.train_top_layers must be >= 0 or null, got {s.train_top_layers}")
+        check_pooling(s.word_pooling)
         return s
 
 
-def build_task_model(task: str, encoder, settings: TrainSettings):
+def build_task_model(task: str, encoder, settings: TrainSettings, key: str = "transfer.train.read_layer"):
+    """The tagger or parser on ``encoder``, reading ``settings.read_layer``; the layers below the
+    top ``train_top_layers`` (counted down from the read layer) form the frozen bottom."""
+    k = resolve_layer(settings.read_layer, encoder, key)
+    frozen = None if settings.train_top_layers is None else max(k - int(settings.train_top_layers), 0)
     if task == "pos":
-        return Tagger(encoder, len(UPOS), dropout=settings.dropout)
+        return Tagger(encoder, len(UPOS), settings.dropout, k, frozen)
     if task == "parsing":
-        return BiaffineParser(encoder, len(DEPRELS), settings.arc_dim, settings.rel_dim, settings.dropout)
+        return BiaffineParser(encoder, len(DEPRELS), settings.arc_dim, settings.rel_dim, settings.dropout, k, frozen)
     raise LangrepError(f"unknown transfer task {task!r}; expected one of {TASKS}")
-
-
-def freeze_bottom(model, train_top_layers: int | None) -> None:
-    """Freeze the embeddings and all but the top ``train_top_layers`` transformer layers."""
-    enc = model.encoder_model
-    for p in enc.parameters():
-        p.requires_grad = train_top_layers is None
-    if train_top_layers is not None:
-        n = num_layers(model)
-        for layer in enc.encoder.layer[max(n - int(train_top_layers), 0):]:
-            for p in layer.parameters():
-                p.requires_grad = True
 
 
 def trainable_state(model) -> dict[str, torch.Tensor]:
@@ -99,21 +94,35 @@ def trainable_state(model) -> dict[str, torch.Tensor]:
 
 
 @dataclass
-class Example:
-    enc: EncodedSentence
-    labels: tuple[int, ...]  # UPOS ids (pos) or relation ids (parsing)
-    heads: tuple[int, ...] = ()
+class Corpus:
+    """Sentences, their encoding and (for training) label ids, with the cache of the frozen bottom."""
+
+    sentences: Sequence[Sentence]
+    encoded: list[EncodedSentence]
+    labels: list[tuple[int, ...]]
+    heads: list[tuple[int, ...]]
+    cache: PrefixCache | None = None
 
 
-def make_examples(task: str, tokenizer, sentences: Sequence[Sentence], max_length: int, path="") -> list[Example]:
-    encoded = encode_words(tokenizer, [s.words for s in sentences], max_length)
-    out = []
-    for s, e in zip(sentences, encoded):
-        if task == "pos":
-            out.append(Example(e, tuple(label_ids(s.upos, UPOS, path, s.id))))
-        else:
-            out.append(Example(e, tuple(label_ids(s.deprels, DEPRELS, path, s.id, universal)), s.heads))
-    return out
+def make_corpus(task: str, model, tokenizer, sentences: Sequence[Sentence], settings: TrainSettings,
+                with_labels: bool = False, path="") -> Corpus:
+    encoded = encode_words(tokenizer, [s.words for s in sentences], settings.max_length)
+    labels, heads = [], []
+    if with_labels:
+        for s in sentences:
+            if task == "pos":
+                labels.append(tuple(label_ids(s.upos, UPOS, path, s.id)))
+            else:
+                labels.append(tuple(label_ids(s.deprels, DEPRELS, path, s.id, universal)))
+                heads.append(s.heads)
+    cache = None
+    if model.frozen_layers is not None:
+        cache = PrefixCache(model, encoded, _pad_id(tokenizer), settings.eval_tokens)
+    return Corpus(sentences, encoded, labels, heads, cache)
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
 
 def _label_tensor(values: Sequence[Sequence[int]], n_words: int) -> torch.Tensor:
@@ -135,28 +144,60 @@ def train_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Genera
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def _forward_loss(task, model, batch: Sequence[Example], pad_id: int, device):
-    ids, attn, pos, mask = (t.to(device) for t in collate([e.enc for e in batch], pad_id))
-    labels = _label_tensor([e.labels for e in batch], pos.size(1)).to(device)
+class Forward:
+    """Forward passes of a task model over batches of one corpus under one shift (or none),
+    through the cache of the frozen bottom when the model has one."""
+
+    def __init__(self, model, corpus: Corpus, shift: LayerShift | None, pad_id: int, pooling: str):
+        self.model, self.corpus, self.pad_id, self.pooling = model, corpus, pad_id, pooling
+        self.states, self.added, hooked = None, None, shift
+        if corpus.cache is not None:
+            below, self.added, hooked = split_shift(shift, model.frozen_layers)
+            self.states = corpus.cache.states(below)
+        self.hooked, self.hook = hooked, None
+
+    def __enter__(self):  # the hook is registered for the block, each time it is entered
+        if self.hooked is not None:
+            self.hook = self.hooked.apply(self.model)
+            self.hook.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.hook is not None:
+            self.hook.__exit__(*exc)
+            self.hook = None
+
+    def __call__(self, idx):
+        """``(outputs, word_mask, (ids, attn, pool))`` of the sentences ``idx``."""
+        device = next(self.model.parameters()).device
+        ids, attn, pool, mask = (t.to(device) for t in collate([self.corpus.encoded[i] for i in idx],
+                                                                self.pad_id, self.pooling))
+        prefix = None
+        if self.states is not None:
+            prefix = self.corpus.cache.batch(self.states, idx, ids.size(1), self.added)
+        return self.model(ids, attn, pool, prefix), mask
+
+
+def _loss(task: str, model, outputs, corpus: Corpus, idx, mask):
+    labels = _label_tensor([corpus.labels[i] for i in idx], mask.size(1)).to(mask.device)
     if task == "pos":
-        return model.loss(model(ids, attn, pos), labels, mask)
-    heads = _label_tensor([e.heads for e in batch], pos.size(1)).to(device)
-    return model.loss(model(ids, attn, pos), heads, labels, mask)
+        return model.loss(outputs, labels, mask)
+    heads = _label_tensor([corpus.heads[i] for i in idx], mask.size(1)).to(mask.device)
+    return model.loss(outputs, heads, labels, mask)
 
 
 # ----------------------------------------------------------------------------------------------
 # Prediction and scoring
 
 
-def predict(task: str, model, tokenizer, sentences: Sequence[Sentence], settings: TrainSettings,
-            shift: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
-            progress: bool = False, desc: str = "predict"):
-    """POS: per-sentence UPOS lists; parsing: (heads, relations). ``None`` for truncated words."""
+def predict(task: str, model, tokenizer, sentences: Sequence[Sentence] | Corpus, settings: TrainSettings,
+            shift: LayerShift | None = None, progress: bool = False, desc: str = "predict"):
+    """POS: per-sentence UPOS lists; parsing: (heads, relations). ``None`` for truncated words.
+    ``sentences`` may be a :class:`Corpus` (its cache is then reused across calls)."""
     from langrep.extract import length_sorted_batches
 
-    device = next(model.parameters()).device
-    encoded = encode_words(tokenizer, [s.words for s in sentences], settings.max_length)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    corpus = sentences if isinstance(sentences, Corpus) else make_corpus(task, model, tokenizer, sentences, settings)
+    sentences, encoded = corpus.sentences, corpus.encoded
     out_a: list = [None] * len(sentences)
     out_b: list = [None] * len(sentences)
     batches = length_sorted_batches([len(e.input_ids) for e in encoded], settings.eval_tokens)
@@ -166,10 +207,9 @@ def predict(task: str, model, tokenizer, sentences: Sequence[Sentence], settings
         batches = tqdm(batches, desc=desc, unit="batch", mininterval=2.0)
     was_training = model.training
     model.eval()
-    with torch.inference_mode(), shift():
+    with torch.inference_mode(), Forward(model, corpus, shift, _pad_id(tokenizer), settings.word_pooling) as fwd:
         for idx in batches:
-            ids, attn, pos, mask = (t.to(device) for t in collate([encoded[i] for i in idx], pad_id))
-            outputs = model(ids, attn, pos)
+            outputs, mask = fwd(idx)
             if task == "pos":
                 tags = model.decode(outputs, mask).cpu().tolist()
                 for row, i in enumerate(idx):
@@ -196,36 +236,35 @@ def score(task: str, predictions, sentences: Sequence[Sentence]) -> dict[str, fl
     return {"uas": uas, "las": las}
 
 
-SELECTION_METRIC = {"pos": "accuracy", "parsing": "las"}
-
-
 # ----------------------------------------------------------------------------------------------
 # Training
 
 
 def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Sentence],
-        settings: TrainSettings, shift: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
-        progress: bool = False, train_path="") -> list[dict]:
-    """Fine-tune ``model`` in place; keep the parameters of the best dev evaluation. Returns the
-    history (step, loss, dev score). ``shift`` wraps every forward pass (Zero-mean training)."""
+        settings: TrainSettings, shift: LayerShift | None = None, progress: bool = False,
+        train_path="") -> list[dict]:
+    """Fine-tune ``model`` in place (its trainable parameters: see
+    :func:`langrep.transfer.stack.freeze_bottom`); keep the parameters of the best dev evaluation.
+    Returns the history (step, loss, dev score). ``shift`` acts in every forward pass, training and
+    dev (Zero-mean training)."""
     from transformers import get_linear_schedule_with_warmup
 
     if not train:
         raise LangrepError("no training sentences")
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    device = next(model.parameters()).device
-    examples = make_examples(task, tokenizer, train, settings.max_length, train_path)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    freeze_bottom(model, settings.train_top_layers)
+    pad_id = _pad_id(tokenizer)
+    t0 = time.perf_counter()
+    corpus = make_corpus(task, model, tokenizer, train, settings, with_labels=True, path=train_path)
+    dev_corpus = make_corpus(task, model, tokenizer, dev, settings) if dev else None
     head = [p for n, p in model.named_parameters() if not n.startswith("encoder_model.")]
     enc = [p for n, p in model.named_parameters() if n.startswith("encoder_model.") and p.requires_grad]
     groups = [{"params": head, "lr": settings.head_lr}]
     if enc:
         groups.append({"params": enc, "lr": settings.lr})
     opt = torch.optim.AdamW(groups, weight_decay=settings.weight_decay)
-    lengths = [len(e.enc.input_ids) for e in examples]
-    per_epoch = math.ceil(len(examples) / settings.batch_size)
+    lengths = [len(e.input_ids) for e in corpus.encoded]
+    per_epoch = math.ceil(len(lengths) / settings.batch_size)
     total = max(1, math.ceil(settings.epochs * per_epoch))
     if settings.max_steps is not None:
         total = min(total, int(settings.max_steps))
@@ -233,9 +272,10 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
     eval_every = int(settings.eval_every or per_epoch)
     metric = SELECTION_METRIC[task]
     n_params = sum(p.numel() for g in groups for p in g["params"])
-    log.info("%s: %d sentences, %d steps of batch %d, %d trainable parameters (top %s layers)",
-             task, len(examples), total, settings.batch_size, n_params,
-             "all" if settings.train_top_layers is None else settings.train_top_layers)
+    fwd = Forward(model, corpus, shift, pad_id, settings.word_pooling)  # computes the train cache
+    log.info("%s: %d sentences, %d steps of batch %d, %d trainable parameters (read layer %d, frozen "
+             "bottom %s; cache %.1f s)", task, len(lengths), total, settings.batch_size, n_params,
+             model.read_layer, model.frozen_layers, time.perf_counter() - t0)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -246,8 +286,9 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
     model.train()
     while step < total:
         for idx in train_batches(lengths, settings.batch_size, rng):
-            with shift():
-                loss = _forward_loss(task, model, [examples[i] for i in idx], pad_id, device)
+            with fwd:
+                outputs, mask = fwd(idx)
+                loss = _loss(task, model, outputs, corpus, idx, mask)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], settings.grad_clip)
@@ -261,9 +302,9 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
             if step % eval_every == 0 or step == total:
                 entry = {"step": step, "loss": float(np.mean(running)), "seconds": time.perf_counter() - t0}
                 running = []
-                if dev:
+                if dev_corpus is not None:
                     entry.update({f"dev_{k}": v for k, v in
-                                  score(task, predict(task, model, tokenizer, dev, settings, shift), dev).items()})
+                                  score(task, predict(task, model, tokenizer, dev_corpus, settings, shift), dev).items()})
                     model.train()
                     if entry[f"dev_{metric}"] > best:
                         best, best_state = entry[f"dev_{metric}"], trainable_state(model)
@@ -278,64 +319,3 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
         log.info("kept the best dev %s: %.2f", metric, best)
     model.eval()
     return history
-
-
-# ----------------------------------------------------------------------------------------------
-# Checkpoints
-
-
-def save_checkpoint(path, task: str, model, settings: TrainSettings, meta: dict | None = None) -> None:
-    cfg = model.encoder_model.config
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "task": task,
-        "settings": asdict(settings),
-        "encoder": {"num_hidden_layers": int(cfg.num_hidden_layers), "hidden_size": int(cfg.hidden_size),
-                    "vocab_size": int(cfg.vocab_size)},
-        "state": trainable_state(model),
-        "meta": dict(meta or {}),
-    }
-    with atomic_write(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def _read_checkpoint(path) -> dict:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise LangrepError(f"transfer checkpoint not found: {path}") from None
-    except Exception as exc:  # a truncated or foreign file
-        raise LangrepError(f"{path}: not a transfer checkpoint ({exc})") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise LangrepError(f"{path}: not a transfer checkpoint of format {CHECKPOINT_FORMAT}")
-    return ckpt
-
-
-def load_checkpoint(path, model_dir, device: str | None = "cpu", reuse=None):
-    """``(task model, tokenizer, checkpoint dict)``: the model folder's encoder with the trained
-    parameters of ``path`` on top. ``reuse`` = an earlier result whose checkpoint trained the same
-    parameters: its model is overwritten in place instead of reloading the encoder (the parameters
-    neither checkpoint trained are the pre-trained ones in both)."""
-    ckpt = _read_checkpoint(path)
-    if reuse is not None and reuse[2]["task"] == ckpt["task"] and set(reuse[2]["state"]) == set(ckpt["state"]):
-        model, tokenizer = reuse[0], reuse[1]
-    else:
-        from langrep.models import load_encoder
-
-        encoder, tokenizer = load_encoder(model_dir, device=device, dtype=torch.float32)
-        cfg = encoder.config
-        have = {"num_hidden_layers": int(cfg.num_hidden_layers), "hidden_size": int(cfg.hidden_size),
-                "vocab_size": int(cfg.vocab_size)}
-        if have != ckpt["encoder"]:
-            raise LangrepError(f"{path} was trained on an encoder {ckpt['encoder']}, but {model_dir} has {have}")
-        model = build_task_model(ckpt["task"], encoder, TrainSettings(**ckpt["settings"])).to(encoder.device)
-    settings = TrainSettings(**ckpt["settings"])
-    result = model.load_state_dict(ckpt["state"], strict=False)
-    if result.unexpected_keys:
-        raise LangrepError(f"{path}: parameters the task model does not have: {result.unexpected_keys[:5]}")
-    head_missing = [k for k in result.missing_keys if not k.startswith("encoder_model.")]
-    if head_missing:
-        raise LangrepError(f"{path}: the task head lacks trained parameters {head_missing[:5]}")
-    freeze_bottom(model, settings.train_top_layers)
-    model.eval()
-    return model, tokenizer, ckpt

@@ -6,8 +6,10 @@ TRANSFER_TASKS = ("pos", "parsing")
 
 
 def transfer_settings(task):
-    """Fine-tuning settings of a task: transfer.train, overridden by transfer.{task}.train."""
-    return {**TRANSFER.get("train", {}), **TRANSFER.get(task, {}).get("train", {})}
+    """Fine-tuning settings of a task: transfer.word_pooling, transfer.train, overridden by
+    transfer.{task}.train."""
+    pooling = {"word_pooling": TRANSFER["word_pooling"]} if "word_pooling" in TRANSFER else {}
+    return {**pooling, **TRANSFER.get("train", {}), **TRANSFER.get(task, {}).get("train", {})}
 
 
 def transfer_layers(task):
@@ -37,6 +39,7 @@ def _transfer_eval_inputs(wildcards):
         "model": model_dir(m),
         "original": transfer_checkpoint(m, task, "original"),
         "zero_mean": [transfer_checkpoint(m, task, f"zero_mean-l{l}") for l in transfer_layers(task)],
+        "train": corpus_path("ud_train", "en"),  # the majority-tag baseline
         "dev": corpus_path("ud_dev", "en"),
         "test": [corpus_path("ud_test", lang) for lang in langs],
         # English first, then the test languages, for both kinds of means.
