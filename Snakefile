@@ -35,6 +35,7 @@ include: "workflow/rules/extract.smk"
 include: "workflow/rules/retrieval.smk"
 include: "workflow/rules/translation.smk"
 include: "workflow/rules/transfer.smk"
+include: "workflow/rules/analysis.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -52,6 +53,7 @@ STAGE_TARGETS = [
     "retrieval_targets",
     "translation_targets",
     "transfer_targets",
+    "analysis_targets",
     "report_targets",
 ]
 

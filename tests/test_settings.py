@@ -57,9 +57,9 @@ def test_tatoeba_codes_resolve_when_the_config_is_read(default_config):
         check_config(with_value(default_config, ("retrieval", "tatoeba", "langs"), ["es", "dee"]), None)
 
 
-def _private_mirror(tmp_path, shared_data, extra_tatoeba=(), extra_mono=()):
-    """A mirror of links to ../shared/data's folders, with Tatoeba and mono files added for more
-    languages (their text is another language's: only presence matters here)."""
+def private_mirror(tmp_path, shared_data, extra_tatoeba=(), extra_mono=()):
+    """A mirror of links to ../shared/data's folders, with Tatoeba pairs (LASER codes) and mono files
+    added for more languages: copies of the German ones (tatoeba.deu-eng.*, mono/de.txt)."""
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     for d in ("ud", "xnli", "bucc2018"):
@@ -86,7 +86,7 @@ def test_a_tatoeba_language_the_mirror_lacks_fails_when_the_config_is_read(defau
     assert "its Tatoeba languages: " in msg and "tatoeba.nld-eng.nld" in msg and "data.mirror: null" in msg
     check_config(cfg, None)  # downloads: any LASER language
 
-    mirror = _private_mirror(tmp_path, shared_data, extra_tatoeba=["nld"])
+    mirror = private_mirror(tmp_path, shared_data, extra_tatoeba=["nld"])
     with pytest.raises(LangrepError, match="retrieval.means: 'mono' needs monolingual text for Tatoeba language 'nl'"):
         check_config(cfg, mirror)
     check_config(with_value(cfg, ("retrieval", "means"), ["eval"]), mirror)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from langrep import figures
+from langrep import figures, means_report
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.scores import COLUMNS, read_scores
@@ -38,6 +38,7 @@ TASKS = {
     "bucc": "BUCC 2018 parallel sentence mining",
     "pos": "Zero-shot POS tagging (trained on English)",
     "parsing": "Zero-shot dependency parsing (trained on English)",
+    "means": "Language means: geometry, language identity, how much text a mean needs",
 }
 
 TABLES = {
@@ -63,6 +64,7 @@ FIGURES = {
         ("parsing_las.png", "bars", "las", "Parsing LAS (%) per language"),
         ("parsing_uas.png", "bars", "uas", "Parsing UAS (%) per language"),
     ],
+    "means": [(name, "means", "", title) for name, title in means_report.FIGURES.items()],  # drawn by means_report
 }
 
 # What the paper did, for the statements on like-for-like comparisons.
@@ -593,10 +595,13 @@ def _selected(run: ModelRun, task: str) -> pd.DataFrame | None:
     return df
 
 
-def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None) -> dict[str, Path]:
+def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None, layer: int = 8) -> dict[str, Path]:
     """All figures for the tasks ``run`` has score tables for: ``{out_dir}/{model}/{name}``."""
     out = {}
     for task in run.scores:
+        if task == "means":  # the means analysis draws its own figures (beyond the paper, below)
+            out.update(means_report.write_figures(run.key, run.scores[task], Path(out_dir) / run.key, layer))
+            continue
         for name, kind, metric, title in FIGURES.get(task, []):
             df = _selected(run, task)
             path = Path(out_dir) / run.key / name
@@ -711,6 +716,9 @@ def _markdown(title: str, sections: list[Section], paper: pd.DataFrame, config: 
             ov.append({"model": s.model.key, "table": c.table, "task": TABLES[c.table][0], "status": status,
                        "why": c.missing or "; ".join(c.differences)})
     out.append(_md_table(pd.DataFrame(ov)))
+    side, analysis = beyond_the_paper(sections, config)
+    if side:
+        out += ["## Models side by side\n", means_report.markdown(side)]
     for s in sections:
         out.append(f"## Model `{s.model.key}`\n")
         out += [f"- {l}" for l in _model_lines(s.model)]
@@ -741,6 +749,7 @@ def _markdown(title: str, sections: list[Section], paper: pd.DataFrame, config: 
             out.append("### Figures\n")
             for name, path in s.figures.items():
                 out.append(f"![{name}]({fig_rel(path)})\n")
+        out.append(means_report.markdown(analysis.get(s.model.key, [])))
         out.append("### All our scores\n")
         for task, df in s.all_scores.items():
             out.append(f"`{task}` ({len(df)} rows): the full table is `results/{s.model.key}/scores/{task}.csv`.\n")
@@ -775,7 +784,9 @@ def _html(md_title: str, sections, paper, config, provenance) -> str:
             ov.append(dict(model=s.model.key, table=c.table, task=TABLES[c.table][0],
                            status="missing" if c.missing else "like for like" if c.like_for_like else "not like for like",
                            why=c.missing or "; ".join(c.differences)))
+    side, analysis = beyond_the_paper(sections, config)
     return tpl.render(
+        side_html=means_report.html(side), analysis_html={k: means_report.html(b) for k, b in analysis.items()},
         title=md_title, overview=ov, sections=sections, tasks=TASKS,
         model_lines={s.model.key: _model_lines(s.model) for s in sections},
         display=_display, paper7=paper[paper["table"] == 7][["lang", "alpha", "metric", "text"]],
@@ -804,6 +815,8 @@ assumption is in the <b>note</b> column.</p>
 {% for o in overview %}<tr><td>{{ o.model }}</td><td>{{ o.table }}</td><td>{{ o.task }}</td>
 <td class="{{ 'missing' if o.status == 'missing' else 'lfl' if o.status == 'like for like' else 'nlfl' }}">{{ o.status }}</td><td>{{ o.why }}</td></tr>
 {% endfor %}</table>
+{% if side_html %}<h2>Models side by side</h2>
+{{ side_html | safe }}{% endif %}
 {% for s in sections %}
 <h2>Model <code>{{ s.model.key }}</code></h2>
 <ul>{% for l in model_lines[s.model.key] %}<li>{{ l | replace("`", "") }}</li>{% endfor %}</ul>
@@ -834,6 +847,7 @@ assumption is in the <b>note</b> column.</p>
 {% if s.figures %}<h3>Figures</h3>
 {% for name, path in s.figures.items() %}<figure><img alt="{{ name }}" src="data:image/png;base64,{{ path | b64 }}"><figcaption>{{ name }}</figcaption></figure>
 {% endfor %}{% endif %}
+{{ analysis_html.get(s.model.key, "") | safe }}
 <h3>All our scores</h3>
 {% for task, df in s.all_scores.items() %}<p><code>{{ task }}</code>: {{ df|length }} rows in <code>results/{{ s.model.key }}/scores/{{ task }}.csv</code></p>{% endfor %}
 {% endfor %}
@@ -843,6 +857,44 @@ assumption is in the <b>note</b> column.</p>
 <pre>{{ config_yaml }}</pre>
 </body></html>
 """
+
+
+# ----------------------------------------------------------------------------------------------
+# Beyond the paper (issue 17): the models side by side, each model's language-means analysis
+# (tables and figures in langrep.means_report), and the stages a model skips by config.
+
+STAGE_TASKS = {"retrieval": ("tatoeba", "bucc"), "translation": ("translation", "translation_vocab"),
+               "transfer": ("pos", "parsing"), "analysis": ("means",)}
+
+
+def _retrieval_layer(config: Mapping) -> int:
+    return int((config.get("retrieval") or {}).get("layer", 8))
+
+
+def skipped_stages(config: Mapping, model: str) -> list[str]:
+    """The stages ``models.<model>.stages`` leaves out (none when the model is not in the config)."""
+    from langrep.settings import MODEL_STAGES, model_stages
+
+    if model not in (config.get("models") or {}):
+        return []
+    return [s for s in MODEL_STAGES if s not in model_stages(config, model)]
+
+
+def skipped_tasks(config: Mapping, model: str) -> list[str]:
+    return [t for stage in skipped_stages(config, model) for t in STAGE_TASKS[stage]]
+
+
+def beyond_the_paper(sections, config: Mapping) -> tuple[list, dict[str, list]]:
+    """The blocks of the models-side-by-side section (only with several models) and of each model's
+    language-means section (only for models with a means table)."""
+    layer = _retrieval_layer(config)
+    side = []
+    if len(sections) > 1:
+        side = means_report.models_side_by_side({s.model.key: s.model.scores for s in sections}, layer,
+                                                {s.model.key: skipped_stages(config, s.model.key) for s in sections})
+    analysis = {s.model.key: means_report.model_section(s.model.scores["means"], layer)
+                for s in sections if "means" in s.model.scores}
+    return side, analysis
 
 
 @dataclass
@@ -876,14 +928,14 @@ def build_report(config: Mapping, score_files: Iterable, out_dir, *, provenance=
     runs = load_run(config, score_files, results_dir, models_dir)
     sections, all_figs = [], {}
     for run in runs:
-        figs = write_figures(run, out_dir / "figures", paper)
+        figs = write_figures(run, out_dir / "figures", paper, _retrieval_layer(config))
         all_figs.update(figs)
         sections.append(Section(
             model=run,
             comparisons=[compare(t, paper, run, config) for t in (1, 2, 3, 4, 5, 6)],
             figures=figs,
             samples=_run_samples(samples_files, run.key),
-            missing_tasks=[t for t in TASKS if t not in run.scores],
+            missing_tasks=[t for t in TASKS if t not in run.scores and t not in skipped_tasks(config, run.key)],
             all_scores=run.scores,
         ))
     title = str((config.get("report") or {}).get("title", "langrep report"))

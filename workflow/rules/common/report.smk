@@ -12,14 +12,16 @@ REPORT_FIGURES = {
     "bucc": [("bucc_layers.png", "retrieval_layers.rst")],
     "pos": [("pos_bars.png", "transfer_bars.rst")],
     "parsing": [("parsing_las.png", "transfer_bars.rst"), ("parsing_uas.png", "transfer_bars.rst")],
+    "means": [(name, "means_analysis.rst") for name in ("means_cosine.png", "means_pca.png", "means_distance.png",
+                                                        "means_identification.png", "means_convergence.png")],
 }
-_SCORE_RE = _re.compile(r"results/([^/]+)/scores/(translation|translation_vocab|tatoeba|bucc|pos|parsing)\.csv")
+_SCORE_RE = _re.compile(r"results/([^/]+)/scores/(translation|translation_vocab|tatoeba|bucc|pos|parsing|means)\.csv")
 
 
 def report_score_files():
     """The score tables the configured stages produce (whichever stages are included)."""
     files = set()
-    for name in ("retrieval_targets", "translation_targets", "transfer_targets"):
+    for name in ("retrieval_targets", "translation_targets", "transfer_targets", "analysis_targets"):
         targets = globals().get(name)
         if targets is not None:
             files.update(str(t) for t in targets() if _SCORE_RE.fullmatch(str(t)))
