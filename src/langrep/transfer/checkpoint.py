@@ -70,7 +70,7 @@ def _read_checkpoint(path) -> dict:
 
 
 def _same_architecture(a: dict, b: dict) -> bool:
-    keys = ("read_layer", "train_top_layers", "arc_dim", "rel_dim")
+    keys = ("read_layer", "train_top_layers", "arc_dim", "rel_dim", "max_length")
     return (a["task"] == b["task"] and set(a["state"]) == set(b["state"])
             and all(a["settings"].get(k) == b["settings"].get(k) for k in keys))
 

@@ -42,6 +42,17 @@ log = logging.getLogger("langrep")
 METRICS = {"pos": ("accuracy",), "parsing": ("uas", "las")}
 
 
+class _Clock:
+    """Wall and CPU seconds since a job started (CPU time is what a busy machine does not inflate)."""
+
+    def __init__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def __str__(self):
+        return (f"job so far: {time.perf_counter() - self.wall:.1f} s wall, "
+                f"{time.process_time() - self.cpu:.1f} s CPU")
+
+
 def _setup(device, threads):
     import torch
 
@@ -69,6 +80,7 @@ def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: M
     ``english_means`` is the pre-trained model's ``means/mono/en.parquet``)."""
     import torch
 
+    clock = _Clock()
     device = _setup(device, threads)
     s = TrainSettings.from_config(dict(settings), f"transfer.{task}.train")
     if zero_mean_layer is not None and english_means is None:
@@ -87,7 +99,7 @@ def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: M
     meta.update({"train": str(train_path), "dev": str(dev_path), "model_dir": str(model_dir),
                  "seconds": round(time.perf_counter() - t0, 1), "history": json.dumps(history)})
     save_checkpoint(out_path, task, model, s, meta)
-    log.info("trained %s/%s in %.1f s -> %s", task, meta["method"], meta["seconds"], out_path)
+    log.info("trained %s/%s in %.1f s -> %s (%s)", task, meta["method"], meta["seconds"], out_path, clock)
     return history
 
 
@@ -108,7 +120,10 @@ def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], layers: Seq
         ids = tokenize_ids(tokenizer, texts, int(extraction.get("max_length", 128)))
         sums = {layer: torch.zeros(model.encoder_model.config.hidden_size, dtype=torch.float64) for layer in layers}
         n = 0
-        with layer_span(model.encoder_model, 0, top):
+        # as the task model runs: its frozen bottom in its dtype, the layers above under its autocast
+        autocast = torch.autocast(model.encoder_model.device.type, dtype=model.autocast_dtype or torch.bfloat16,
+                                  enabled=model.autocast_dtype is not None)
+        with autocast, layer_span(model.encoder_model, 0, top):
             for _, hidden, mask in iter_batches(model.encoder_model, tokenizer, ids,
                                                 int(extraction.get("token_budget", 8192)),
                                                 bool(extraction.get("include_special_tokens", False)), progress):
@@ -139,6 +154,7 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
     entry of ``layers`` (as written in the config, e.g. ``8`` or ``last``) to its Zero-mean
     checkpoint; ``pretrained_means`` and ``mono_paths`` must cover ``en`` and every test language;
     ``train_path`` is the English training treebank (the majority tag)."""
+    clock = _Clock()
     device = _setup(device, threads)
     langs = list(test_paths)
     for what, table in (("pre-trained means", pretrained_means), ("mono corpora", mono_paths)):
@@ -235,5 +251,5 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
             shift = LayerShift.zero_mean(layer, pre[lang].means[layer])
             add(lang, "zero_mean", run(lang, shift, f"{lang} zero_mean l{layer}"), layer, shift_means="pretrained")
     df = write_scores(rows, out_path)
-    log.info("%s: %d score rows in %.1f s -> %s", task, len(df), time.perf_counter() - t0, out_path)
+    log.info("%s: %d score rows in %.1f s -> %s (%s)", task, len(df), time.perf_counter() - t0, out_path, clock)
     return df

@@ -135,13 +135,12 @@ class PrefixCache:
     def __init__(self, model: EncoderReader, encoded: Sequence, pad_id: int, token_budget: int):
         self.model, self.encoded, self.pad_id, self.token_budget = model, list(encoded), pad_id, token_budget
         self.dtype = base_encoder(model).embeddings.word_embeddings.weight.dtype
-        self._states: dict = {}
+        self._plain: list | None = None
 
     def states(self, below: LayerShift | None = None) -> list:
-        """Per sentence (T_i, H); unshifted ones are kept, those under a shift below F are not."""
-        key = None if below is None else id(below)
-        if key in self._states:
-            return self._states[key]
+        """Per sentence (T_i, H); the unshifted ones are kept, those under a shift below F are not."""
+        if below is None and self._plain is not None:
+            return self._plain
         from langrep.extract import length_sorted_batches
         from langrep.transfer.alignment import collate
 
@@ -155,7 +154,7 @@ class PrefixCache:
                 for row, i in enumerate(idx):  # stored in the frozen bottom's dtype: lossless
                     out[i] = h[row, : len(self.encoded[i].input_ids)].to(dtype=self.dtype, copy=True)
         if below is None:
-            self._states[key] = out
+            self._plain = out
         return out
 
     def batch(self, states: list, idx, width: int, added: LayerShift | None = None):

@@ -47,7 +47,7 @@ class TrainSettings:
     grad_clip: float = 5.0
     read_layer: int | str = "last"  # the hidden state the task head reads
     train_top_layers: int | None = None  # None: fine-tune every layer; N: only the top N up to read_layer
-    word_pooling: str = "first"  # "first" | "mean" character pieces of a word
+    word_pooling: str = "mean"  # "first" | "mean" of a word's character pieces
     train_sentences: int | None = None  # seeded subset of the training treebank; None: all
     dev_sentences: int | None = None
     eval_every: int | None = None  # steps between dev evaluations; None: once per epoch
