@@ -489,6 +489,60 @@ def test_real_bucc_zh_dev_planted_partners(bucc_zh_dev):
 
 
 # ---------------------------------------------------------------------------------------------
+# the mining job's resources (workflow/rules/common/retrieval.smk)
+# ---------------------------------------------------------------------------------------------
+
+def _retrieval_helpers(config: dict, gpu: int) -> dict:
+    """The helper functions of the retrieval rules, as Snakemake defines them."""
+    ns = {"config": config, "GPU": gpu, "stage_models": lambda stage: list(config["models"])}
+    for name in ("means_path", "embeddings_path", "corpus_path"):
+        ns[name] = lambda *a: "/".join(a)
+    exec(compile((ROOT / "workflow/rules/common/retrieval.smk").read_text(), "retrieval.smk", "exec"), ns)
+    return ns
+
+
+def test_mining_resources_scale_with_the_inputs_and_the_attempt(tmp_path):
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(11)
+    cfg = {"models": {"m": {}}, "languages": ["en"], "retrieval": {
+        "layer": 8, "methods": ["original", "zero_mean", "mds"], "means": ["eval", "mono"],
+        "tatoeba": {"langs": []}, "bucc": {"pairs": ["zh"], "splits": ["dev"], "layers": []}}}
+
+    def job(n_x, n_y):
+        xx = write_embeddings(tmp_path / f"x{n_x}.parquet", [str(i) for i in range(n_x)],
+                              {0: rng.normal(size=(n_x, 16)), 8: rng.normal(size=(n_x, 16))})
+        en = write_embeddings(tmp_path / f"y{n_y}.parquet", [str(i) for i in range(n_y)],
+                              {0: rng.normal(size=(n_y, 16)), 8: rng.normal(size=(n_y, 16))})
+        return SimpleNamespace(xx=str(xx), en=str(en))
+
+    cpu, gpu = _retrieval_helpers(cfg, 0), _retrieval_helpers(cfg, 1)
+    small, big = job(1000, 2000), job(1000, 4000)
+    # 1 layer (bucc.layers [] = the headline layer 8) x 5 (method, means) pairs, both ways
+    assert cpu["_bucc_mine_size"](small) == (1000, 2000, 16, 1, 5)
+    flops = 2 * 2 * 1000 * 2000 * 16 * 5
+    assert cpu["bucc_mine_runtime"](None, small, threads=1, attempt=1) == int(10 + 2 * flops / 30e9 / 60)
+    for f in ("bucc_mine_runtime", "bucc_mine_mem_mb"):
+        args = {"threads": 2} if f == "bucc_mine_runtime" else {}
+        one, two = cpu[f](None, big, attempt=1, **args), cpu[f](None, big, attempt=2, **args)
+        assert two == pytest.approx(2 * one, abs=1) and one >= cpu[f](None, small, attempt=1, **args)
+    # time grows with n_x * n_y, and a GPU job is given less of it
+    n = 200_000
+    huge = SimpleNamespace(xx="x", en="y")
+    for ns in (cpu, gpu):
+        ns["_embeddings_shape"] = lambda p: (n, 768, 1)
+    t_cpu = cpu["bucc_mine_runtime"](None, huge, threads=2, attempt=1) - 10
+    n = 400_000
+    assert cpu["bucc_mine_runtime"](None, huge, threads=2, attempt=1) - 10 == pytest.approx(4 * t_cpu, rel=0.01)
+    assert gpu["bucc_mine_runtime"](None, huge, threads=2, attempt=1) < 0.1 * 4 * t_cpu
+    # before the inputs exist (while the DAG is built) the base values stand in
+    cpu = _retrieval_helpers(cfg, 0)
+    missing = SimpleNamespace(xx=str(tmp_path / "none.parquet"), en=str(tmp_path / "none.parquet"))
+    assert cpu["bucc_mine_runtime"](None, missing, threads=2, attempt=1) == 10
+    assert cpu["bucc_mine_mem_mb"](None, missing, attempt=1) == 2000
+
+
+# ---------------------------------------------------------------------------------------------
 # the config section
 # ---------------------------------------------------------------------------------------------
 
