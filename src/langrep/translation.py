@@ -12,41 +12,48 @@ Two equivalent implementations:
   axis and fed through the model's own remaining ``encoder.layer[l:]`` modules. alpha = 0 is the
   unshifted decoding, the same for every layer and target, so it is decoded once.
 
-Metrics: BLEU-1 (sacrebleu, unigram, brevity penalty, corpus level) and the convert rate
-``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))`` with V_lang the subword ids seen in the
-language's monolingual corpus.
+Metrics: BLEU-1 (sacrebleu, unigram, brevity penalty, corpus level), the convert rate
+``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))`` and the share of output tokens in neither V_s nor V_t
+(the paper: the model "never decoded tokens not belonging to L1 and L2"), with V_L the token set of
+language L's XNLI test text (:mod:`langrep.translation_data`). Inputs are XNLI test lines
+(premise + hypothesis), de-duplicated.
 """
 from __future__ import annotations
 
 import contextlib
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
-from langrep.errors import InputFormatError, LangrepError
+from langrep.errors import LangrepError
 from langrep.io import atomic_write
-from langrep.mlm_head import corpus_vocab, length_batches, pad_batch, special_ids, tokenize_ids
+from langrep.mlm_head import length_batches, pad_batch, read_head_record, special_ids, tokenize_ids
 from langrep.scores import write_scores
+from langrep.translation_data import parallel_lines, read_vocab_sets
 
 
 # --------------------------------------------------------------------------------------- model
 @dataclass
 class Decoder:
-    """A base encoder (BertModel-like), an MLM head on its last hidden state and the head's columns."""
+    """A base encoder (BertModel-like) and an MLM head on its last hidden state."""
 
     encoder: torch.nn.Module
     head: Callable[[torch.Tensor], torch.Tensor]
-    vocab_ids: torch.Tensor | None  # column j of the logits = token id vocab_ids[j]; None = identity
     kind: str  # "pretrained" | "fitted"
 
     @property
     def device(self):
         return next(self.encoder.parameters()).device
+
+    def argmax(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Token ids of the best logit of every row of ``hidden`` [N, H], over the whole vocabulary."""
+        if hasattr(self.head, "argmax"):  # the fitted head: chunked, without materialising [N, V] logits
+            return self.head.argmax(hidden)
+        return self.head(hidden).argmax(-1)
 
 
 def split_masked_lm(mlm) -> tuple[torch.nn.Module, torch.nn.Module]:
@@ -68,10 +75,10 @@ def load_decoder(model_dir, head_dir, device: str | None = "cpu") -> tuple[Decod
     if kind == "pretrained":
         mlm, tokenizer = load_masked_lm(model_dir, device=device)
         base, head = split_masked_lm(mlm)
-        return Decoder(base, head, None, kind), tokenizer
+        return Decoder(base, head, kind), tokenizer
     encoder, tokenizer = load_encoder(model_dir, device=device)
     head = load_head(head_dir, encoder).to(next(encoder.parameters()).device)
-    return Decoder(encoder, head, head.vocab_ids, kind), tokenizer
+    return Decoder(encoder, head, kind), tokenizer
 
 
 def encoder_layers(encoder) -> torch.nn.ModuleList:
@@ -121,10 +128,7 @@ def _bidirectional_mask(encoder, embeds: torch.Tensor, mask: torch.Tensor):
 
 def _decode_positions(decoder: Decoder, hidden: torch.Tensor, keep: torch.Tensor, specials: set[int]):
     """Argmax token ids at the kept positions of ``hidden`` [B, S, H] -> list of B id lists."""
-    logits = decoder.head(hidden[keep])
-    cols = logits.argmax(-1)
-    ids = decoder.vocab_ids[cols] if decoder.vocab_ids is not None else cols
-    ids = ids.tolist()
+    ids = decoder.argmax(hidden[keep]).tolist()
     counts = keep.sum(1).tolist()
     out, pos = [], 0
     for c in counts:
@@ -161,11 +165,11 @@ def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, 
 
 def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Mapping[str, np.ndarray],
                   layers: Sequence[int], alphas: Sequence[float], *, max_length: int = 128,
-                  token_budget: int = 2048) -> dict[tuple[str, int, float], list[list[int]]]:
+                  token_budget: int = 2048, log=None, what: str = "") -> dict[tuple[str, int, float], list[list[int]]]:
     """Outputs for every (target, layer, alpha); ``deltas[t]`` is R_t - R_s, shape [L+1, H].
 
     ``token_budget`` bounds the padded tokens of a source batch; the stacked alpha batches are
-    ``len(alphas)`` times larger.
+    ``len(alphas)`` times larger. ``log`` gets a progress line after every source batch.
     """
     enc = decoder.encoder
     n_layers = num_layers(enc)
@@ -184,8 +188,10 @@ def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Map
     results: dict[tuple[str, int, float], list] = {
         (t, l, a): [None] * len(texts) for t in deltas for l in layers for a in alphas}
     mods = encoder_layers(enc)
+    t0, done = time.perf_counter(), 0
+    batches = _batches(tokenizer, texts, max_length, token_budget, dev)
     with torch.inference_mode():
-        for batch, ids, mask, keep in _batches(tokenizer, texts, max_length, token_budget, dev):
+        for n_batch, (batch, ids, mask, keep) in enumerate(batches, start=1):
             hs = enc(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
             if any(a == 0 for a in alphas):
                 base = _decode_positions(decoder, hs[-1], keep, specials)
@@ -213,6 +219,11 @@ def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Map
                     for j, a in enumerate(nonzero):
                         for i, o in zip(batch, decoded[j * b:(j + 1) * b]):
                             results[(t, layer, a)][i] = o
+            done += len(batch)
+            if log is not None:
+                spent = time.perf_counter() - t0
+                log(f"{what}{done}/{len(texts)} lines decoded ({n_batch} batches, {spent:.0f}s, "
+                    f"~{spent * (len(texts) - done) / done:.0f}s to go)")
     return results
 
 
@@ -226,129 +237,150 @@ def bleu1(hypotheses: Sequence[str], references: Sequence[str], tokenize: str = 
     return float(BLEU(max_ngram_order=1, tokenize=tokenize).corpus_score(list(hypotheses), [list(references)]).score)
 
 
-def convert_rate(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> float:
-    """The paper's convert rate in %: ``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))``.
-
-    NaN when every output token is shared by both vocabularies (empty denominator).
-    """
-    total = converted = shared = 0
+def _token_counts(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> tuple[int, int, int, int]:
+    """(all, in V_t only, in both, in neither) output tokens."""
+    total = converted = shared = neither = 0
     for ids in outputs:
         for y in ids:
             total += 1
             in_s, in_t = y in v_src, y in v_tgt
             converted += in_t and not in_s
             shared += in_t and in_s
+            neither += not (in_t or in_s)
+    return total, converted, shared, neither
+
+
+def convert_rate(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> float:
+    """The paper's convert rate in %: ``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))``.
+
+    NaN when every output token is shared by both vocabularies (empty denominator).
+    """
+    total, converted, shared, _ = _token_counts(outputs, v_src, v_tgt)
     denom = total - shared
     return 100.0 * converted / denom if denom else float("nan")
 
 
+def neither_share(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> float:
+    """% of output tokens in neither V_s nor V_t (NaN without output tokens)."""
+    total, _, _, neither = _token_counts(outputs, v_src, v_tgt)
+    return 100.0 * neither / total if total else float("nan")
+
+
 # ------------------------------------------------------------------------------------- the run
-def read_texts(path, n: int | None = None) -> pd.DataFrame:
-    """``id`` and ``text`` of a corpus Parquet (first ``n`` rows)."""
-    path = Path(path)
-    if not path.exists():
-        raise LangrepError(f"corpus not found: {path}")
-    df = pd.read_parquet(path)
-    missing = [c for c in ("id", "text") if c not in df.columns]
-    if missing:
-        raise InputFormatError(path, None, f"missing column(s) {missing}")
-    df = df[["id", "text"]].astype({"id": str})
-    return df if n is None else df.head(n)
+def _direction_outputs(decoder, tokenizer, texts, deltas, *, layer, layers, alphas, n_sweep, max_length,
+                       token_budget, log, what):
+    """Outputs at the table ``layer`` for every line, and at the other ``layers`` for the first
+    ``n_sweep`` lines (alpha 0, the same at every layer, is reused from the table's decoding)."""
+    others = [l for l in layers if l != layer]
+    if n_sweep >= len(texts):  # one pass for every layer
+        return sweep_outputs(decoder, tokenizer, texts, deltas, sorted({layer, *others}), alphas,
+                             max_length=max_length, token_budget=token_budget, log=log, what=what)
+    outs = sweep_outputs(decoder, tokenizer, texts, deltas, [layer], alphas, max_length=max_length,
+                         token_budget=token_budget, log=log, what=f"{what}layer {layer}: ")
+    if others:
+        shifted = [a for a in alphas if a != 0]
+        part = sweep_outputs(decoder, tokenizer, texts[:n_sweep], deltas, others, shifted, max_length=max_length,
+                             token_budget=token_budget, log=log, what=f"{what}layer sweep: ") if shifted else {}
+        outs.update(part)
+        if 0 in alphas:
+            for t in deltas:
+                for l in others:
+                    outs[(t, l, 0.0)] = outs[(t, layer, 0.0)][:n_sweep]
+    return outs
 
 
-def _parallel(src_path, tgt_path, n: int) -> tuple[list[str], list[str], list[str]]:
-    src = read_texts(src_path, n)
-    tgt = read_texts(tgt_path).set_index("id")["text"]
-    lost = [i for i in src["id"] if i not in tgt.index]
-    if lost:
-        raise InputFormatError(tgt_path, None, f"no row with id {lost[0]!r} (the source's id; corpora must be parallel)")
-    return list(src["id"]), list(src["text"]), [tgt[i] for i in src["id"]]
-
-
-def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str, str], mono_paths: Mapping[str, str],
+def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str, str], vocab_path,
                     means_paths: Mapping[str, str], source: str, targets: Sequence[str], both_directions: bool = True,
-                    alphas: Sequence[float] = (-1, 0, 1, 2, 3), layers: Sequence[int] | None = None,
-                    n_sentences: int = 20, max_length: int = 128, token_budget: int = 512,
-                    bleu_tokenize: Mapping[str, str] | None = None, sample_layer: int = 10, n_samples: int = 3,
-                    device: str | None = "cpu", scores_out, vocab_out, samples_out, log=print) -> dict:
-    """The whole experiment: sweep, scores (Table 1, Figures 1-2), vocab sizes (Table 6), samples (Table 7)."""
+                    alphas: Sequence[float] = (-1, 0, 1, 2, 3), layer: int = 10, layers: Sequence[int] | None = None,
+                    n_sentences: int | None = 100, sweep_sentences: int | None = 10, max_length: int = 128,
+                    token_budget: int = 512, bleu_tokenize: Mapping[str, str] | None = None, n_samples: int = 3,
+                    device: str | None = "cpu", scores_out, samples_out, log=print) -> dict:
+    """The whole experiment: Table 1 at ``layer`` on ``n_sentences`` XNLI lines per direction, the
+    layer sweep of Figures 1-2 on the first ``sweep_sentences`` of them, Table 7's samples.
+
+    Every score row carries ``n_sentences``, the number of lines it was computed on.
+    """
     from langrep.means import read_means
 
-    if n_sentences < 1:
-        raise LangrepError("translation.n_sentences must be >= 1")
+    for key, v in (("n_sentences", n_sentences), ("sweep_sentences", sweep_sentences)):
+        if v is not None and v < 1:
+            raise LangrepError(f"translation.{key} must be >= 1 (or null for every line)")
     if not targets:
         raise LangrepError("translation.targets is empty")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
+    langs = [source, *targets]
+    vocab = read_vocab_sets(vocab_path, langs)
     decoder, tokenizer = load_decoder(model_dir, head_dir, device=device)
+    # a fitted head's held-out reconstruction travels with every row (the report states it)
+    head_rec = read_head_record(head_dir).get("heldout_reconstruction") if decoder.kind == "fitted" else None
     n_layers = num_layers(decoder.encoder)
     layers = list(range(n_layers + 1)) if layers is None else [int(x) for x in layers]
-    if not 0 <= sample_layer <= n_layers:
-        raise LangrepError(f"translation.sample_layer: {sample_layer} out of range 0..{n_layers}")
-    sweep_layers = sorted(set(layers) | {sample_layer})
+    for key, ls in (("layer", [layer]), ("layers", layers)):
+        if any(not 0 <= l <= n_layers for l in ls):
+            raise LangrepError(f"translation.{key}: {ls} out of range 0..{n_layers}")
+    scored_layers = sorted(set(layers) | {layer})
     alphas = [float(a) for a in alphas]
-    langs = [source, *targets]
     tok_for = dict(bleu_tokenize or {})
     default_tok = tok_for.pop("default", "13a")
-
-    vocab = {lang: corpus_vocab(tokenizer, read_texts(mono_paths[lang])["text"].tolist()) for lang in langs}
     means = {lang: read_means(means_paths[lang]).means for lang in langs}
     for lang, m in means.items():
         if m.shape[0] != n_layers + 1:
             raise LangrepError(f"{means_paths[lang]}: {m.shape[0]} layers of means, the model has {n_layers + 1}")
-    vocab_rows = [dict(model=model, task="translation_vocab", lang=lang, layer=None, method="", direction="",
-                       split="", metric=metric, value=value)
-                  for lang in langs
-                  for metric, value in (("vocab_size", len(vocab[lang])),
-                                        ("overlap_with_en" if source == "en" else f"overlap_with_{source}",
-                                         len(vocab[lang] & vocab[source])))]
 
     directions: dict[str, list[str]] = {source: list(targets)}
     if both_directions:
         for t in targets:
             directions.setdefault(t, []).append(source)
+    lines = {s: parallel_lines(xnli_paths[s], {t: xnli_paths[t] for t in tgts}, n_sentences)
+             for s, tgts in directions.items()}  # every input checked before the long part
     rows, samples = [], []
     t_sweep = time.perf_counter()
-    for s, tgts in directions.items():
+    for n_dir, (s, tgts) in enumerate(directions.items(), start=1):
         ts = time.perf_counter()
-        ids, texts, _ = _parallel(xnli_paths[s], xnli_paths[tgts[0]], n_sentences)
-        deltas = {t: means[t] - means[s] for t in tgts}
-        outs = sweep_outputs(decoder, tokenizer, texts, deltas, sweep_layers, alphas,
-                             max_length=max_length, token_budget=token_budget)
-        for t in tgts:
-            _, _, refs = _parallel(xnli_paths[s], xnli_paths[t], n_sentences)
-            pair = f"{s}-{t}"
-            for layer in sweep_layers:
-                for a in alphas:
-                    out = outs[(t, layer, a)]
-                    hyps = [tokenizer.decode(o, skip_special_tokens=True) for o in out]
-                    if layer in layers:
-                        common = dict(model=model, task="translation", lang=pair, layer=layer, method="mds",
-                                      direction=pair, split="test", alpha=a, head=decoder.kind)
-                        rows.append({**common, "metric": "bleu1",
-                                     "value": bleu1(hyps, refs, tok_for.get(t, default_tok))})
-                        rows.append({**common, "metric": "convert_rate",
-                                     "value": convert_rate(out, vocab[s], vocab[t])})
-                    if layer == sample_layer:
-                        for i in range(min(n_samples, len(texts))):
-                            samples.append(dict(model=model, src=s, tgt=t, id=ids[i], layer=layer, alpha=a,
-                                                input=texts[i], reference=refs[i], output=hyps[i], head=decoder.kind))
+        pl = lines[s]
+        n_sweep = len(pl.texts) if sweep_sentences is None else min(sweep_sentences, len(pl.texts))
         if log:
-            log(f"{s} -> {','.join(tgts)}: {time.perf_counter() - ts:.1f}s")
+            log(f"source {s} ({n_dir}/{len(directions)}) -> {','.join(tgts)}: {len(pl.texts)} lines at layer {layer}, "
+                f"{n_sweep} at layers {[l for l in layers if l != layer]}")
+        outs = _direction_outputs(decoder, tokenizer, pl.texts, {t: means[t] - means[s] for t in tgts}, layer=layer,
+                                  layers=layers, alphas=alphas, n_sweep=n_sweep, max_length=max_length,
+                                  token_budget=token_budget, log=log, what=f"{s}: ")
+        for t in tgts:
+            pair = f"{s}-{t}"
+            for lay in scored_layers:
+                for a in alphas:
+                    out = outs[(t, lay, a)]
+                    hyps = [tokenizer.decode(o, skip_special_tokens=True) for o in out]
+                    refs = pl.references[t][:len(out)]
+                    common = dict(model=model, task="translation", lang=pair, layer=lay, method="mds",
+                                  direction=pair, split="test", alpha=a, head=decoder.kind, n_sentences=len(out),
+                                  head_reconstruction=head_rec)
+                    for metric, value in (("bleu1", bleu1(hyps, refs, tok_for.get(t, default_tok))),
+                                          ("convert_rate", convert_rate(out, vocab[s], vocab[t])),
+                                          ("neither_share", neither_share(out, vocab[s], vocab[t]))):
+                        rows.append({**common, "metric": metric, "value": value})
+                    if lay == layer:
+                        for i in range(min(n_samples, len(out))):
+                            samples.append(dict(model=model, src=s, tgt=t, id=pl.ids[i], layer=lay, alpha=a,
+                                                input=pl.texts[i], reference=refs[i], output=hyps[i],
+                                                head=decoder.kind))
+        if log:
+            log(f"source {s} done in {time.perf_counter() - ts:.1f}s ({time.perf_counter() - t_sweep:.0f}s so far)")
     sweep_seconds = time.perf_counter() - t_sweep
     write_scores(rows, scores_out)
-    write_scores(vocab_rows, vocab_out)
     with atomic_write(samples_out) as tmp:
         pd.DataFrame(samples).to_csv(tmp, index=False)
     info = {"seconds_total": time.perf_counter() - t0, "seconds_sweep": sweep_seconds,
-            "n_directions": sum(len(v) for v in directions.values()), "n_layers": len(layers),
+            "cpu_seconds": time.process_time() - c0,
+            "n_directions": sum(len(v) for v in directions.values()), "n_layers": len(scored_layers),
             "n_alphas": len(alphas), "head": decoder.kind}
     if log:
         log(f"translation sweep done: {info}")
     return info
 
 
-_SETTINGS = ("source", "targets", "both_directions", "alphas", "layers", "n_sentences", "max_length",
-             "token_budget", "bleu_tokenize", "sample_layer", "n_samples", "device")
+_SETTINGS = ("source", "targets", "both_directions", "alphas", "layer", "layers", "n_sentences", "sweep_sentences",
+             "max_length", "token_budget", "bleu_tokenize", "n_samples", "device")
 
 
 def run_translation_from_config(settings: Mapping, **paths) -> dict:

@@ -12,10 +12,9 @@ run_translation_from_config(
     model_dir=snakemake.input.model,
     head_dir=snakemake.input.head,
     xnli_paths=dict(zip(langs, snakemake.input.xnli)),
-    mono_paths=dict(zip(langs, snakemake.input.mono)),
+    vocab_path=snakemake.input.vocab,
     means_paths=dict(zip(langs, snakemake.input.means)),
     scores_out=snakemake.output.scores,
-    vocab_out=snakemake.output.vocab,
     samples_out=snakemake.output.samples,
     log=log.info,
 )

@@ -9,6 +9,12 @@ def translation_langs():
     return [t.get("source", "en"), *t.get("targets", ["de", "fr", "ur", "sw", "zh", "el"])]
 
 
+def head_langs():
+    """The fitted MLM head's languages: every language of the run (config languages) and the
+    translation languages, so that it decodes any of them."""
+    return list(dict.fromkeys([*config.get("languages", []), *translation_langs()]))
+
+
 def translation_targets():
     return [
         path

@@ -1,0 +1,296 @@
+"""Fitting the MLM head of :mod:`langrep.mlm_head` on a frozen encoder, and its held-out quality.
+
+Objective (documented choice): the cross-entropy of the input token at every non-special position
+of the clean input (the paper decodes unmasked input, so the head must give it back), plus, from a
+second pass under BERT's masked-LM corruption (15 % of the positions; of those 80 % -> mask token,
+10 % -> a random token, 10 % unchanged), the original token at the corrupted positions. The
+encoder is frozen, so both passes' last hidden states are computed once and cached.
+
+Fitting uses a sampled softmax (the batch's targets plus ``negatives`` uniform token ids, log-Q
+corrected): a 250k-way softmax at every step would cost ~100M multiply-adds per position.
+Decoding stays exact over the whole vocabulary.
+
+Quality (:func:`evaluate_head`): per language, on held-out monolingual sentences, the share of
+tokens given back on clean input (reconstruction) and the masked-token accuracy.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from langrep.errors import InputFormatError, LangrepError
+from langrep.mlm_head import (PRETRAINED_MARKER, FittedMLMHead, corpus_vocab, fast_dtype, head_vocab_size,
+                              input_embeddings, length_batches, pad_batch, save_head, special_ids, tokenize_ids,
+                              write_pretrained_marker)
+
+
+@dataclass
+class HeadFit:
+    head: FittedMLMHead
+    stats: dict
+
+
+def _corrupt(ids: list[int], specials: set[int], n_vocab: int, mask_id: int, rng, mask_prob: float,
+             bert_mix: bool = True):
+    """BERT corruption: (corrupted ids, selected positions). ``bert_mix`` False: every selected
+    position becomes the mask token (the masked-accuracy evaluation)."""
+    out, selected = list(ids), [False] * len(ids)
+    for j, tok in enumerate(ids):
+        if tok in specials or rng.random() >= mask_prob:
+            continue
+        selected[j] = True
+        r = rng.random() if bert_mix else 0.0
+        if r < 0.8:
+            out[j] = mask_id
+        elif r < 0.9:
+            while True:  # a random non-special piece
+                out[j] = int(rng.integers(n_vocab))
+                if out[j] not in specials:
+                    break
+    return out, selected
+
+
+def encode_positions(encoder, seqs: Sequence[Sequence[int]], inputs: Sequence[Sequence[int]], specials: set[int],
+                     pad_id: int, token_budget: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Last hidden states of ``inputs`` (token id lists) at the non-special positions of ``seqs``.
+
+    Returns (features [N, H] float32, original ids [N], sentence index [N]), sentences in order.
+    """
+    per: list = [None] * len(seqs)
+    dev = next(encoder.parameters()).device
+    encoder.eval()
+    with torch.inference_mode():
+        for batch in length_batches([len(s) for s in seqs], token_budget):
+            ids, mask = pad_batch([inputs[i] for i in batch], pad_id)
+            hidden = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev)).last_hidden_state
+            for row, i in enumerate(batch):
+                keep = [j for j, tok in enumerate(seqs[i]) if tok not in specials]
+                per[i] = (hidden[row, keep].float(), keep)
+    feats = torch.cat([p[0] for p in per]) if per else torch.zeros(0)
+    targets = torch.as_tensor([seqs[i][j] for i, p in enumerate(per) for j in p[1]], dtype=torch.long)
+    sent = torch.as_tensor([i for i, p in enumerate(per) for _ in p[1]], dtype=torch.long)
+    return feats, targets, sent
+
+
+def _sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length: int):
+    seqs, langs = [], []
+    for lang, texts in texts_by_lang.items():
+        if not len(texts):
+            raise LangrepError(f"no text for the MLM head in language {lang!r}")
+        s = tokenize_ids(tokenizer, texts, max_length)
+        seqs.extend(s)
+        langs.extend([lang] * len(s))
+    return seqs, langs
+
+
+def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]], *, steps: int = 300,
+                 batch_size: int = 1024, negatives: int = 4096, width: int = 1536, lr: float = 3e-3,
+                 mask_prob: float = 0.15, max_length: int = 128, token_budget: int = 4096, seed: int = 0,
+                 log_every: int = 100, log=None) -> HeadFit:
+    """Fit a :class:`FittedMLMHead` on the frozen ``encoder`` (see the module docstring)."""
+    if steps < 1 or batch_size < 1 or negatives < 1 or lr <= 0:
+        raise LangrepError("translation.head: steps, batch_size and negatives must be >= 1 and lr > 0")
+    if tokenizer.mask_token_id is None:
+        raise LangrepError("fitting an MLM head needs a tokenizer with a mask token")
+    t0 = time.perf_counter()
+    torch.manual_seed(seed)
+    n_vocab = head_vocab_size(encoder, tokenizer)
+    specials = special_ids(tokenizer)
+    rng = np.random.default_rng(seed)
+    seqs, _ = _sentences(tokenizer, texts_by_lang, max_length)
+    corrupted = [_corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob) for s in seqs]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    clean, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
+    at = torch.as_tensor([sel for s, c in zip(seqs, corrupted) for tok, sel in zip(s, c[1]) if tok not in specials],
+                         dtype=torch.bool)
+    noisy = (encode_positions(encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget)[0][at.to(clean.device)]
+             if at.any() else clean[:0])
+    # every position of the clean pass (reconstruction) + the corrupted positions of the BERT pass
+    x = torch.cat([clean, noisy])
+    targets = torch.cat([targets, targets[at]])
+    selected = torch.cat([torch.zeros(len(clean), dtype=torch.bool), torch.ones(int(at.sum()), dtype=torch.bool)])
+    t_encode = time.perf_counter() - t0
+    if len(x) == 0:
+        raise LangrepError("the MLM head's fitting text has no (non-special) token")
+    head = FittedMLMHead(input_embeddings(encoder), n_vocab, width,
+                         layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12))
+    dev = x.device
+    head, targets, x = head.to(dev), targets.to(dev), x.clone()  # clone: inference tensors cannot enter autograd
+    fast = fast_dtype(dev)
+    opt = torch.optim.Adam(head.parameters(), lr=lr)
+    warm = max(1, min(50, steps // 10))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * s / steps)))
+    gen = torch.Generator().manual_seed(seed)
+    n, b = len(x), min(batch_size, len(x))
+    k = min(negatives, n_vocab)
+    # log-Q correction: each negative is drawn with probability k / V per step
+    correction = torch.cat([torch.zeros(b), torch.full((k,), math.log(k / n_vocab))]).to(dev)
+    losses = []
+    head.train()
+    for step in range(steps):
+        idx = torch.randint(n, (b,), generator=gen).to(dev)
+        y = targets[idx]
+        cand = torch.cat([y, torch.randint(n_vocab, (k,), generator=gen).to(dev)])
+        with torch.autocast(dev.type, dtype=fast, enabled=fast != torch.float32):
+            logits = head.sampled_logits(x[idx], cand)
+        logits = logits.float() - correction
+        # another column holding a row's own target is not a negative for it
+        hit = cand[None, :] == y[:, None]
+        hit[torch.arange(b), torch.arange(b)] = False
+        loss = nn.functional.cross_entropy(logits.masked_fill(hit, -1e4), torch.arange(b, device=dev))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if log is not None and (step % log_every == 0 or step == steps - 1):
+            log(f"head step {step}/{steps}: sampled loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f}s)")
+    head.eval()
+    window = max(1, min(20, steps // 5))
+    sample = torch.randperm(n, generator=gen)[:2000].to(dev)
+    pred = head.argmax(x[sample])
+    sel = selected.to(dev)[sample]
+    stats = {
+        "objective": "cross-entropy of the input token at every non-special position of the clean input, plus "
+                     f"the original token at the corrupted positions of a BERT-corrupted pass ({mask_prob:.0%}: 80/10/10)",
+        "softmax": f"whole vocabulary at decoding; fitting: sampled softmax (batch targets + {k} uniform "
+                   "negatives, log-Q corrected)",
+        "architecture": f"LayerNorm(W2 gelu(W1 h + b1) + b2), hidden {x.shape[1]} -> {width} -> {x.shape[1]}; "
+                        "decoder tied to the frozen input embeddings, plus a bias per token",
+        "languages": sorted(texts_by_lang),
+        "n_fit_sentences": len(seqs),
+        "n_positions": int(n),
+        "n_masked_positions": int(selected.sum()),
+        "fit_vocab_size": int(len(torch.unique(targets))),
+        "vocab_size": int(n_vocab),
+        "steps": steps, "batch_size": b, "negatives": k, "width": width, "lr": lr, "mask_prob": mask_prob,
+        "seed": seed,
+        "loss_first": float(np.mean(losses[:window])),
+        "loss_last": float(np.mean(losses[-window:])),
+        "train_accuracy_unmasked": float((pred == targets[sample])[~sel].float().mean()) if (~sel).any() else None,
+        "train_accuracy_masked": float((pred == targets[sample])[sel].float().mean()) if sel.any() else None,
+        "seconds_encode": round(t_encode, 2),
+        "seconds_fit": round(time.perf_counter() - t0, 2),
+    }
+    return HeadFit(head, stats)
+
+
+def evaluate_head(head: FittedMLMHead, encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]], *,
+                  fit_vocab: set[int] | None = None, mask_prob: float = 0.15, max_length: int = 128,
+                  token_budget: int = 4096, seed: int = 1) -> dict[str, dict]:
+    """Per language: ``reconstruction`` (% of non-special tokens given back on clean input) and
+    ``masked_accuracy`` (% of ``mask_prob`` of them, all replaced by the mask token, predicted).
+
+    With ``fit_vocab`` (the ids of the fitting text) it adds the share of held-out tokens outside it
+    and the reconstruction of those: tokens the head never saw as targets.
+    """
+    specials = special_ids(tokenizer)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    rng = np.random.default_rng(seed)
+    seqs, langs = _sentences(tokenizer, texts_by_lang, max_length)
+    masked = [_corrupt(s, specials, head.vocab_size, tokenizer.mask_token_id, rng, mask_prob, bert_mix=False)
+              for s in seqs]
+    x, y, sent = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
+    xm, _, _ = encode_positions(encoder, seqs, [m[0] for m in masked], specials, pad, token_budget)
+    sel = torch.as_tensor([m[1][j] for s, m in zip(seqs, masked) for j, tok in enumerate(s) if tok not in specials],
+                          dtype=torch.bool)
+    ok = (head.argmax(x) == y.to(x.device)).cpu()
+    ok_masked = (head.argmax(xm[sel.to(xm.device)]) == y[sel].to(xm.device)).cpu()
+    lang_of = np.asarray(langs)[sent.numpy()]
+    unseen = (torch.as_tensor([int(t) not in fit_vocab for t in y.tolist()], dtype=torch.bool)
+              if fit_vocab is not None else None)
+    out = {}
+    for lang in texts_by_lang:
+        at = torch.as_tensor(lang_of == lang)
+        m_at = at[sel]
+        rec = {"n_sentences": int(sum(1 for x_ in langs if x_ == lang)), "n_tokens": int(at.sum()),
+               "reconstruction": 100 * float(ok[at].float().mean()),
+               "n_masked": int(m_at.sum()),
+               "masked_accuracy": 100 * float(ok_masked[m_at].float().mean()) if m_at.any() else None}
+        if unseen is not None:
+            u = at & unseen
+            rec["unseen_in_fit_share"] = 100 * float(u.sum()) / max(1, int(at.sum()))
+            rec["reconstruction_unseen_in_fit"] = 100 * float(ok[u].float().mean()) if u.any() else None
+        out[lang] = rec
+    return out
+
+
+def split_heldout(texts: Sequence[str], n_fit: int, n_heldout: int) -> tuple[list[str], list[str]]:
+    """(fitting texts, held-out texts): the last ``n_heldout`` sentences (at most a fifth of the
+    corpus) are held out; the first ``n_fit`` of the rest are fitted on."""
+    texts = list(texts)
+    hold = min(n_heldout, len(texts) // 5)
+    rest = texts[:len(texts) - hold]
+    return rest[:n_fit], texts[len(texts) - hold:]
+
+
+def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: Mapping | None = None,
+                 device: str | None = "cpu", log=None) -> str:
+    """The ``mlm_head`` rule: record ``pretrained`` when the model has an MLM head, else fit a head on
+    the mono corpora (``mono_paths``: language -> Parquet), report its held-out quality, save it.
+
+    ``settings`` (config ``translation.head``): sentences_per_lang, heldout_per_lang, steps,
+    batch_size, negatives, width, lr, mask_prob, max_length, token_budget, seed.
+    """
+    import pandas as pd
+
+    from langrep.models import NoMLMHeadError, load_encoder, load_masked_lm, resolve_device
+
+    s = dict(settings or {})
+    try:
+        load_masked_lm(model_dir, device="cpu")
+    except NoMLMHeadError as exc:
+        if log:
+            log(f"{exc}; fitting a head on the frozen encoder")
+    else:
+        write_pretrained_marker(out_dir)
+        return PRETRAINED_MARKER
+    n_fit, n_held = int(s.get("sentences_per_lang", 300)), int(s.get("heldout_per_lang", 30))
+    fit_texts, held_texts = {}, {}
+    for lang, path in mono_paths.items():
+        df = pd.read_parquet(path)
+        if "text" not in df.columns:
+            raise InputFormatError(path, None, "missing column 'text'")
+        fit_texts[lang], held_texts[lang] = split_heldout(df["text"].astype(str).tolist(), n_fit, n_held)
+        if not fit_texts[lang] or not held_texts[lang]:
+            raise LangrepError(f"{path}: {len(df)} sentences; the MLM head needs at least 5 per language "
+                               "(one in five is held out)")
+    t0, c0 = time.perf_counter(), time.process_time()
+    encoder, tokenizer = load_encoder(model_dir, device=resolve_device(device))
+    for p in encoder.parameters():
+        p.requires_grad_(False)
+    common = dict(mask_prob=float(s.get("mask_prob", 0.15)), max_length=int(s.get("max_length", 128)),
+                  token_budget=int(s.get("token_budget", 4096)))
+    fit = fit_mlm_head(encoder, tokenizer, fit_texts, steps=int(s.get("steps", 300)),
+                       batch_size=int(s.get("batch_size", 1024)), negatives=int(s.get("negatives", 4096)),
+                       width=int(s.get("width", 1536)), lr=float(s.get("lr", 3e-3)),
+                       seed=int(s.get("seed", 0)), log=log, **common)
+    fit_vocab = corpus_vocab(tokenizer, [t for v in fit_texts.values() for t in v], common["max_length"])
+    quality = evaluate_head(fit.head, encoder, tokenizer, held_texts, fit_vocab=fit_vocab, **common)
+    n_tok = sum(q["n_tokens"] for q in quality.values())
+    fit.stats.update({
+        "model_embedding_rows": int(input_embeddings(encoder).shape[0]),
+        "tokenizer_vocab_size": len(tokenizer),
+        "encoder_dtype": str(next(encoder.parameters()).dtype).removeprefix("torch."),
+        "sentences_per_lang": n_fit, "heldout_per_lang": n_held,
+        "heldout": quality,
+        "heldout_reconstruction": sum(q["reconstruction"] * q["n_tokens"] for q in quality.values()) / n_tok,
+        "heldout_reconstruction_min": min(q["reconstruction"] for q in quality.values()),
+        "seconds_total": round(time.perf_counter() - t0, 2),
+        "cpu_seconds_total": round(time.process_time() - c0, 2),
+    })
+    save_head(fit.head, fit.stats, out_dir)
+    if log:
+        for lang, q in quality.items():
+            log(f"held-out {lang}: reconstruction {q['reconstruction']:.1f}% of {q['n_tokens']} tokens, "
+                f"masked accuracy {q['masked_accuracy'] or float('nan'):.1f}% of {q['n_masked']}")
+        log(f"fitted head: {json.dumps({k: v for k, v in fit.stats.items() if k != 'heldout'})}")
+    return "fitted"
