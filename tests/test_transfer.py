@@ -285,6 +285,21 @@ def test_frozen_bottom_runs_in_bf16_and_trains_only_the_top(tiny_tokenizer):
         build_task_model("pos", enc, TrainSettings(read_layer=4))
 
 
+def test_sentences_are_cut_at_the_models_positions(tiny_tokenizer):
+    """max_length beyond the model's position embeddings (128 here) cuts at the model's limit."""
+    from langrep.transfer.train import max_pieces
+
+    enc = build_tiny_bert(len(tiny_tokenizer), layers=2, hidden=32, seed=4)
+    settings = TrainSettings(max_length=512, train_top_layers=1, dropout=0.0)
+    model = task_model("pos", enc, settings, dtype=torch.float32)
+    assert max_pieces(model, tiny_tokenizer, settings) == 128
+    words = ("the", "girl") * 100
+    long = Sentence("long", words, ("DET", "NOUN") * 100, tuple([2, 0] + [2] * 198), ("det", "root") + ("dep",) * 198)
+    (tags,) = predict("pos", model, tiny_tokenizer, [long], settings)
+    assert len(tags) == 200 and tags[125] is not None and tags[-1] is None  # [CLS] + 126 words + [SEP]
+    assert tags.count(None) == 200 - 126
+
+
 def test_resolve_layer(bert):
     assert resolve_layer("last", bert) == 3 and resolve_layer(0, bert) == 0
     with pytest.raises(LangrepError, match="transfer.pos.layers"):

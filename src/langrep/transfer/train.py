@@ -104,9 +104,20 @@ class Corpus:
     cache: PrefixCache | None = None
 
 
+def max_pieces(model, tokenizer, settings: TrainSettings) -> int:
+    """``max_length``, or less where the model has fewer positions (a longer sentence is cut)."""
+    limits = [int(settings.max_length), getattr(model.encoder_model.config, "max_position_embeddings", None),
+              getattr(tokenizer, "model_max_length", None)]
+    return min(int(x) for x in limits if x is not None)
+
+
 def make_corpus(task: str, model, tokenizer, sentences: Sequence[Sentence], settings: TrainSettings,
                 with_labels: bool = False, path="") -> Corpus:
-    encoded = encode_words(tokenizer, [s.words for s in sentences], settings.max_length)
+    limit = max_pieces(model, tokenizer, settings)
+    if limit < settings.max_length:
+        log.info("max_length %d is more than the model's %d positions: sentences are cut at %d pieces",
+                 settings.max_length, limit, limit)
+    encoded = encode_words(tokenizer, [s.words for s in sentences], limit)
     labels, heads = [], []
     if with_labels:
         for s in sentences:
@@ -224,7 +235,7 @@ def predict(task: str, model, tokenizer, sentences: Sequence[Sentence] | Corpus,
     n_cut = sum(len(s) - e.n_kept for s, e in zip(sentences, encoded))
     if n_cut:
         log.info("%s: %d of %d words cut off by max_length=%d count as errors", desc, n_cut,
-                 sum(len(s) for s in sentences), settings.max_length)
+                 sum(len(s) for s in sentences), max_pieces(model, tokenizer, settings))
     return out_a if task == "pos" else (out_a, out_b)
 
 
