@@ -151,11 +151,15 @@ def test_convergence_curve_with_a_known_answer():
     pooled = np.array([[1.0, 0.0]] * 50 + [[0.0, 1.0]] * 50)
     counts = np.full(100, 20)
     full = pooled.mean(axis=0)
-    rows = ma.convergence_rows("xx", 4, ma.prefix_means(pooled, counts, [500, 1000, 2000]), full)
-    got = {r["n_tokens"]: r["value"] for r in rows}
-    assert got[500] == pytest.approx(np.sqrt(0.5)) and got[1000] == pytest.approx(np.sqrt(0.5))
-    assert got[2000] == pytest.approx(1.0)
+    others = [np.array([1.5, 0.5]), np.array([-2.0, 0.5])]  # the nearest is 1.0 away from the full mean
+    rows = ma.convergence_rows("xx", 4, ma.prefix_means(pooled, counts, [500, 1000, 2000]), full, others)
+    cos = {r["n_tokens"]: r["value"] for r in rows if r["metric"] == "prefix_cosine"}
+    assert cos[500] == pytest.approx(np.sqrt(0.5)) and cos[1000] == pytest.approx(np.sqrt(0.5))
+    assert cos[2000] == pytest.approx(1.0)
+    err = {r["n_tokens"]: r["value"] for r in rows if r["metric"] == "prefix_error"}
+    assert err[500] == pytest.approx(np.sqrt(0.5)) and err[2000] == pytest.approx(0.0)  # |(1,0)-(.5,.5)| / 1
     assert {r["n_tokens_used"] for r in rows} == {500, 1000, 2000}
+    assert all(r["metric"] == "prefix_cosine" for r in ma.convergence_rows("xx", 4, ma.prefix_means(pooled, counts, [500]), full))
 
 
 # ---------------------------------------------------------------------------------------------

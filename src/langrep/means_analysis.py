@@ -23,8 +23,9 @@ For the languages of a run (one model), at every layer l (0 = the embedding outp
   ``heldout`` sentences of each Tatoeba side (never part of the mono text).
 * **How much text a mean needs**: the cosine between the mean of the first n tokens of the mono
   corpus (whole sentences: the first prefix with at least n tokens) and the mean of all of it, for
-  n = 1k, 2k, 5k, 10k, ... as far as the corpus goes; and Tatoeba accuracy at the retrieval layer
-  with Zero-mean and MDS when both sides' means come from the first n tokens.
+  n = 1k, 2k, 5k, 10k, ... as far as the corpus goes, and their distance relative to the distance
+  to the nearest other language's mean; and Tatoeba accuracy at the retrieval layer with Zero-mean
+  and MDS when both sides' means come from the first n tokens.
 
 Per-sentence token sums are the pooled vector times its token count, so every prefix mean comes from
 the mono corpus's pooled sentence vectors (``extraction.pool_mono``); without them the analysis
@@ -233,13 +234,21 @@ def prefix_means(pooled: np.ndarray, n_tokens: np.ndarray, targets: Sequence[int
     return PrefixMeans(keep, [int(cum[i]) for i in idx], means)
 
 
-def convergence_rows(lang: str, layer: int, prefixes: PrefixMeans, full: np.ndarray) -> list[dict]:
-    """Cosine between each prefix mean and the mean of all tokens (``full``)."""
+def convergence_rows(lang: str, layer: int, prefixes: PrefixMeans, full: np.ndarray,
+                     others: Sequence[np.ndarray] = ()) -> list[dict]:
+    """Cosine between each prefix mean and the mean of all tokens (``full``) and, given the other
+    languages' means, ``prefix_error``: the prefix mean's distance from ``full`` relative to the
+    distance from ``full`` to the nearest other language's mean (below 1: the prefix mean is nearer
+    its own language's mean than any other language's is; the cosine alone is near 1 for any two
+    languages of an anisotropic space)."""
+    nearest = min((float(np.linalg.norm(full - o)) for o in others), default=None)
     rows = []
     for t, used, m in zip(prefixes.n_target, prefixes.n_used, prefixes.means):
         cos = float(m @ full / (np.linalg.norm(m) * np.linalg.norm(full)))
-        rows.append(dict(lang=lang, layer=layer, method="original", split="mono", metric="prefix_cosine",
-                         value=cos, n_tokens=t, n_tokens_used=used))
+        base = dict(lang=lang, layer=layer, method="original", split="mono", n_tokens=t, n_tokens_used=used)
+        rows.append(dict(base, metric="prefix_cosine", value=cos))
+        if nearest:
+            rows.append(dict(base, metric="prefix_error", value=float(np.linalg.norm(m - full)) / nearest))
     return rows
 
 
@@ -321,7 +330,8 @@ def analyse_model(model: str, plan: Mapping, layer: int = 8, heldout: int = 200,
             for lang, path in mono.items():
                 _, counts, x = _read_layer(path, l)
                 prefixes[lang] = prefix_means(x, counts, [*token_grid(int(counts.sum()), grid_start), int(counts.sum())])
-                rows += convergence_rows(lang, l, prefixes[lang], full[lang])
+                rows += convergence_rows(lang, l, prefixes[lang], full[lang],
+                                         [m for other, m in full.items() if other != lang])
                 if len(x) >= 2 * heldout:  # the rest keeps most of the corpus
                     rest = slice(0, len(x) - heldout)
                     lid_means[lang] = (x[rest] * counts[rest, None]).sum(0, dtype=np.float64) / counts[rest].sum()

@@ -64,7 +64,7 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = 8) 
         ax.set_xticks(range(len(order)), order, rotation=90)
         ax.set_yticks(range(len(order)), order)
         fig.colorbar(im, ax=ax, fraction=0.046)
-        ax.set_title(f"{title['means_cosine.png']} (layer {layer})", fontsize=9)
+        ax.set_title(f"{model}: cosine similarity between language means, layer {layer} (clustered order)", fontsize=9)
         figures._save(fig, paths["means_cosine.png"])
 
     pca = _metric(df, "pca_1").merge(_metric(df, "pca_2"), on=["lang", "layer"], suffixes=("_1", "_2"))
@@ -90,6 +90,7 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = 8) 
         figures._message(paths["means_distance.png"], title["means_distance.png"], "no English mean in the run")
     else:
         fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)  # one colour per language for up to 20
         for lang, g in dist.groupby("lang"):
             g = g.sort_values("layer")
             ax.plot(g["layer"], g["value"], marker="o", ms=2, lw=1, label=lang)
@@ -130,17 +131,22 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = 8) 
         figures._message(paths["means_convergence.png"], title["means_convergence.png"],
                          "no prefix means (extraction.pool_mono is false)")
     else:
-        fig, axes = figures._grid(2, max_cols=2, size=(4.6, 3.4))
-        c = conv[conv["layer"] == layer]
-        for lang, g in c.groupby("lang"):
-            g = g.sort_values("n_tokens")
-            axes[0].plot(g["n_tokens_used"], g["value"], marker="o", ms=2, lw=1, label=lang)
-        axes[0].set_xscale("log")
-        axes[0].set_xlabel("tokens behind the mean")
-        axes[0].set_ylabel("cosine with the mean of all tokens")
-        axes[0].set_title(f"layer {layer}")
+        fig, axes = figures._grid(3, max_cols=3, size=(4.2, 3.4))
+        err = _metric(df, "prefix_error")
+        for ax, (d, ylabel) in zip(axes, ((conv, "cosine with the mean of all tokens"),
+                                          (err, "distance / distance to the nearest other mean"))):
+            d = d[d["layer"] == layer]
+            ax.set_prop_cycle(color=plt.cm.tab20.colors)
+            for lang, g in d.groupby("lang"):
+                g = g.sort_values("n_tokens")
+                ax.plot(g["n_tokens_used"], g["value"], marker="o", ms=2, lw=1, label=lang)
+            ax.set_xscale("log")
+            ax.set_xlabel("tokens behind the mean")
+            ax.set_ylabel(ylabel, fontsize=8)
+            ax.set_title(f"layer {layer}")
+            ax.grid(alpha=0.3)
         axes[0].legend(fontsize=6, ncol=2)
-        axes[0].grid(alpha=0.3)
+        axes = [axes[0], axes[2]]
         a = acc[acc["direction"] == "xx-en"] if "direction" in acc else acc
         if a.empty:
             axes[1].axis("off")
@@ -243,14 +249,14 @@ def models_side_by_side(scores: Mapping[str, Mapping[str, pd.DataFrame]], layer:
         rel = rel[rel["lang"] != "en"].groupby("layer")["value"].median()
         cos = _metric(g, "mean_cosine")
         conv = _common_prefixes(_metric(g, "prefix_cosine"), layer)
-        need = conv[conv >= 0.99]
+        need = {th: conv[conv >= th] for th in (0.99, 0.999)}
         num = lambda v, f: "" if v is None or pd.isna(v) else f.format(v)  # noqa: E731
         geo.append({"model": model,
                     f"median cosine of two means, layer {layer}": num(cos[cos["layer"] == layer]["value"].median(), "{:.3f}"),
                     f"median |R_L - R_en| / |R_en|, layer {layer}": num(rel.get(layer), "{:.3f}"),
                     "layer where that median distance is largest": num(rel.idxmax() if len(rel) else None, "{:d}"),
-                    f"tokens for a median prefix cosine >= 0.99, layer {layer}":
-                        num(int(need.index.min()) if len(need) else None, "{:,}")})
+                    **{f"tokens for a median prefix cosine >= {th:g}, layer {layer}":
+                       num(int(n.index.min()) if len(n) else None, "{:,}") for th, n in need.items()}})
     if geo:
         blocks.append(("Language means", "", pd.DataFrame(geo).set_index("model").T.reset_index(names="measure")))
     return blocks
@@ -286,20 +292,25 @@ def model_section(df: pd.DataFrame | None, layer: int = 8) -> list[tuple[str, st
     conv = _metric(df, "prefix_cosine")
     if not conv.empty:
         top = int(conv["layer"].max())
-        t = conv[conv["layer"].isin([0, layer, top])].pivot_table(index="n_tokens", columns="layer", values="value",
-                                                                  aggfunc="median")
-        t.columns = [f"median cosine, l{int(c)}" for c in t.columns]
+        err = _metric(df, "prefix_error")
+        t = pd.DataFrame({f"median cosine, l{l}": _common_prefixes(conv, l).map(lambda v: f"{v:.4f}")
+                          for l in sorted({0, layer, top})})
+        if not err.empty:
+            t[f"median error / nearest other mean, l{layer}"] = _common_prefixes(err, layer).map(lambda v: f"{v:.3f}")
         acc = _metric(df, "tatoeba_accuracy")
         acc = acc[acc["direction"] == "xx-en"] if "direction" in acc else acc
         for method in ("zero_mean", "mds"):
             a = acc[acc["method"] == method]
             if not a.empty:
                 part = a.dropna(subset=["n_tokens"]).groupby("n_tokens")["value"].mean()
-                t[f"Tatoeba {figures.METHOD_LABELS[method]} xx-en, l{layer}"] = part
-        t = t.reset_index()
+                t[f"Tatoeba {figures.METHOD_LABELS[method]} xx-en, l{layer}"] = part.map(lambda v: f"{v:.1f}")
+        t = t.fillna("").reset_index(names="n_tokens")
         t["n_tokens"] = t["n_tokens"].map(lambda n: f"{int(n):,}")
-        text = ("Cosine between the mean of the first n tokens of the mono corpus and the mean of all of it "
-                "(median over languages; a language's last row is its whole corpus), and Tatoeba accuracy (mean over "
+        total = conv.groupby("lang")["n_tokens"].max()
+        text = ("Cosine between the mean of the first n tokens of the mono corpus and the mean of all of it (median "
+                f"over languages; the corpora have {int(total.min()):,}-{int(total.max()):,} tokens); the distance "
+                "between the two relative to the distance from the mean of all of it to the nearest other language's "
+                "mean (below 1: nearer its own language than any other language is); and Tatoeba accuracy (mean over "
                 "languages) when both sides' means come from the first n tokens.")
         if not acc.empty:
             full = acc[acc["n_tokens"].isna()].groupby("method")["value"].mean()
