@@ -68,9 +68,10 @@ def test_models_side_by_side_blocks():
     blocks = {h: (t, tab) for h, t, tab in means_report.models_side_by_side(scores, 8, {"m": [], "ctl": ["translation", "transfer"]})}
     skipped = next(t for h, (t, _) in blocks.items() if h.startswith("Stages skipped"))
     assert "`ctl` skips translation, transfer" in skipped and "`m`" not in skipped
-    tat = next(tab for h, (_, tab) in blocks.items() if h.startswith("Tatoeba accuracy"))
-    avg = tat[tat.lang == "avg"].set_index("method")
-    assert avg.loc["mds", "m"] == pytest.approx(57.0) and avg.loc["original", "ctl"] == pytest.approx(15.0)
+    tat = next(tab for h, (_, tab) in blocks.items() if h.startswith("Tatoeba accuracy")).set_index("lang")
+    assert list(tat.columns) == ["m Original", "m Zero-mean", "m MDS", "ctl Original", "ctl Zero-mean", "ctl MDS"]
+    assert list(tat.index) == ["de", "fr", "avg"] and tat.loc["fr", "m Zero-mean"] == 61.0
+    assert tat.loc["avg", "m MDS"] == pytest.approx(57.0) and tat.loc["avg", "ctl Original"] == pytest.approx(15.0)
     lid = next(tab for h, (_, tab) in blocks.items() if h.startswith("Language identification"))
     lid = lid.set_index(["split", "classifier", "method"])
     row = lid.loc[("tatoeba", means_report.LID_LABELS["nearest_neighbour"], "zero_mean")]
@@ -107,7 +108,8 @@ def test_report_with_a_random_control(tmp_path):
                               models_dir=tmp_path / "data" / "models")
     md = out.markdown.read_text()
     side = md[md.index("## Models side by side"):md.index("## Model `m`")]
-    assert "| lang | method | m | ctl |" in side and "| avg | mds | 57.0 | 17.0 |" in side
+    assert "| lang | m Original | m Zero-mean | m MDS | ctl Original | ctl Zero-mean | ctl MDS |" in side
+    assert "| avg | 55.0 | 56.0 | 57.0 | 15.0 | 16.0 | 17.0 |" in side
     assert "`ctl` skips translation, transfer" in side
     ctl = md[md.index("## Model `ctl`"):]
     assert "### Language means: what they say, layer by layer" in ctl

@@ -224,9 +224,14 @@ def models_side_by_side(scores: Mapping[str, Mapping[str, pd.DataFrame]], layer:
     tat = side_by_side(by_task("tatoeba"), ["lang", "method"],
                        {"layer": layer, "direction": "xx-en", "means": "eval", "metric": "accuracy"})
     if len(tat):
-        avg = tat.groupby("method", sort=False).mean(numeric_only=True).reset_index().assign(lang="avg")
+        # one row per language, one column per model and method
+        wide = tat.set_index(["lang", "method"]).unstack("method")
+        methods = [m for m in figures.METHOD_ORDER if m in wide.columns.get_level_values(1)]
+        wide = wide.reindex(columns=pd.MultiIndex.from_product([list(scores), methods]))
+        wide.loc["avg"] = wide.mean()
+        wide.columns = [f"{model} {figures.METHOD_LABELS.get(m, m)}" for model, m in wide.columns]
         blocks.append((f"Tatoeba accuracy (%), layer {layer}, xx-en, means of the evaluation set", "",
-                       pd.concat([tat, avg[tat.columns]], ignore_index=True)))
+                       wide.reset_index(names="lang")))
     bucc = side_by_side(by_task("bucc"), ["lang", "split", "method"],
                         {"layer": layer, "metric": "f1", "means": "eval"})
     if len(bucc):
