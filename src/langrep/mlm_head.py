@@ -5,9 +5,11 @@ translation sweep share. Fitting and held-out quality: :mod:`langrep.mlm_head_fi
 The head: ``logits = LayerNorm(W2 gelu(W1 h + b1) + b2) @ E^T + bias`` with ``E`` the encoder's
 (frozen) input word embeddings, so the decoder is tied as in BERT and predicts over the **whole**
 vocabulary (every piece of the tokenizer): a token absent from the fitting text can still be
-emitted, through its embedding row. Decoding (:meth:`FittedMLMHead.argmax`) is exact: bf16 matrix
-products (where the hardware has them) shortlist the top ``k`` ids of each vocabulary chunk, and
-the best of the shortlist is chosen in float32.
+emitted, through its embedding row. Decoding (:meth:`FittedMLMHead.argmax`) never builds the
+[N, V] logits: bf16 matrix products (where the hardware has them) shortlist the top ``k`` ids of
+each vocabulary chunk and the best of the shortlist is chosen in float32, which is the float32
+argmax unless ``k`` other ids tie with it within bf16 rounding (identical on 2,048 e5-small
+positions with a random bias; bf16 alone agreed on 97.6%).
 """
 from __future__ import annotations
 
@@ -97,7 +99,8 @@ class FittedMLMHead(nn.Module):
         """Argmax token ids of ``hidden`` [N, H] over the whole vocabulary, chosen in float32.
 
         Per vocabulary chunk, a fast-dtype product shortlists the top ``k`` ids; the overall top
-        ``k`` of those are rescored in float32. With a float32 fast dtype it is the plain argmax.
+        ``k`` of those are rescored in float32 (see the module docstring). With a float32 fast
+        dtype it is the plain argmax.
         """
         dtype = fast_dtype(self.bias.device)
         packed = self._packed_weights(dtype)
