@@ -32,7 +32,7 @@ import pandas as pd
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
 from langrep.io import read_parquet_metadata, write_parquet
-from langrep.knn import DEFAULT_BLOCK_SIZE, check_finite, knn, normalize, resolve_device, set_threads
+from langrep.knn import DEFAULT_BLOCK_SIZE, knn, normalize, resolve_device, set_threads  # knn: re-exported
 from langrep.means import mean_difference_shift, read_means, zero_mean
 # re-exported: the LASER mining steps are part of this module's API
 from langrep.mining import (Candidates, bucc_evaluate, evaluate_pairs, mine, mine_unified,  # noqa: F401
