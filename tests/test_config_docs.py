@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+SCHEMA = yaml.safe_load((ROOT / "src/langrep/resources/config.schema.yaml").read_text())
 DOCS = (ROOT / "config/README.md").read_text()
 
 
@@ -58,4 +58,4 @@ def test_shipped_configs_validate(name):
     from snakemake.utils import validate
 
     config = yaml.safe_load((ROOT / "config" / name).read_text())
-    validate(config, str(ROOT / "workflow/schemas/config.schema.yaml"))
+    validate(config, str(ROOT / "src/langrep/resources/config.schema.yaml"))

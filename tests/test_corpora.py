@@ -74,8 +74,8 @@ def test_corpus_inputs(settings):
         corpora.corpus_inputs("tatoeba_de-en", "fr", settings)
     with pytest.raises(LangrepError, match="xnli_test has no language 'ja'"):
         corpora.corpus_inputs("xnli_test", "ja", settings)
-    with pytest.raises(LangrepError, match="no Tatoeba code"):
-        corpora.corpus_inputs("tatoeba_ja-en", "ja", settings)
+    with pytest.raises(LangrepError, match="unknown Tatoeba language 'zz'"):
+        corpora.corpus_inputs("tatoeba_zz-en", "zz", settings)
     with pytest.raises(LangrepError, match="BUCC 2018 has no ja-en"):
         corpora.corpus_inputs("bucc_ja-en_dev", "ja", settings)
 
@@ -240,7 +240,7 @@ def test_rules_dry_run_with_mirror(shared_data, tmp_path):
     out = _snakemake(_workdir(tmp_path, shared_data), "-n")
     assert _job_counts(out) == {
         "fetch_tatoeba": 2, "fetch_bucc": 1, "fetch_ud": 1, "fetch_mono": 1, "bucc_gold": 1,
-        "normalise_corpus": 6, "all": 1}
+        "normalize_corpus": 6, "all": 1}
     assert "data/raw/tatoeba/tatoeba.kur-eng.kur" in out  # kmr mono stand-in
     assert "data/raw/mono/kmr.txt" not in out
     # the environment variable, empty, switches to downloads: mono kmr then comes from Wikipedia
@@ -253,14 +253,14 @@ def test_rules_run_from_mirror(shared_data, tmp_path):
     # few jobs (each rule script starts a Python): fetch_bucc + bucc_gold, fetch_tatoeba + mono stand-in
     out = _snakemake(_workdir(tmp_path, shared_data), "data/corpora/bucc_zh-en_dev/gold.parquet",
                      "data/corpora/mono/kmr.parquet")
-    assert _job_counts(out) == {"fetch_bucc": 1, "bucc_gold": 1, "fetch_tatoeba": 1, "normalise_corpus": 1}
+    assert _job_counts(out) == {"fetch_bucc": 1, "bucc_gold": 1, "fetch_tatoeba": 1, "normalize_corpus": 1}
     c = tmp_path / "data" / "corpora"
     assert pq.read_table(c / "bucc_zh-en_dev" / "gold.parquet").num_rows == 257
     kmr = pq.read_table(c / "mono" / "kmr.parquet")
     assert kmr.num_rows == 7 and kmr["lang"].to_pylist() == ["kmr"] * 7
     assert (tmp_path / "data/raw/bucc2018/zh-en/zh-en.dev.gold").read_bytes() == (
         shared_data / "bucc2018/zh-en/zh-en.dev.gold").read_bytes()
-    assert (tmp_path / "logs/corpora/normalise/mono/kmr.log").read_text().strip().endswith("7 rows")
+    assert (tmp_path / "logs/corpora/normalize/mono/kmr.log").read_text().strip().endswith("7 rows")
 
 
 def test_empty_corpus_fails_naming_the_raw_file(tmp_path):

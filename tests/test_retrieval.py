@@ -554,7 +554,7 @@ def test_config_retrieval_section_is_valid(name):
     from snakemake.exceptions import WorkflowError
     from snakemake.utils import validate
 
-    schema = str(ROOT / "workflow/schemas/config.schema.yaml")
+    schema = str(ROOT / "src/langrep/resources/config.schema.yaml")
     cfg = yaml.safe_load((ROOT / "config" / name).read_text())
     validate(copy.deepcopy(cfg), schema)
     ret = cfg["retrieval"]

@@ -257,7 +257,7 @@ def test_config_defaults_match_schema():
     from langrep.translation import _SETTINGS
 
     root = Path(__file__).resolve().parents[1]
-    schema = yaml.safe_load((root / "workflow/schemas/config.schema.yaml").read_text())["properties"]["translation"]
+    schema = yaml.safe_load((root / "src/langrep/resources/config.schema.yaml").read_text())["properties"]["translation"]
     head_keys = set(schema["properties"]["head"]["properties"])
     for name in ("config.yaml", "paper.yaml"):
         cfg = yaml.safe_load((root / "config" / name).read_text())["translation"]

@@ -23,6 +23,9 @@ import yaml
 from langrep.data import catalog, sources
 from langrep.errors import LangrepError
 
+# The config schema: types, shapes and every default (packaged, so the library reads it too).
+CONFIG_SCHEMA = Path(__file__).resolve().parent / "resources" / "config.schema.yaml"
+
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 
 
@@ -184,8 +187,9 @@ def check_config(config: Mapping, mirror: Path | None) -> None:
                 have = sorted(p.stem for p in (mirror / "mono").glob("*.txt")) + sorted(sources.MONO_STAND_INS)
                 raise _unknown("languages", lang, have)
 
-    langs = tatoeba_langs(config)  # unknown codes fail here, with the closest known ones
-    if mirror is not None:
+    # unknown codes fail here, with the closest known ones (only a config with a retrieval stage)
+    langs = tatoeba_langs(config) if "retrieval" in config else []
+    if mirror is not None and langs:
         means = _section(config, "retrieval").get("means", ["eval", "mono"])
         _check_tatoeba_mirror(langs, mirror, needs_mono="mono" in (means or []))
     check_values("retrieval.bucc.pairs", _section(config, "retrieval", "bucc").get("pairs"), sources.BUCC_LANGS)

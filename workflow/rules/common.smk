@@ -4,9 +4,9 @@ import os
 from snakemake.utils import validate
 
 from langrep.models import random_base
-from langrep.settings import model_stages
+from langrep.settings import CONFIG_SCHEMA, model_stages
 
-validate(config, schema="../schemas/config.schema.yaml")
+validate(config, schema=str(CONFIG_SCHEMA))
 
 MODELS = list(config["models"])
 EXTRACTION = config["extraction"]

@@ -29,7 +29,7 @@ rule fetch_tatoeba:
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/fetch_dataset.py"
+        "../scripts/fetch_tatoeba.py"
 
 
 rule fetch_ud:
@@ -53,7 +53,7 @@ rule fetch_ud:
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/fetch_dataset.py"
+        "../scripts/fetch_ud.py"
 
 
 rule fetch_xnli:
@@ -73,7 +73,7 @@ rule fetch_xnli:
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/fetch_dataset.py"
+        "../scripts/fetch_xnli.py"
 
 
 rule fetch_bucc:
@@ -98,7 +98,7 @@ rule fetch_bucc:
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/fetch_dataset.py"
+        "../scripts/fetch_bucc.py"
 
 
 rule fetch_mono:
@@ -121,10 +121,10 @@ rule fetch_mono:
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/fetch_dataset.py"
+        "../scripts/fetch_mono.py"
 
 
-rule normalise_corpus:
+rule normalize_corpus:
     input:
         unpack(lambda w: _corpora.corpus_inputs(w.corpus, w.lang, DATA, raw_root=RAW)),
     output:
@@ -139,14 +139,14 @@ rule normalise_corpus:
         mono_sentences=lambda w: DATA.mono_sentences if w.corpus == "mono" else None,
         bucc_sentences=lambda w: DATA.bucc_sentences if w.corpus.startswith("bucc_") else None,
     log:
-        "logs/corpora/normalise/{corpus}/{lang}.log",
+        "logs/corpora/normalize/{corpus}/{lang}.log",
     resources:
         mem_mb=2000,
         runtime=15,
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/normalise_corpus.py"
+        "../scripts/normalize_corpus.py"
 
 
 rule bucc_gold:
@@ -165,4 +165,4 @@ rule bucc_gold:
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/normalise_corpus.py"
+        "../scripts/bucc_gold.py"

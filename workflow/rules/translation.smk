@@ -30,7 +30,7 @@ rule mlm_head:
     conda:
         "../../envs/langrep.yaml"
     script:
-        "../scripts/translation_mlm_head.py"
+        "../scripts/mlm_head.py"
 
 
 rule translation_vocab:

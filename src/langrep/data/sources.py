@@ -555,6 +555,21 @@ FETCHERS = {
 }
 
 
+def fetch_for_rule(smk, dataset: str):
+    """The body of the ``fetch_<dataset>`` rule scripts: log to the rule's log, then :func:`fetch`.
+
+    The mirror comes from the config, not from a param: its path is no rerun trigger (the rule's
+    ``source`` param holds the mirror files' checksums instead).
+    """
+    from langrep.logs import log_to_file
+
+    log_to_file(smk.log[0])
+    mirror = DataSettings.from_config(smk.config.get("data")).mirror
+    paths = fetch(dataset, raw_root=smk.params.raw_root, mirror=mirror, **dict(smk.params.options))
+    log.info("placed %s (mirror: %s)", [str(p) for p in (paths if isinstance(paths, list) else [paths])], mirror)
+    return paths
+
+
 def fetch(dataset: str, raw_root=DEFAULT_RAW_ROOT, mirror=None, **options):
     """Fetch one unit of ``dataset`` (a key of FETCHERS); ``options`` go to its fetch function."""
     try:
