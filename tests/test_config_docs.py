@@ -25,7 +25,7 @@ def _keys(node, prefix=""):
     for name, sub in (node.get("properties") or {}).items():
         path = f"{prefix}{name}"
         sub_resolved = _resolve(sub)
-        is_train = "$ref" in sub and sub["$ref"].endswith("transfer_train")
+        is_train = "$ref" in sub and "transfer_train" in sub["$ref"]
         if is_train:
             for key in sub_resolved["properties"]:
                 yield f"{path}.{key}", key
