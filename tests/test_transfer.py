@@ -1,4 +1,4 @@
-"""Transfer stage: alignment, metrics, shift hooks, training, checkpoints and the file-to-file steps,
+"""Transfer stage: alignment, metrics, the cached frozen bottom, training, checkpoints and the file-to-file steps,
 on a tiny random BERT and a WordPiece tokenizer built in code (tests/conftest.py)."""
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from conftest import build_tiny_bert
 from langrep.errors import InputFormatError, LangrepError
 from langrep.means import LanguageMeans, write_means
 from langrep.transfer import (LayerShift, Sentence, Tagger, TrainSettings, attachment_scores, encode_words,
-                              fit, layer_module, layer_span, load_checkpoint, mds_at, pos_accuracy, predict,
-                              read_ud, resolve_layer, save_checkpoint, score, shift_at_layer, task_model,
-                              zero_mean_at)
+                              fit, layer_span, load_checkpoint, pos_accuracy, predict, read_ud, save_checkpoint,
+                              score, task_model)
 from langrep.transfer.alignment import collate
 from langrep.transfer.data import DEPRELS, UPOS
 from langrep.transfer.stack import freeze_bottom
@@ -129,7 +128,7 @@ def test_pos_accuracy_and_length_errors():
 
 
 # ---------------------------------------------------------------------------------------------
-# shift hooks
+# the frozen bottom, its cache and shifts (the hooks themselves: tests/test_layer_shift.py)
 
 
 @pytest.fixture(autouse=True)
@@ -153,68 +152,6 @@ def _batch(tok, texts=("the girl can help me", "der hund ist da")):
 def _states(model, batch):
     with torch.no_grad():
         return model(**batch, output_hidden_states=True).hidden_states
-
-
-@pytest.mark.parametrize("layer", [0, 2, 3])
-def test_zero_mean_hook_output_is_h_minus_mean(bert, tiny_tokenizer, layer):
-    batch = _batch(tiny_tokenizer)
-    plain = _states(bert, batch)
-    mean = np.random.default_rng(0).normal(size=32)
-    expect = plain[layer] - torch.tensor(mean, dtype=torch.float32)
-    # what actually flows on: the input of the next layer (or the model's last_hidden_state)
-    flowing = {}
-    probe = (bert.encoder.layer[layer].register_forward_pre_hook(lambda m, args: flowing.setdefault("h", args[0]))
-             if layer < 3 else None)
-    with zero_mean_at(bert, layer, mean):
-        with torch.no_grad():
-            out = bert(**batch, output_hidden_states=True)
-    if probe is not None:
-        probe.remove()
-    torch.testing.assert_close(flowing.get("h", out.last_hidden_state), expect)
-    # output_hidden_states reports the shifted state too (the hook runs before transformers' capture)
-    torch.testing.assert_close(out.hidden_states[layer], expect)
-    for below in range(layer):
-        torch.testing.assert_close(out.hidden_states[below], plain[below])
-    if layer < 3:  # the layers above see the shifted states
-        assert not torch.allclose(out.hidden_states[layer + 1], plain[layer + 1], atol=1e-3)
-    # the hook is gone after the block
-    torch.testing.assert_close(_states(bert, batch)[layer], plain[layer])
-
-
-def test_mds_hook_is_h_plus_alpha_mean_difference(bert, tiny_tokenizer):
-    batch = _batch(tiny_tokenizer)
-    plain = _states(bert, batch)
-    rng = np.random.default_rng(1)
-    r_en, r_tgt = rng.normal(size=32), rng.normal(size=32)
-    layer, alpha = 2, 0.5
-    flowing = {}
-    probe = bert.encoder.layer[layer].register_forward_pre_hook(lambda m, args: flowing.setdefault("h", args[0]))
-    with mds_at(bert, layer, r_tgt, r_en, alpha):
-        shifted = _states(bert, batch)
-    probe.remove()
-    expect = plain[layer] + torch.tensor(alpha * (r_en - r_tgt), dtype=torch.float32)
-    torch.testing.assert_close(flowing["h"], expect)
-    torch.testing.assert_close(shifted[layer], expect)
-    torch.testing.assert_close(shifted[0], plain[0])
-    torch.testing.assert_close(shifted[1], plain[1])
-
-
-def test_hook_handles_tuple_outputs(bert, tiny_tokenizer):
-    # transformers 4.x layers return tuples: wrap a layer so it does, and check the shift still applies
-    batch = _batch(tiny_tokenizer)
-    layer = bert.encoder.layer[0]
-    original_forward = layer.forward
-    layer.forward = lambda *a, **k: (original_forward(*a, **k), "extra")
-    try:
-        seen = {}
-        probe = layer.register_forward_hook(lambda m, i, o: seen.setdefault("out", o), prepend=False)
-        with shift_at_layer(bert, 1, lambda h: h * 0 + 7.0):
-            bert.encoder.layer[0](torch.zeros(1, 2, 32))
-        probe.remove()
-    finally:
-        layer.forward = original_forward
-    out = seen["out"]
-    assert isinstance(out, tuple) and out[1] == "extra" and torch.all(out[0] == 7.0)
 
 
 def test_layer_span_runs_a_slice_of_the_layers(bert, tiny_tokenizer):
@@ -299,13 +236,6 @@ def test_sentences_are_cut_at_the_models_positions(tiny_tokenizer):
     assert len(tags) == 200 and tags[125] is not None and tags[-1] is None  # [CLS] + 126 words + [SEP]
     assert tags.count(None) == 200 - 126
 
-
-def test_resolve_layer(bert):
-    assert resolve_layer("last", bert) == 3 and resolve_layer(0, bert) == 0
-    with pytest.raises(LangrepError, match="transfer.pos.layers"):
-        resolve_layer(4, bert, "transfer.pos.layers")
-    with pytest.raises(LangrepError, match="integer"):
-        resolve_layer("top", bert)
 
 
 # ---------------------------------------------------------------------------------------------

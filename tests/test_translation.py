@@ -1,4 +1,4 @@
-"""Token translation by MDS: hook locality, the fast sweep vs the hook, metrics, head fitting, the run."""
+"""Token translation by MDS: the fast sweep vs the hook, metrics, head fitting, the run."""
 from __future__ import annotations
 
 import math
@@ -14,7 +14,7 @@ from langrep.means import LanguageMeans, write_means
 from langrep.mlm_head import save_head, write_pretrained_marker
 from langrep.mlm_head_fitting import fit_mlm_head
 from langrep.scores import read_scores
-from langrep.translation import (Decoder, bleu1, convert_rate, mds_hook, neither_share, run_translation,
+from langrep.translation import (Decoder, bleu1, convert_rate, neither_share, run_translation,
                                  split_masked_lm, sweep_outputs, translate)
 from langrep.translation_data import prepare_vocab
 from translation_common import DE, EN, ZH, one_thread  # noqa: F401 (one_thread: an autouse fixture)
@@ -23,50 +23,6 @@ from translation_common import DE, EN, ZH, one_thread  # noqa: F401 (one_thread:
 @pytest.fixture(scope="module")
 def mlm(tiny_tokenizer):
     return build_tiny_bert(len(tiny_tokenizer), masked_lm=True, seed=1)
-
-
-def _inputs(tok, texts):
-    return tok(texts, return_tensors="pt", padding=True)
-
-
-# ------------------------------------------------------------------------------------------ hook
-@pytest.mark.parametrize("layer", [0, 1, 2, 3])
-def test_hook_changes_only_layers_at_and_above(mlm, tiny_tokenizer, layer):
-    enc = mlm.bert
-    batch = _inputs(tiny_tokenizer, EN[:3])
-    seen = {}
-    # Record layer outputs with hooks of our own, registered after the MDS hook (they see its result).
-    def rec(i):
-        return lambda m, inp, out: seen.__setitem__(i, (out[0] if isinstance(out, tuple) else out).clone())
-    mods = [enc.embeddings, *enc.encoder.layer]
-    with torch.inference_mode():
-        handles = [m.register_forward_hook(rec(i)) for i, m in enumerate(mods)]
-        enc(**batch)
-        base = dict(seen)
-        for h in handles:
-            h.remove()
-        shift = torch.linspace(-1, 1, enc.config.hidden_size)
-        with mds_hook(enc, layer, shift):
-            handles = [m.register_forward_hook(rec(i)) for i, m in enumerate(mods)]
-            enc(**batch)
-            for h in handles:
-                h.remove()
-    for i in range(len(mods)):
-        if i < layer:
-            torch.testing.assert_close(seen[i], base[i], rtol=0, atol=0)
-        elif i == layer:
-            torch.testing.assert_close(seen[i], base[i] + shift)
-        else:
-            assert (seen[i] - base[i]).abs().max() > 1e-3, f"layer {i} unchanged by a shift at layer {layer}"
-    # the hook is removed on exit
-    with torch.inference_mode():
-        torch.testing.assert_close(enc(**batch).last_hidden_state, base[len(mods) - 1])
-
-
-def test_hook_bad_layer(mlm):
-    with pytest.raises(LangrepError, match="out of range"):
-        with mds_hook(mlm.bert, 4, torch.zeros(32)):
-            pass
 
 
 def _decoder(mlm):

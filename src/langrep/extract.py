@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from langrep.batching import TokenIds, length_sorted_batches, pad_batch  # noqa: F401 (re-exported)
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
+from langrep.layer_shift import n_hidden_states
 from langrep.means import LayerSums
 
 CHUNK_SENTENCES = 20000
@@ -41,17 +42,12 @@ FIRST_CHUNK = 1024  # sentences of the first chunk; later chunks double up to th
 @dataclass
 class Extraction:
     pooled: dict[int, np.ndarray]  # layer -> (n, H) float32
-    sums: LayerSums  # (n_layers, H) float64 and the token count
+    sums: LayerSums  # (L + 1, H) float64 and the token count
     sentence_tokens: np.ndarray  # (n,) tokens pooled per sentence
 
     @property
     def n_tokens(self) -> int:
         return self.sums.n_tokens
-
-
-def num_layers(model) -> int:
-    """Number of hidden-state layers the model returns (embedding output + transformer layers)."""
-    return int(model.config.num_hidden_layers) + 1
 
 
 def check_texts(texts) -> list[str]:
@@ -213,11 +209,11 @@ def _pool_chunk(model, tokens: TokenIds, layers: list[int], token_budget: int, p
     import torch
 
     device = next(model.parameters()).device
-    n, n_layers, hidden = len(tokens), num_layers(model), int(model.config.hidden_size)
+    n, n_states, hidden = len(tokens), n_hidden_states(model), int(model.config.hidden_size)
     with torch.inference_mode():
         pooled = torch.zeros((len(layers), n, hidden), dtype=torch.float32, device=device)
         counts = torch.zeros(n, dtype=torch.int64, device=device)
-        sums = torch.zeros((n_layers, hidden), dtype=torch.float64, device=device)
+        sums = torch.zeros((n_states, hidden), dtype=torch.float64, device=device)
         pick = torch.tensor(layers, dtype=torch.long, device=device)
     for idx, states, mask in _forward_batches(model, tokens, token_budget, pad_id, specials, progress):
         with torch.inference_mode():
@@ -243,11 +239,11 @@ def iter_chunks(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[
                 ) -> Iterator[tuple[int, dict[int, np.ndarray], LayerSums, np.ndarray]]:
     """Yield ``(start, pooled, sums, sentence_tokens)`` for consecutive chunks of ``texts``."""
     texts = check_texts(texts)
-    n_layers = num_layers(model)
-    layers = list(range(n_layers)) if pooled_layers is None else [int(l) for l in pooled_layers]
-    bad = [l for l in layers if not 0 <= l < n_layers]
+    n_states = n_hidden_states(model)
+    layers = list(range(n_states)) if pooled_layers is None else [int(l) for l in pooled_layers]
+    bad = [l for l in layers if not 0 <= l < n_states]
     if bad:
-        raise LangrepError(f"layers {bad} out of range: the model has layers 0..{n_layers - 1}")
+        raise LangrepError(f"layers {bad} out of range: the model has layers 0..{n_states - 1}")
     if token_budget < 1:
         raise LangrepError("extraction.token_budget must be positive")
     specials = None if include_special_tokens else _special_ids(tokenizer)

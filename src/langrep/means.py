@@ -55,7 +55,7 @@ def _like(vec, h, name: str):
 class LayerSums:
     """Float64 per-layer sums of token hidden states and the number of tokens summed."""
 
-    sums: np.ndarray  # (n_layers, H) float64
+    sums: np.ndarray  # (L + 1, H) float64: row l = hidden state l
     n_tokens: int
 
     def __add__(self, other: "LayerSums") -> "LayerSums":
@@ -72,12 +72,9 @@ class LayerSums:
 
 @dataclass
 class LanguageMeans:
-    means: np.ndarray  # (n_layers, H) float64, row l = layer l
+    means: np.ndarray  # (L + 1, H) float64, row l = hidden state l (0 = the embedding output)
     n_tokens: int
     meta: dict[str, str] = field(default_factory=dict)
-
-    def layer(self, layer: int) -> np.ndarray:
-        return self.means[layer]
 
 
 def combine_sums(parts: Iterable[LayerSums]) -> LayerSums:
@@ -92,12 +89,12 @@ def combine_sums(parts: Iterable[LayerSums]) -> LayerSums:
 
 
 def write_sums(sums: LayerSums, path, metadata: dict[str, str] | None = None) -> None:
-    n_layers, hidden = sums.sums.shape
+    n_states, hidden = sums.sums.shape
     table = pa.table(
         {
-            "layer": pa.array(np.arange(n_layers, dtype=np.int32)),
+            "layer": pa.array(np.arange(n_states, dtype=np.int32)),
             "sum": pa.FixedSizeListArray.from_arrays(pa.array(sums.sums.reshape(-1)), hidden),
-            "n_tokens": pa.array(np.full(n_layers, sums.n_tokens, dtype=np.int64)),
+            "n_tokens": pa.array(np.full(n_states, sums.n_tokens, dtype=np.int64)),
         }
     )
     write_parquet(table, path, metadata)
@@ -114,12 +111,12 @@ def read_sums(path) -> LayerSums:
 
 
 def write_means(means: LanguageMeans, path) -> None:
-    n_layers, hidden = means.means.shape
+    n_states, hidden = means.means.shape
     table = pa.table(
         {
-            "layer": pa.array(np.arange(n_layers, dtype=np.int32)),
+            "layer": pa.array(np.arange(n_states, dtype=np.int32)),
             "mean": pa.FixedSizeListArray.from_arrays(pa.array(means.means.reshape(-1)), hidden),
-            "n_tokens": pa.array(np.full(n_layers, means.n_tokens, dtype=np.int64)),
+            "n_tokens": pa.array(np.full(n_states, means.n_tokens, dtype=np.int64)),
         }
     )
     write_parquet(table, path, means.meta)

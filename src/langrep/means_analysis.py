@@ -308,10 +308,10 @@ def analyse_model(model: str, plan: Mapping, layer: int = 8, heldout: int = 200,
     """
     langs = list(plan["langs"])
     means = {lang: read_means(plan["means"][lang]).means for lang in langs}
-    n_layers = {m.shape[0] for m in means.values()}
-    if len(n_layers) != 1:
-        raise LangrepError(f"the language means of {model} have different numbers of layers: {n_layers}")
-    all_layers = list(range(n_layers.pop()))
+    n_states = {m.shape[0] for m in means.values()}
+    if len(n_states) != 1:
+        raise LangrepError(f"the language means of {model} have different numbers of layers: {n_states}")
+    all_layers = list(range(n_states.pop()))
     rows = geometry_rows(langs, means, all_layers)
 
     mono = dict(plan.get("mono") or {})

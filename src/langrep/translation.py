@@ -5,8 +5,9 @@ is shifted by ``alpha * (R_t^l - R_s^l)``; the remaining layers and the MLM head
 the argmax token of every (non-special) position is the output.
 
 Two equivalent implementations:
-- :func:`mds_hook` / :func:`translate`: a forward hook on the embeddings (l = 0) or on
-  ``encoder.layer[l-1]`` (l >= 1); the whole model runs per (layer, alpha). Simple; the reference.
+- :func:`translate`: :class:`langrep.layer_shift.LayerShift`, a forward hook on the embeddings
+  (l = 0) or on ``encoder.layer[l-1]`` (l >= 1); the whole model runs per (layer, alpha). Simple;
+  the reference.
 - :func:`sweep_outputs`: the sweep. One forward pass per source batch caches the hidden states of
   every layer; for each (target, layer) the shifted states of all alphas are stacked on the batch
   axis and fed through the model's own remaining ``encoder.layer[l:]`` modules. alpha = 0 is the
@@ -20,7 +21,6 @@ language L's XNLI test text (:mod:`langrep.translation_data`). Inputs are XNLI t
 """
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Mapping, Sequence
@@ -31,6 +31,7 @@ import torch
 
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
+from langrep.layer_shift import LayerShift, check_layer, encoder_layers, n_hidden_states, n_layers
 from langrep.mlm_head import length_batches, pad_batch, read_head_record, special_ids, tokenize_ids
 from langrep.scores import write_scores
 from langrep.translation_data import parallel_lines, read_vocab_sets
@@ -81,42 +82,6 @@ def load_decoder(model_dir, head_dir, device: str | None = "cpu") -> tuple[Decod
     return Decoder(encoder, head, kind), tokenizer
 
 
-def encoder_layers(encoder) -> torch.nn.ModuleList:
-    try:
-        return encoder.encoder.layer
-    except AttributeError:
-        raise LangrepError(f"{type(encoder).__name__} has no encoder.layer list (not a BERT-like encoder)") from None
-
-
-def num_layers(encoder) -> int:
-    return len(encoder_layers(encoder))
-
-
-def _layer_module(encoder, layer: int) -> torch.nn.Module:
-    n = num_layers(encoder)
-    if not 0 <= layer <= n:
-        raise LangrepError(f"translation: layer {layer} out of range 0..{n}")
-    return encoder.embeddings if layer == 0 else encoder_layers(encoder)[layer - 1]
-
-
-def _add(out, shift):
-    # BertLayer returns a tensor in transformers 5.x and a tuple in 4.x.
-    if isinstance(out, tuple):
-        return (out[0] + shift,) + tuple(out[1:])
-    return out + shift
-
-
-@contextlib.contextmanager
-def mds_hook(encoder, layer: int, shift: torch.Tensor):
-    """Add ``shift`` (broadcast to [B, S, H]) to the output of layer ``layer`` while active."""
-    module = _layer_module(encoder, layer)
-    handle = module.register_forward_hook(lambda mod, inp, out: _add(out, shift))
-    try:
-        yield
-    finally:
-        handle.remove()
-
-
 def _bidirectional_mask(encoder, embeds: torch.Tensor, mask: torch.Tensor):
     """The 4-D attention mask the model itself builds (so eager/sdpa layers get what they expect)."""
     try:
@@ -149,13 +114,12 @@ def _batches(tokenizer, texts, max_length, token_budget, device):
 
 def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, src_mean, tgt_mean,
               alpha: float, max_length: int = 128, token_budget: int = 4096) -> list[list[int]]:
-    """Output token ids per text with MDS at ``layer`` (through :func:`mds_hook`)."""
+    """Output token ids per text with MDS at ``layer`` (a forward hook, :class:`LayerShift`)."""
     specials = special_ids(tokenizer)
     dev = decoder.device
-    shift = alpha * (torch.as_tensor(np.asarray(tgt_mean)) - torch.as_tensor(np.asarray(src_mean)))
-    shift = shift.to(device=dev, dtype=next(decoder.encoder.parameters()).dtype)
     out: list[list[int] | None] = [None] * len(texts)
-    with torch.inference_mode(), mds_hook(decoder.encoder, layer, shift):
+    shift = LayerShift.mds(layer, src_mean, tgt_mean, alpha)
+    with torch.inference_mode(), shift.apply(decoder.encoder):
         for batch, ids, mask, keep in _batches(tokenizer, texts, max_length, token_budget, dev):
             hidden = decoder.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
             for i, o in zip(batch, _decode_positions(decoder, hidden, keep, specials)):
@@ -172,17 +136,15 @@ def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Map
     ``len(alphas)`` times larger. ``log`` gets a progress line after every source batch.
     """
     enc = decoder.encoder
-    n_layers = num_layers(enc)
     for layer in layers:
-        if not 0 <= layer <= n_layers:
-            raise LangrepError(f"translation.layers: layer {layer} out of range 0..{n_layers}")
+        check_layer(layer, enc, "translation.layers")
     specials = special_ids(tokenizer)
     dev = decoder.device
     dtype = next(enc.parameters()).dtype
     shifts = {t: torch.as_tensor(np.asarray(d), dtype=dtype, device=dev) for t, d in deltas.items()}
     for t, d in shifts.items():
-        if d.shape[0] != n_layers + 1:
-            raise LangrepError(f"language means for {t!r} have {d.shape[0]} layers, the model {n_layers + 1}")
+        if d.shape[0] != n_hidden_states(enc):
+            raise LangrepError(f"language means for {t!r} have {d.shape[0]} layers, the model {n_hidden_states(enc)}")
     nonzero = [a for a in alphas if a != 0]
     a_vec = torch.as_tensor(nonzero, dtype=dtype, device=dev).view(-1, 1, 1, 1)
     results: dict[tuple[str, int, float], list] = {
@@ -313,19 +275,19 @@ def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str,
     decoder, tokenizer = load_decoder(model_dir, head_dir, device=device)
     # a fitted head's held-out reconstruction travels with every row (the report states it)
     head_rec = read_head_record(head_dir).get("heldout_reconstruction") if decoder.kind == "fitted" else None
-    n_layers = num_layers(decoder.encoder)
-    layers = list(range(n_layers + 1)) if layers is None else [int(x) for x in layers]
+    top = n_layers(decoder.encoder)
+    layers = list(range(top + 1)) if layers is None else [int(x) for x in layers]
     for key, ls in (("layer", [layer]), ("layers", layers)):
-        if any(not 0 <= l <= n_layers for l in ls):
-            raise LangrepError(f"translation.{key}: {ls} out of range 0..{n_layers}")
+        if any(not 0 <= l <= top for l in ls):
+            raise LangrepError(f"translation.{key}: {ls} out of range 0..{top}")
     scored_layers = sorted(set(layers) | {layer})
     alphas = [float(a) for a in alphas]
     tok_for = dict(bleu_tokenize or {})
     default_tok = tok_for.pop("default", "13a")
     means = {lang: read_means(means_paths[lang]).means for lang in langs}
     for lang, m in means.items():
-        if m.shape[0] != n_layers + 1:
-            raise LangrepError(f"{means_paths[lang]}: {m.shape[0]} layers of means, the model has {n_layers + 1}")
+        if m.shape[0] != top + 1:
+            raise LangrepError(f"{means_paths[lang]}: {m.shape[0]} layers of means, the model has {top + 1}")
 
     directions: dict[str, list[str]] = {source: list(targets)}
     if both_directions:

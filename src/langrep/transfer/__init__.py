@@ -1,5 +1,7 @@
 """Zero-shot cross-lingual transfer (paper Sec. 5): POS tagging and biaffine dependency parsing
-fine-tuned on English UD, with Zero-mean and MDS applied at layer l through forward hooks."""
+fine-tuned on English UD, with Zero-mean and MDS applied at layer l through forward hooks
+(:mod:`langrep.layer_shift`)."""
+from langrep.layer_shift import LayerShift
 from langrep.transfer.alignment import EncodedSentence, encode_words
 from langrep.transfer.baselines import attach_next, attach_prev, baseline_predictions, majority_tag
 from langrep.transfer.bootstrap import excludes_zero, paired_difference, score_interval
@@ -10,8 +12,6 @@ from langrep.transfer.metrics import attachment_scores, pos_accuracy
 from langrep.transfer.parser import BiaffineParser
 from langrep.transfer.pos import Tagger
 from langrep.transfer.run import evaluate_task, finetuned_means, train_task
-from langrep.transfer.shift import (LayerShift, layer_module, mds_at, resolve_layer, shift_at_layer,
-                                    zero_mean_at)
 from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, build_task_model, fit, predict, score
 
@@ -19,7 +19,7 @@ __all__ = [
     "BiaffineParser", "DEPRELS", "EncodedSentence", "LayerShift", "Sentence", "Tagger", "TrainSettings",
     "UPOS", "attach_next", "attach_prev", "attachment_scores", "baseline_predictions", "build_task_model",
     "eisner", "encode_words", "evaluate_task", "excludes_zero", "finetuned_means", "fit", "is_tree",
-    "layer_module", "layer_span", "load_checkpoint", "load_task_model", "majority_tag", "mds_at",
-    "paired_difference", "pos_accuracy", "predict", "read_ud", "resolve_layer", "save_checkpoint",
-    "score", "score_interval", "shift_at_layer", "task_model", "train_task", "universal", "zero_mean_at",
+    "layer_span", "load_checkpoint", "load_task_model", "majority_tag",
+    "paired_difference", "pos_accuracy", "predict", "read_ud", "save_checkpoint",
+    "score", "score_interval", "task_model", "train_task", "universal",
 ]

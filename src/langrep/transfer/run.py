@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from langrep.errors import LangrepError
+from langrep.layer_shift import LayerShift, resolve_layer
 from langrep.means import read_means
 from langrep.scores import write_scores
 from langrep.transfer.baselines import BASELINES, baseline_predictions, majority_tag
@@ -34,7 +35,6 @@ from langrep.transfer.bootstrap import paired_difference, score_interval
 from langrep.transfer.checkpoint import load_checkpoint, load_task_model, save_checkpoint
 from langrep.transfer.data import read_ud
 from langrep.transfer.metrics import attachment_correct, pos_correct, word_counts
-from langrep.transfer.shift import LayerShift, resolve_layer
 from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, fit, make_corpus, predict
 

@@ -12,7 +12,7 @@ Only the model's own modules run: :func:`layer_span` makes the encoder's forward
 of its layer list, and feeds a cached hidden state in place of the embeddings' output through a
 forward hook, so masks, attention kernels and dropout stay transformers' own.
 
-A shift ``h + v`` at hidden state l (Zero-mean, MDS; see :mod:`langrep.transfer.shift`) acts
+A shift ``h + v`` at hidden state l (Zero-mean, MDS; see :mod:`langrep.layer_shift`) acts
 wherever layer l runs. Relative to the cache: l < F is applied while the cache is computed (the
 cache then belongs to that shift); l = F is added to the cached states; l > F runs as a hook in the
 trainable layers. All three give the same states as one uncached forward pass with the hook.
@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from langrep.errors import LangrepError
-from langrep.transfer.shift import LayerShift, base_encoder, layer_module, map_hidden, num_layers
+from langrep.layer_shift import LayerShift, base_encoder, encoder_layers, layer_module, map_hidden, n_layers
 
 
 @contextlib.contextmanager
@@ -36,7 +36,7 @@ def layer_span(encoder, start: int, stop: int, states=None) -> Iterator[None]:
     ``states`` (B, T, H) is hidden state ``start``, fed in place of the embeddings' output
     (required when ``start`` > 0; the embeddings still run, a lookup, and are discarded)."""
     base = base_encoder(encoder)
-    layers = base.encoder.layer
+    layers = encoder_layers(base)
     if not 0 <= start <= stop <= len(layers):
         raise LangrepError(f"layer span {start}..{stop} is outside the model's layers 0..{len(layers)}")
     if start > 0 and states is None:
@@ -58,7 +58,7 @@ class EncoderReader(nn.Module):
     def __init__(self, encoder, read_layer: int | None = None, frozen_layers: int | None = None):
         super().__init__()
         self.encoder_model = encoder
-        n = num_layers(self)
+        n = n_layers(self)
         self.read_layer = n if read_layer is None else int(read_layer)
         if not 0 <= self.read_layer <= n:
             raise LangrepError(f"read layer {self.read_layer} is out of range, the model has layers 0..{n}")
@@ -96,21 +96,21 @@ def freeze_bottom(model: EncoderReader, frozen_dtype=None) -> None:
     layers keep float32 parameters and run under autocast to ``frozen_dtype`` (mixed precision).
     With ``frozen_layers`` None every layer up to the read layer trains."""
     enc, f = model.encoder_model, model.frozen_layers
-    base = base_encoder(enc)
+    base, layers = base_encoder(enc), encoder_layers(enc)
     model.autocast_dtype = frozen_dtype if frozen_dtype in (torch.bfloat16, torch.float16) else None
     for p in enc.parameters():
         p.requires_grad = f is None
-    for layer in base.encoder.layer[model.read_layer:]:
+    for layer in layers[model.read_layer:]:
         for p in layer.parameters():
             p.requires_grad = False
     if f is None:
         return
-    for layer in base.encoder.layer[f:model.read_layer]:
+    for layer in layers[f:model.read_layer]:
         for p in layer.parameters():
             p.requires_grad = True
     if frozen_dtype is not None and frozen_dtype != torch.float32:
         base.embeddings.to(frozen_dtype)
-        for layer in base.encoder.layer[:f]:
+        for layer in layers[:f]:
             layer.to(frozen_dtype)
         # hidden state F enters the float32 layers as float32, in any forward pass of the encoder
         layer_module(model, f).register_forward_hook(lambda _m, _i, out: map_hidden(out, lambda h: h.float()))

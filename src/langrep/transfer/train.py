@@ -20,12 +20,12 @@ import numpy as np
 import torch
 
 from langrep.errors import LangrepError
+from langrep.layer_shift import LayerShift, resolve_layer
 from langrep.transfer.alignment import EncodedSentence, check_pooling, collate, encode_words
 from langrep.transfer.data import DEPRELS, UPOS, Sentence, label_ids, universal
 from langrep.transfer.metrics import attachment_scores, pos_accuracy
 from langrep.transfer.parser import BiaffineParser
 from langrep.transfer.pos import Tagger
-from langrep.transfer.shift import LayerShift, resolve_layer
 from langrep.transfer.stack import PrefixCache, split_shift
 
 log = logging.getLogger("langrep")
