@@ -130,7 +130,8 @@ def run_mode(args) -> dict:
     import torch
     from transformers import AutoTokenizer
 
-    from langrep.extract import extract, tokenize_ids
+    from langrep.batching import tokenize_ids
+    from langrep.extract import extract
     from langrep.models import resolve_device, resolve_dtype
 
     if args.threads:

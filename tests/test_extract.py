@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from langrep.errors import LangrepError
-from langrep.extract import extract, extract_to_parquet, length_sorted_batches, read_pooled
+from langrep.extract import extract, extract_to_parquet, read_pooled
 from langrep.means import LayerSums, combine_sums, language_means, read_means, write_means
 
 SENTENCES = [
@@ -64,17 +64,6 @@ def test_special_tokens_are_excluded_by_default(tiny_bert, tiny_tokenizer):
     assert with_special.n_tokens == without.n_tokens + 2 * 3  # [CLS] and [SEP] per sentence
 
 
-def test_batches_respect_the_budget_and_cover_every_sentence():
-    lengths = [5, 50, 3, 20, 20, 7, 300, 1]
-    batches = length_sorted_batches(lengths, token_budget=60)
-    seen = np.concatenate(batches)
-    assert sorted(seen.tolist()) == list(range(len(lengths)))
-    for b in batches:
-        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 60
-    # longest first, so each batch is padded only to its own longest member
-    assert lengths[batches[0][0]] == 300
-
-
 def test_shards_combine_to_the_mean_of_the_whole(tiny_bert, tiny_tokenizer):
     whole = extract(tiny_bert, tiny_tokenizer, SENTENCES, pooled_layers=[])
     shards = [extract(tiny_bert, tiny_tokenizer, SENTENCES[i:i + 3], pooled_layers=[]).sums for i in (0, 3, 6)]
@@ -115,14 +104,6 @@ def test_means_round_trip(tmp_path):
     back = read_means(tmp_path / "m.parquet")
     np.testing.assert_array_equal(back.means, sums.sums / 10)
     assert back.n_tokens == 10 and back.meta["model"] == "x"
-
-
-def test_small_corpora_are_not_padded_to_their_longest_sentence():
-    lengths = [40] * 30 + [10] * 300
-    batches = length_sorted_batches(lengths, token_budget=100_000, min_tokens=1000)
-    padded = sum(len(b) * max(lengths[i] for i in b) for b in batches)
-    assert padded == sum(lengths)  # two batches, one per length: no padding at all
-    assert len(batches) == 2
 
 
 def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
@@ -173,68 +154,6 @@ def test_a_single_string_or_a_non_string_item_is_refused(tiny_bert, tiny_tokeniz
         extract(tiny_bert, tiny_tokenizer, 3)
     # a tuple or any other iterable of strings is fine
     assert extract(tiny_bert, tiny_tokenizer, ("the girl", "a dog"), pooled_layers=[1]).pooled[1].shape == (2, 32)
-
-
-# ---------------------------------------------------------------------------------------------
-# tokenisation and batching
-# ---------------------------------------------------------------------------------------------
-
-def test_tokenize_ids_equals_the_transformers_call_and_restores_the_tokenizer(tiny_tokenizer):
-    from langrep.extract import tokenize, tokenize_ids
-
-    backend = tiny_tokenizer.backend_tokenizer
-    for max_length in (4, 9, 128):
-        backend.enable_padding(pad_id=0, pad_token="[PAD]", length=40)
-        backend.no_truncation()
-        try:
-            got = tokenize_ids(tiny_tokenizer, SENTENCES, max_length)
-            # the caller's settings are back (padding to 40, no truncation)
-            assert backend.padding["length"] == 40 and backend.truncation is None
-        finally:
-            backend.no_padding()
-        want = tiny_tokenizer(SENTENCES, truncation=True, max_length=max_length)["input_ids"]
-        assert [got[i].tolist() for i in range(len(SENTENCES))] == want
-        assert max(len(x) for x in want) == min(max_length, max(len(x) for x in tokenize(
-            tiny_tokenizer, SENTENCES, 10_000)))
-
-
-def test_token_ids_and_vectorised_padding_match_a_python_loop():
-    from langrep.batching import TokenIds, pad_batch
-
-    seqs = [[5, 6, 7], [], [9], [1, 2, 3, 4, 8], [3, 3]]
-    tokens = TokenIds.from_lists(seqs)
-    assert tokens.lengths.tolist() == [3, 0, 1, 5, 2] and len(tokens) == 5
-    assert tokens[3].tolist() == [1, 2, 3, 4, 8]
-    index = [3, 0, 1, 4]
-    for source in (tokens, seqs):
-        ids, mask = pad_batch(source, index, pad_id=-1)
-        assert ids.shape == mask.shape == (4, 5) and ids.dtype == np.int64 and mask.dtype == bool
-        for row, i in enumerate(index):
-            want = seqs[i] + [-1] * (5 - len(seqs[i]))
-            assert ids[row].tolist() == want
-            assert mask[row].tolist() == [True] * len(seqs[i]) + [False] * (5 - len(seqs[i]))
-    ids, mask = pad_batch(tokens, [2], pad_id=0, width=4)
-    assert ids.tolist() == [[9, 0, 0, 0]]
-    with pytest.raises(LangrepError, match="does not fit"):
-        pad_batch(tokens, [3], pad_id=0, width=4)
-    with pytest.raises(LangrepError, match="offsets"):
-        TokenIds(np.array([1, 2]), np.array([0, 3]))
-
-
-def test_batches_of_a_large_corpus_have_one_length_and_padding_stays_bounded():
-    rng = np.random.default_rng(0)
-    lengths = rng.integers(3, 60, size=5000)
-    batches = length_sorted_batches(lengths, token_budget=4096)
-    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
-    padded = [len(b) * lengths[b].max() for b in batches]
-    real = [lengths[b].sum() for b in batches]
-    assert all(p <= 4096 for p in padded)
-    # ~85 sentences per length, more than half a batch (the default min_tokens) for most lengths:
-    # most batches hold one length, so there is little padding in all
-    assert sum(len(set(lengths[b])) == 1 for b in batches) > 0.5 * len(batches)
-    assert sum(padded) - sum(real) < 0.02 * sum(real)
-    # and no batch is more than 15% padding (the default max_padding)
-    assert all(p - r <= 0.15 * p for p, r in zip(padded, real))
 
 
 def test_chunks_start_small_and_double():

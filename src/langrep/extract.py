@@ -19,7 +19,6 @@ bounded by the chunk, not the corpus, and files are written in corpus order. Spe
 """
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from langrep.batching import TokenIds, length_sorted_batches, pad_batch  # noqa: F401 (re-exported)
+from langrep.batching import TokenIds, length_sorted_batches, pad_batch, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import n_hidden_states
@@ -64,45 +63,6 @@ def check_texts(texts) -> list[str]:
         if not isinstance(t, str):
             raise LangrepError(f"texts[{i}] is {type(t).__name__} {t!r}, not a string")
     return texts
-
-
-def tokenize(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    enc = tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=max_length)
-    return enc["input_ids"]
-
-
-_BACKEND_LOCK = threading.Lock()
-
-
-def tokenize_ids(tokenizer, texts: Sequence[str], max_length: int) -> TokenIds:
-    """The ids of ``tokenizer(texts, truncation=True, max_length=max_length)``, flat.
-
-    A fast (Rust) tokenizer is called directly: the transformers call spends most of its time
-    building Python lists of attention masks and type ids that extraction does not use. Its
-    truncation and padding settings are restored afterwards.
-    """
-    backend = getattr(tokenizer, "backend_tokenizer", None) if getattr(tokenizer, "is_fast", False) else None
-    encode = getattr(backend, "encode_batch_fast", None) or getattr(backend, "encode_batch", None)
-    if encode is None:
-        return TokenIds.from_lists(tokenize(tokenizer, texts, max_length))
-    with _BACKEND_LOCK:
-        truncation, padding = backend.truncation, backend.padding
-        try:
-            backend.no_padding()
-            backend.enable_truncation(int(max_length), direction=getattr(tokenizer, "truncation_side", "right"))
-            encodings = encode(list(texts), add_special_tokens=True)
-        finally:
-            backend.no_truncation() if truncation is None else backend.enable_truncation(**truncation)
-            backend.no_padding() if padding is None else backend.enable_padding(**padding)
-    return TokenIds.from_lists([e.ids for e in encodings])
-
-
-def _special_ids(tokenizer) -> list[int]:
-    return sorted({i for i in tokenizer.all_special_ids if i is not None})
-
-
-def _pad_id(tokenizer) -> int:
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
 
 def _to_device(array: np.ndarray, device):
@@ -153,8 +113,8 @@ def iter_batches(model, tokenizer, input_ids, token_budget: int = 8192,
     ``hidden_states`` is the tuple of (B, T, H) tensors for every layer; ``token_mask`` (B, T, on
     the model's device) marks the tokens that count (no padding; no special tokens unless asked).
     """
-    specials = None if include_special_tokens else _special_ids(tokenizer)
-    yield from _forward_batches(model, TokenIds.of(input_ids), token_budget, _pad_id(tokenizer), specials,
+    specials = None if include_special_tokens else special_ids(tokenizer)
+    yield from _forward_batches(model, TokenIds.of(input_ids), token_budget, pad_token_id(tokenizer), specials,
                                 progress)
 
 
@@ -246,13 +206,13 @@ def iter_chunks(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[
         raise LangrepError(f"layers {bad} out of range: the model has layers 0..{n_states - 1}")
     if token_budget < 1:
         raise LangrepError("extraction.token_budget must be positive")
-    specials = None if include_special_tokens else _special_ids(tokenizer)
+    specials = None if include_special_tokens else special_ids(tokenizer)
     # Small first chunks let a GPU start early; on a CPU tokenising is ~1% of the work, and small
     # chunks would only make smaller batches.
     on_gpu = next(model.parameters()).device.type == "cuda"
     bounds = chunk_bounds(len(texts), chunk_sentences, first=None if on_gpu else chunk_sentences)
     for start, tokens in _tokenized_chunks(tokenizer, texts, max_length, bounds):
-        pooled, sums, counts = _pool_chunk(model, tokens, layers, token_budget, _pad_id(tokenizer), specials,
+        pooled, sums, counts = _pool_chunk(model, tokens, layers, token_budget, pad_token_id(tokenizer), specials,
                                            progress)
         yield start, pooled, sums, counts
 

@@ -1,6 +1,6 @@
 """The MLM head fitted on a frozen encoder that has none (token translation): the module, exact
-whole-vocabulary decoding, its files; the tokenisation and batching helpers its fitting and the
-translation sweep share. Fitting and held-out quality: :mod:`langrep.mlm_head_fitting`.
+whole-vocabulary decoding, its files, and the token set of a corpus. Fitting and held-out quality:
+:mod:`langrep.mlm_head_fitting`.
 
 The head: ``logits = LayerNorm(W2 gelu(W1 h + b1) + b2) @ E^T + bias`` with ``E`` the encoder's
 (frozen) input word embeddings, so the decoder is tied as in BERT and predicts over the **whole**
@@ -17,9 +17,11 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
+from langrep.batching import special_ids, tokenize_ids
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 
@@ -131,49 +133,10 @@ def head_vocab_size(encoder, tokenizer) -> int:
     return min(len(tokenizer), input_embeddings(encoder).shape[0])
 
 
-def special_ids(tokenizer) -> set[int]:
-    return set(int(i) for i in tokenizer.all_special_ids)
-
-
-def tokenize_ids(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    """Token ids of each text with the tokenizer's special tokens, truncated to ``max_length``."""
-    enc = tokenizer(list(texts), truncation=True, max_length=max_length, add_special_tokens=True)
-    return [list(map(int, ids)) for ids in enc["input_ids"]]
-
-
 def corpus_vocab(tokenizer, texts: Sequence[str], max_length: int = 512) -> set[int]:
     """The set of (non-special) subword ids of a corpus: V_lang of the paper's Table 6."""
-    specials = special_ids(tokenizer)
-    vocab: set[int] = set()
-    for ids in tokenize_ids(tokenizer, texts, max_length):
-        vocab.update(i for i in ids if i not in specials)
-    return vocab
-
-
-def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
-        mask[i, : len(s)] = 1
-    return ids, mask
-
-
-def length_batches(lengths: Sequence[int], token_budget: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length, each <= ``token_budget`` padded tokens."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches, cur, width = [], [], 0
-    for i in order:
-        w = max(width, lengths[i])
-        if cur and w * (len(cur) + 1) > token_budget:
-            batches.append(cur)
-            cur, w = [], lengths[i]
-        cur.append(i)
-        width = w
-    if cur:
-        batches.append(cur)
-    return batches
+    ids = set(np.unique(tokenize_ids(tokenizer, texts, max_length).flat).tolist())
+    return ids - set(special_ids(tokenizer))
 
 
 def save_head(head: FittedMLMHead, stats: dict, out_dir) -> None:

@@ -26,9 +26,10 @@ import torch
 from torch import nn
 
 from langrep.errors import InputFormatError, LangrepError
+from langrep.batching import (TokenIds, length_sorted_batches, pad_tensors, pad_token_id, special_ids,
+                              tokenize_ids)
 from langrep.mlm_head import (PRETRAINED_MARKER, FittedMLMHead, corpus_vocab, fast_dtype, head_vocab_size,
-                              input_embeddings, length_batches, pad_batch, save_head, special_ids, tokenize_ids,
-                              write_pretrained_marker)
+                              input_embeddings, save_head, write_pretrained_marker)
 
 
 @dataclass
@@ -65,10 +66,12 @@ def encode_positions(encoder, seqs: Sequence[Sequence[int]], inputs: Sequence[Se
     """
     per: list = [None] * len(seqs)
     dev = next(encoder.parameters()).device
+    tokens = TokenIds.from_lists(inputs)
     encoder.eval()
     with torch.inference_mode():
-        for batch in length_batches([len(s) for s in seqs], token_budget):
-            ids, mask = pad_batch([inputs[i] for i in batch], pad_id)
+        for batch in length_sorted_batches([len(s) for s in seqs], token_budget, max_padding=None,
+                                           shortest_first=True):
+            ids, mask = pad_tensors(tokens, batch, pad_id)
             hidden = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev)).last_hidden_state
             for row, i in enumerate(batch):
                 keep = [j for j, tok in enumerate(seqs[i]) if tok not in specials]
@@ -85,7 +88,7 @@ def _sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length
         if not len(texts):
             raise LangrepError(f"no text for the MLM head in language {lang!r}")
         s = tokenize_ids(tokenizer, texts, max_length)
-        seqs.extend(s)
+        seqs.extend(s[i].tolist() for i in range(len(s)))
         langs.extend([lang] * len(s))
     return seqs, langs
 
@@ -102,11 +105,11 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     n_vocab = head_vocab_size(encoder, tokenizer)
-    specials = special_ids(tokenizer)
+    specials = set(special_ids(tokenizer))
     rng = np.random.default_rng(seed)
     seqs, _ = _sentences(tokenizer, texts_by_lang, max_length)
     corrupted = [_corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob) for s in seqs]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_token_id(tokenizer)
     clean, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
     at = torch.as_tensor([sel for s, c in zip(seqs, corrupted) for tok, sel in zip(s, c[1]) if tok not in specials],
                          dtype=torch.bool)
@@ -192,8 +195,8 @@ def evaluate_head(head: FittedMLMHead, encoder, tokenizer, texts_by_lang: Mappin
     With ``fit_vocab`` (the ids of the fitting text) it adds the share of held-out tokens outside it
     and the reconstruction of those: tokens the head never saw as targets.
     """
-    specials = special_ids(tokenizer)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    specials = set(special_ids(tokenizer))
+    pad = pad_token_id(tokenizer)
     rng = np.random.default_rng(seed)
     seqs, langs = _sentences(tokenizer, texts_by_lang, max_length)
     masked = [_corrupt(s, specials, head.vocab_size, tokenizer.mask_token_id, rng, mask_prob, bert_mix=False)

@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import LayerShift, check_layer, encoder_layers, n_hidden_states, n_layers
-from langrep.mlm_head import length_batches, pad_batch, read_head_record, special_ids, tokenize_ids
+from langrep.mlm_head import read_head_record
 from langrep.scores import write_scores
 from langrep.translation_data import parallel_lines, read_vocab_sets
 
@@ -103,19 +104,18 @@ def _decode_positions(decoder: Decoder, hidden: torch.Tensor, keep: torch.Tensor
 
 
 def _batches(tokenizer, texts, max_length, token_budget, device):
-    seqs = tokenize_ids(tokenizer, texts, max_length)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    specials = special_ids(tokenizer)
-    for batch in length_batches([len(s) for s in seqs], token_budget):
-        ids, mask = pad_batch([seqs[i] for i in batch], pad)
-        keep = mask.bool() & ~torch.isin(ids, torch.as_tensor(sorted(specials), dtype=torch.long))
+    tokens = tokenize_ids(tokenizer, texts, max_length)
+    specials = torch.as_tensor(special_ids(tokenizer), dtype=torch.long)
+    for batch in length_sorted_batches(tokens.lengths, token_budget, max_padding=None, shortest_first=True):
+        ids, mask = pad_tensors(tokens, batch, pad_token_id(tokenizer))
+        keep = mask.bool() & ~torch.isin(ids, specials)
         yield batch, ids.to(device), mask.to(device), keep.to(device)
 
 
 def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, src_mean, tgt_mean,
               alpha: float, max_length: int = 128, token_budget: int = 4096) -> list[list[int]]:
     """Output token ids per text with MDS at ``layer`` (a forward hook, :class:`LayerShift`)."""
-    specials = special_ids(tokenizer)
+    specials = set(special_ids(tokenizer))
     dev = decoder.device
     out: list[list[int] | None] = [None] * len(texts)
     shift = LayerShift.mds(layer, src_mean, tgt_mean, alpha)
@@ -138,7 +138,7 @@ def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Map
     enc = decoder.encoder
     for layer in layers:
         check_layer(layer, enc, "translation.layers")
-    specials = special_ids(tokenizer)
+    specials = set(special_ids(tokenizer))
     dev = decoder.device
     dtype = next(enc.parameters()).dtype
     shifts = {t: torch.as_tensor(np.asarray(d), dtype=dtype, device=dev) for t, d in deltas.items()}

@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass
 from typing import Sequence
 
+from langrep.batching import pad_tensors
 from langrep.errors import LangrepError
 
 log = logging.getLogger("langrep")
@@ -126,15 +127,12 @@ def collate(encoded: Sequence[EncodedSentence], pad_id: int, pooling: str = "fir
     import torch
 
     check_pooling(pooling)
-    width = max(len(e.input_ids) for e in encoded)
+    ids, attn = pad_tensors([e.input_ids for e in encoded], pad_id=pad_id)
+    width = ids.size(1)
     n_words = max(len(e.pieces) for e in encoded)
-    ids = torch.full((len(encoded), width), pad_id, dtype=torch.long)
-    attn = torch.zeros((len(encoded), width), dtype=torch.long)
     pool = torch.zeros((len(encoded), n_words, width), dtype=torch.float32)
     mask = torch.zeros((len(encoded), n_words), dtype=torch.bool)
     for row, e in enumerate(encoded):
-        ids[row, : len(e.input_ids)] = torch.as_tensor(e.input_ids)
-        attn[row, : len(e.input_ids)] = 1
         for w, positions in enumerate(e.pieces):
             if not positions:
                 continue

@@ -109,7 +109,8 @@ def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], layers: Seq
     language's whole mono corpus, tokenised and counted as the extraction stage does."""
     import torch
 
-    from langrep.extract import check_texts, iter_batches, tokenize_ids
+    from langrep.batching import tokenize_ids
+    from langrep.extract import check_texts, iter_batches
 
     top = max(layers)
     out = {}

@@ -25,6 +25,7 @@ from typing import Iterator, Sequence
 import torch
 from torch import nn
 
+from langrep.batching import length_sorted_batches
 from langrep.errors import LangrepError
 from langrep.layer_shift import LayerShift, base_encoder, encoder_layers, layer_module, map_hidden, n_layers
 
@@ -141,7 +142,6 @@ class PrefixCache:
         """Per sentence (T_i, H); the unshifted ones are kept, those under a shift below F are not."""
         if below is None and self._plain is not None:
             return self._plain
-        from langrep.extract import length_sorted_batches
         from langrep.transfer.alignment import collate
 
         out: list = [None] * len(self.encoded)

@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, shuffled_batches
 from langrep.errors import LangrepError
 from langrep.layer_shift import LayerShift, resolve_layer
 from langrep.transfer.alignment import EncodedSentence, check_pooling, collate, encode_words
@@ -128,31 +129,13 @@ def make_corpus(task: str, model, tokenizer, sentences: Sequence[Sentence], sett
                 heads.append(s.heads)
     cache = None
     if model.frozen_layers is not None:
-        cache = PrefixCache(model, encoded, _pad_id(tokenizer), settings.eval_tokens)
+        cache = PrefixCache(model, encoded, pad_token_id(tokenizer), settings.eval_tokens)
     return Corpus(sentences, encoded, labels, heads, cache)
 
 
-def _pad_id(tokenizer) -> int:
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-
-
 def _label_tensor(values: Sequence[Sequence[int]], n_words: int) -> torch.Tensor:
-    t = torch.zeros((len(values), n_words), dtype=torch.long)
-    for row, v in enumerate(values):
-        t[row, : len(v)] = torch.as_tensor(v, dtype=torch.long)
-    return t
-
-
-def train_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Shuffled batches of similar lengths (less padding): shuffle, sort within pools, shuffle batches."""
-    order = rng.permutation(len(lengths))
-    pool = batch_size * 50
-    batches = []
-    for start in range(0, len(order), pool):
-        chunk = order[start : start + pool]
-        chunk = chunk[np.argsort([lengths[i] for i in chunk], kind="stable")]
-        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
+    """(B, n_words) int64 labels, 0 where a sentence has no word (masked out of the loss)."""
+    return pad_tensors(values, pad_id=0, width=n_words)[0]
 
 
 class Forward:
@@ -205,8 +188,6 @@ def predict(task: str, model, tokenizer, sentences: Sequence[Sentence] | Corpus,
             shift: LayerShift | None = None, progress: bool = False, desc: str = "predict"):
     """POS: per-sentence UPOS lists; parsing: (heads, relations). ``None`` for truncated words.
     ``sentences`` may be a :class:`Corpus` (its cache is then reused across calls)."""
-    from langrep.extract import length_sorted_batches
-
     corpus = sentences if isinstance(sentences, Corpus) else make_corpus(task, model, tokenizer, sentences, settings)
     sentences, encoded = corpus.sentences, corpus.encoded
     out_a: list = [None] * len(sentences)
@@ -218,7 +199,7 @@ def predict(task: str, model, tokenizer, sentences: Sequence[Sentence] | Corpus,
         batches = tqdm(batches, desc=desc, unit="batch", mininterval=2.0)
     was_training = model.training
     model.eval()
-    with torch.inference_mode(), Forward(model, corpus, shift, _pad_id(tokenizer), settings.word_pooling) as fwd:
+    with torch.inference_mode(), Forward(model, corpus, shift, pad_token_id(tokenizer), settings.word_pooling) as fwd:
         for idx in batches:
             outputs, mask = fwd(idx)
             if task == "pos":
@@ -264,7 +245,7 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
         raise LangrepError("no training sentences")
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    pad_id = _pad_id(tokenizer)
+    pad_id = pad_token_id(tokenizer)
     t0 = time.perf_counter()
     corpus = make_corpus(task, model, tokenizer, train, settings, with_labels=True, path=train_path)
     dev_corpus = make_corpus(task, model, tokenizer, dev, settings) if dev else None
@@ -296,7 +277,7 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
     t0 = time.perf_counter()
     model.train()
     while step < total:
-        for idx in train_batches(lengths, settings.batch_size, rng):
+        for idx in shuffled_batches(lengths, settings.batch_size, rng):
             with fwd:
                 outputs, mask = fwd(idx)
                 loss = _loss(task, model, outputs, corpus, idx, mask)

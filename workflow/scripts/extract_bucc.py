@@ -1,0 +1,4 @@
+"""Rule extract_bucc: both sides of a bucc corpus with one model load."""
+from langrep.pipeline import extract_pair_for_rule
+
+extract_pair_for_rule(snakemake)  # noqa: F821 - injected by Snakemake
