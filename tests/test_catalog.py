@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from langrep.data import catalog, corpora, sources
-from langrep.data.sources import DataSettings
+from langrep.data import catalog, corpora, fetch
+from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
 
 
@@ -38,7 +38,7 @@ def test_the_mirror_agrees_with_the_catalog(shared_data):
 ])
 def test_codes_resolve_to_iso_639_1_where_one_exists(given, code):
     assert catalog.resolve_tatoeba_lang(given) == code
-    assert sources.tatoeba_code(code) == catalog.TATOEBA_LANGUAGES[code].laser
+    assert catalog.tatoeba_code(code) == catalog.TATOEBA_LANGUAGES[code].laser
 
 
 def test_presets_and_duplicates():
@@ -80,10 +80,10 @@ def test_download_of_a_language_not_in_the_mirror(tmp_path, monkeypatch):
     """nld through a file:// base URL: placed under data/raw, checked against the catalog's sha256,
     normalised as tatoeba_nl-en exactly like a built-in pair."""
     files = _remote(tmp_path, "nld")
-    monkeypatch.setattr(sources, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
-    monkeypatch.setattr(sources, "TATOEBA_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
+    monkeypatch.setattr(fetch, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
+    monkeypatch.setattr(fetch, "TATOEBA_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
     raw = tmp_path / "raw"
-    out = sources.fetch("tatoeba", raw_root=raw, mirror=None, code=sources.tatoeba_code("nl"))
+    out = fetch.fetch("tatoeba", raw_root=raw, mirror=None, code=catalog.tatoeba_code("nl"))
     assert [p.relative_to(raw).as_posix() for p in out] == ["tatoeba/tatoeba.nld-eng.nld", "tatoeba/tatoeba.nld-eng.eng"]
     assert {p.name: p.read_bytes() for p in out} == files
 
@@ -100,13 +100,13 @@ def test_download_of_a_language_not_in_the_mirror(tmp_path, monkeypatch):
 
 def test_download_with_a_wrong_checksum_fails_and_places_nothing(tmp_path, monkeypatch):
     _remote(tmp_path, "nld")  # not the published files: the catalog's sha256 cannot match
-    monkeypatch.setattr(sources, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
+    monkeypatch.setattr(fetch, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
     raw = tmp_path / "raw"
     with pytest.raises(LangrepError, match="sha256 .* does not match the expected " + catalog.TATOEBA_SHA256["tatoeba.nld-eng.nld"]):
-        sources.fetch_tatoeba("nld", raw_root=raw, mirror=None)
+        fetch.fetch_tatoeba("nld", raw_root=raw, mirror=None)
     assert not [p for p in raw.rglob("*") if p.is_file()]
 
 
 def test_a_language_missing_from_the_mirror_fails_naming_the_file(shared_data, tmp_path):
     with pytest.raises(LangrepError, match=r"data set tatoeba: .*tatoeba\.nld-eng\.nld is not in the offline mirror"):
-        sources.fetch_tatoeba("nld", raw_root=tmp_path, mirror=shared_data)
+        fetch.fetch_tatoeba("nld", raw_root=tmp_path, mirror=shared_data)

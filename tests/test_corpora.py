@@ -11,9 +11,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from langrep.data import corpora, readers, sources
+from langrep.data import catalog, corpora, readers
+from langrep.data import settings as data_settings
 from langrep.data.corpora import CorpusId
-from langrep.data.sources import DataSettings
+from langrep.data.settings import DataSettings
 from langrep.errors import InputFormatError, LangrepError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ def shared_data() -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_env_mirror(monkeypatch):
-    monkeypatch.delenv(sources.MIRROR_ENV, raising=False)
+    monkeypatch.delenv(data_settings.MIRROR_ENV, raising=False)
 
 
 @pytest.fixture
@@ -222,9 +223,9 @@ def _workdir(tmp_path: Path, mirror) -> Path:
 
 def _snakemake(workdir: Path, *args: str, env_mirror: str | None = None, ok: bool = True) -> str:
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
-    env.pop(sources.MIRROR_ENV, None)
+    env.pop(data_settings.MIRROR_ENV, None)
     if env_mirror is not None:
-        env[sources.MIRROR_ENV] = env_mirror
+        env[data_settings.MIRROR_ENV] = env_mirror
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-c1", *args], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=300)
     assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
@@ -274,7 +275,7 @@ def test_empty_corpus_fails_naming_the_raw_file(tmp_path):
 
 @pytest.mark.slow
 def test_the_mirror_content_not_its_path_decides_reruns(shared_data, tmp_path):
-    rels = list(sources.tatoeba_relpaths("deu").values())
+    rels = list(catalog.tatoeba_relpaths("deu").values())
     mirror = tmp_path / "mirror"
     for rel in rels:
         (mirror / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from langrep.data import corpora
-from langrep.data.sources import DataSettings
+from langrep.data.settings import DataSettings
 from langrep.errors import InputFormatError, LangrepError
 from langrep.translation_data import parallel_lines, read_vocab_sets, read_xnli_lines, write_vocab_sets
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from langrep.data import catalog, sources
+from langrep.data import catalog
+from langrep.data.settings import MIRROR_ENV, DataSettings
 from langrep.errors import LangrepError
 
 # The config schema: types, shapes and every default (packaged, so the library reads it too).
@@ -144,13 +145,13 @@ def tatoeba_langs(config: Mapping) -> list[str]:
 
 def _has_mono(lang: str, mirror: Path) -> bool:
     """Whether the mirror gives ``lang`` monolingual text (mono/<lang>.txt or a stand-in)."""
-    return sources.mono_stand_in(lang, mirror) is not None or (mirror / sources.mono_relpath(lang)).is_file()
+    return catalog.mono_stand_in(lang, mirror) is not None or (mirror / catalog.mono_relpath(lang)).is_file()
 
 
 def _check_tatoeba_mirror(langs: Sequence[str], mirror: Path, needs_mono: bool) -> None:
     """Both files of every Tatoeba pair are in the mirror (and mono text where retrieval.means has mono)."""
     def in_mirror(code: str) -> bool:
-        rels = sources.tatoeba_relpaths(catalog.TATOEBA_CODES[code]).values()
+        rels = catalog.tatoeba_relpaths(catalog.TATOEBA_CODES[code]).values()
         return all((mirror / rel).is_file() for rel in rels)
 
     for lang in langs:
@@ -161,12 +162,12 @@ def _check_tatoeba_mirror(langs: Sequence[str], mirror: Path, needs_mono: bool) 
                 f"config key retrieval.tatoeba.langs: {catalog.describe(lang)} is not in the offline mirror "
                 f"{mirror} (its Tatoeba languages: {', '.join(have) or 'none'}). Put tatoeba.{laser}-eng.{laser} "
                 f"and tatoeba.{laser}-eng.eng of LASER commit {catalog.TATOEBA_COMMIT[:12]} into {mirror}/tatoeba/, "
-                f"or set data.mirror: null (or an empty ${sources.MIRROR_ENV}) to download them")
+                f"or set data.mirror: null (or an empty ${MIRROR_ENV}) to download them")
         for side in (lang, "en"):
             if needs_mono and not _has_mono(side, mirror):
                 raise LangrepError(
                     f"config key retrieval.means: 'mono' needs monolingual text for Tatoeba language {side!r}, "
-                    f"but the offline mirror {mirror} has no {sources.mono_relpath(side)}. Add the file, set "
+                    f"but the offline mirror {mirror} has no {catalog.mono_relpath(side)}. Add the file, set "
                     "retrieval.means: [eval], or set data.mirror: null to download Wikipedia text")
 
 
@@ -180,11 +181,11 @@ def check_config(config: Mapping, mirror: Path | None) -> None:
             if stage not in MODEL_STAGES:
                 raise _unknown(f"models.{name}.stages", stage, MODEL_STAGES)
 
-    data = sources.DataSettings.from_config(config.get("data"))
+    data = DataSettings.from_config(config.get("data"))
     if mirror is not None:
         for lang in config.get("languages") or []:
             if not _has_mono(lang, mirror):
-                have = sorted(p.stem for p in (mirror / "mono").glob("*.txt")) + sorted(sources.MONO_STAND_INS)
+                have = sorted(p.stem for p in (mirror / "mono").glob("*.txt")) + sorted(catalog.MONO_STAND_INS)
                 raise _unknown("languages", lang, have)
 
     # unknown codes fail here, with the closest known ones (only a config with a retrieval stage)
@@ -192,12 +193,12 @@ def check_config(config: Mapping, mirror: Path | None) -> None:
     if mirror is not None and langs:
         means = _section(config, "retrieval").get("means", ["eval", "mono"])
         _check_tatoeba_mirror(langs, mirror, needs_mono="mono" in (means or []))
-    check_values("retrieval.bucc.pairs", _section(config, "retrieval", "bucc").get("pairs"), sources.BUCC_LANGS)
+    check_values("retrieval.bucc.pairs", _section(config, "retrieval", "bucc").get("pairs"), catalog.BUCC_LANGS)
 
     translation = _section(config, "translation")
     if translation.get("source") is not None:
-        check_values("translation.source", [translation["source"]], sources.XNLI_LANGS)
-    check_values("translation.targets", translation.get("targets"), sources.XNLI_LANGS)
+        check_values("translation.source", [translation["source"]], catalog.XNLI_LANGS)
+    check_values("translation.targets", translation.get("targets"), catalog.XNLI_LANGS)
 
     for task in ("pos", "parsing"):
         check_values(f"transfer.{task}.langs", _section(config, "transfer", task).get("langs"),

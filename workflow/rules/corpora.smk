@@ -58,7 +58,7 @@ rule fetch_ud:
 
 rule fetch_xnli:
     output:
-        [f"{RAW}/{rel}" for rel in _sources.xnli_relpaths()],
+        [f"{RAW}/{rel}" for rel in _catalog.xnli_relpaths()],
     params:
         dataset="xnli",
         raw_root=_raw_root,
@@ -82,7 +82,7 @@ rule fetch_bucc:
         en="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.en",
         gold="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.gold",
     wildcard_constraints:
-        xx="|".join(_sources.BUCC_LANGS),
+        xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",
     params:
         dataset="bucc2018",
@@ -155,7 +155,7 @@ rule bucc_gold:
     output:
         "data/corpora/bucc_{xx}-en_{split}/gold.parquet",
     wildcard_constraints:
-        xx="|".join(_sources.BUCC_LANGS),
+        xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",
     log:
         "logs/corpora/bucc_gold/{xx}-en_{split}.log",

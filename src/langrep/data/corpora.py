@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from langrep.data import readers, sources
-from langrep.data.sources import DataSettings
+from langrep.data import catalog, readers
+from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
 from langrep.io import write_parquet
 
@@ -67,7 +67,7 @@ def parse_corpus(corpus: str) -> CorpusId:
     )
 
 
-def corpus_inputs(corpus: str, lang: str, settings: DataSettings, raw_root=sources.DEFAULT_RAW_ROOT) -> dict[str, str]:
+def corpus_inputs(corpus: str, lang: str, settings: DataSettings, raw_root=catalog.DEFAULT_RAW_ROOT) -> dict[str, str]:
     """The raw files ``normalise_corpus`` needs for ``corpus``/``lang``, as ``{name: path}``.
 
     Also checks that ``lang`` belongs to the corpus (a LangrepError naming both otherwise).
@@ -80,31 +80,31 @@ def corpus_inputs(corpus: str, lang: str, settings: DataSettings, raw_root=sourc
 
     if c.kind == "tatoeba":
         _check_lang(corpus, lang, (c.xx, "en"))
-        return rooted(sources.tatoeba_relpaths(sources.tatoeba_code(c.xx)))
+        return rooted(catalog.tatoeba_relpaths(catalog.tatoeba_code(c.xx)))
     if c.kind == "bucc":
         _check_lang(corpus, lang, (c.xx, "en"))
-        rels = sources.bucc_relpaths(c.xx, c.split)
+        rels = catalog.bucc_relpaths(c.xx, c.split)
         files = {"sentences": rels["xx" if lang == c.xx else "en"]}
         if settings.bucc_sentences is not None:  # the subset keeps every sentence of a gold pair
             files["gold"] = rels["gold"]
         return rooted(files)
     if c.kind == "xnli":
-        _check_lang(corpus, lang, sources.XNLI_LANGS)
-        return rooted({"tsv": sources.xnli_relpath(c.split, lang)})
+        _check_lang(corpus, lang, catalog.XNLI_LANGS)
+        return rooted({"tsv": catalog.xnli_relpath(c.split, lang)})
     if c.kind == "ud":
-        return rooted({"conllu": sources.ud_relpath(settings.treebank(lang), c.split)})
+        return rooted({"conllu": catalog.ud_relpath(settings.treebank(lang), c.split)})
     # mono
-    stand_in = sources.mono_stand_in(lang, settings.mirror)
+    stand_in = catalog.mono_stand_in(lang, settings.mirror)
     if stand_in is None:
-        return rooted({"text": sources.mono_relpath(lang)})
+        return rooted({"text": catalog.mono_relpath(lang)})
     dataset, what = stand_in
     if dataset == "tatoeba":
-        return rooted({"text": sources.tatoeba_relpaths(sources.tatoeba_code(what))["xx"]})
-    return rooted({"conllu": sources.ud_relpath(settings.treebank(lang), what)})
+        return rooted({"text": catalog.tatoeba_relpaths(catalog.tatoeba_code(what))["xx"]})
+    return rooted({"conllu": catalog.ud_relpath(settings.treebank(lang), what)})
 
 
-def bucc_gold_inputs(xx: str, split: str, raw_root=sources.DEFAULT_RAW_ROOT) -> dict[str, str]:
-    return {k: str(Path(raw_root) / v) for k, v in sources.bucc_relpaths(xx, split).items()}
+def bucc_gold_inputs(xx: str, split: str, raw_root=catalog.DEFAULT_RAW_ROOT) -> dict[str, str]:
+    return {k: str(Path(raw_root) / v) for k, v in catalog.bucc_relpaths(xx, split).items()}
 
 
 def _check_lang(corpus: str, lang: str, allowed) -> None:
@@ -145,7 +145,7 @@ def normalise_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathL
         table = _table([i for i, _ in rows], lang, [t for _, t in rows])
         source = inputs["sentences"]
     elif c.kind == "xnli":
-        _check_lang(corpus, lang, sources.XNLI_LANGS)
+        _check_lang(corpus, lang, catalog.XNLI_LANGS)
         rows = readers.read_xnli(inputs["tsv"], labelled=(c.split == "dev"))
         extra = {"hypothesis": rows.hypothesis}
         if rows.label is not None:

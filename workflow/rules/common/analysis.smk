@@ -1,8 +1,8 @@
 # Helpers of workflow/rules/analysis.smk: its settings, input functions and targets
 # (functions live apart from rules, as snakemake --lint asks).
 
-from langrep.data.sources import mono_stand_in as _mono_stand_in
-from langrep.data.sources import resolve_mirror as _resolve_mirror
+from langrep.data.catalog import mono_stand_in as _mono_stand_in
+from langrep.data.settings import resolve_mirror as _resolve_mirror
 from langrep.settings import tatoeba_langs as _analysis_tatoeba_langs
 
 ANALYSIS = config.get("analysis") or {}

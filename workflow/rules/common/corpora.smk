@@ -2,15 +2,17 @@
 # (functions live apart from rules, as snakemake --lint asks).
 
 from langrep.data import corpora as _corpora
-from langrep.data import sources as _sources
+from langrep.data import catalog as _catalog
+from langrep.data import fetch as _fetch
+from langrep.data import settings as _data_settings
 from langrep.settings import check_config
 
 # The mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is resolved once, when the workflow is parsed.
-DATA = _sources.DataSettings.from_config(config.get("data"))
-_sources.check_mirror(DATA.mirror)  # a wrong mirror fails here, before any job (and any deletion)
+DATA = _data_settings.DataSettings.from_config(config.get("data"))
+_data_settings.check_mirror(DATA.mirror)  # a wrong mirror fails here, before any job (and any deletion)
 # every language, pair and model source must exist: a config that cannot run fails here too
 check_config(config, DATA.mirror)
-RAW = _sources.DEFAULT_RAW_ROOT
+RAW = _catalog.DEFAULT_RAW_ROOT
 
 
 def fetch_options(dataset, **options):
@@ -29,8 +31,8 @@ def fetch_source(dataset, **options):
     DAG is built), or "download" (the official source)."""
     if DATA.mirror is None:
         return "download"
-    return {rel: _sources.mirror_sha256(DATA.mirror, rel, dataset)
-            for rel in _sources.fetch_relpaths(dataset, **options)}
+    return {rel: _fetch.mirror_sha256(DATA.mirror, rel, dataset)
+            for rel in _catalog.fetch_relpaths(dataset, **options)}
 
 
 def _raw_root(wildcards, output):
