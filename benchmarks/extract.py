@@ -3,15 +3,15 @@
 On the same sentences from the mirror (Tatoeba first, then the mono corpora, then XNLI premises and
 hypotheses), with the XLM-R tokenizer of the bundled e5 model and an mBERT-sized random model (12
 layers, hidden 768, feed-forward 3072; its embedding table sized to the tokenizer), it measures
-what a user waits for, tokenisation included:
+what a user waits for, tokenization included:
 
-* tokens/s of ``langrep.extract.extract`` from the texts (background tokenisation, length-sorted
+* tokens/s of ``langrep.extract.extract`` from the texts (background tokenization, length-sorted
   batches under a token budget, every layer from one forward pass, pooled vectors and float64 sums);
-* tokens/s of a naive loop as common evaluation scripts do it (tokenise 32 sentences, pad them to
+* tokens/s of a naive loop as common evaluation scripts do it (tokenize 32 sentences, pad them to
   128, ``output_hidden_states``, masked means of every layer);
 * the device's GEMM FLOP/s in the dtype used (measured in the same run on the model's own matrix
   shapes) divided by the model's FLOPs per token: the matmul bound on tokens/s;
-* tokenisation alone (one call), for reference.
+* tokenization alone (one call), for reference.
 
 "Tokens" are real (non-padding) tokens, special tokens included. Each mode runs in its own process
 so that peak memory is its own. ``--dtype auto`` is what ``extraction.dtype: auto`` picks
@@ -107,7 +107,7 @@ def _sync(device):
 
 
 def naive(model, tokenizer, texts, device, batch_size: int = 32, width: int = 128):
-    """What common evaluation scripts do: tokenise a batch, pad it to 128, per-layer masked means."""
+    """What common evaluation scripts do: tokenize a batch, pad it to 128, per-layer masked means."""
     import torch
 
     n_layers = model.config.num_hidden_layers + 1
@@ -181,7 +181,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mirror", default=os.environ.get("LANGREP_DATA_MIRROR") or str(ROOT.parent / "shared" / "data"))
     p.add_argument("--tokenizer", default=str(ROOT / "data" / "models" / "e5-small"),
-                   help="a folder with a (fast) tokenizer; default: the materialised e5 model (XLM-R vocabulary)")
+                   help="a folder with a (fast) tokenizer; default: the materialized e5 model (XLM-R vocabulary)")
     p.add_argument("--sentences", type=int, default=None,
                    help="default: 2,048 on a CPU (the naive loop takes minutes there), 100,000 on a GPU")
     p.add_argument("--naive-sentences", type=int, default=None, help="the naive loop on the first N only")
@@ -221,7 +221,7 @@ def main():
     for name, r in (("langrep extract, from text", ours), ("naive loop 32x128, from text", base)):
         print(f"{name:28s}: {r['tokens_per_s']:10.0f} tokens/s ({r['seconds']:.1f} s, {r['sentences']} sentences)  "
               f"peak RSS {r['peak_rss_mb']:.0f} MB" + (f"  peak GPU {r['peak_gpu_mb']:.0f} MB" if "peak_gpu_mb" in r else ""))
-    print(f"{'tokenisation alone':28s}: {tok['tokens_per_s']:10.0f} tokens/s")
+    print(f"{'tokenization alone':28s}: {tok['tokens_per_s']:10.0f} tokens/s")
     print(f"GEMM {gemm['gemm_flops'] / 1e9:.1f} GFLOP/s measured ({ours['dtype']}); model {fpt / 1e6:.0f} MFLOP/token "
           f"-> matmul bound {bound:.0f} tokens/s")
     print(f"ratio vs naive loop  : {x_naive:.2f}x  (target >= {want_naive:.0f}x)")

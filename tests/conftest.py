@@ -33,7 +33,7 @@ def build_tiny_tokenizer(words=WORDS):
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     pieces = list(dict.fromkeys(words))
-    # character pieces so that unseen words still tokenise into several subwords
+    # character pieces so that unseen words still tokenize into several subwords
     chars = sorted({c for w in pieces for c in w})
     vocab = {t: i for i, t in enumerate(specials + pieces + [c for c in chars if c not in pieces] + ["##" + c for c in chars])}
     tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=50))
@@ -72,7 +72,7 @@ def tiny_bert(tiny_tokenizer):
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, tiny_tokenizer):
-    """A materialised model folder with a masked-LM head, as data/models/{model}/ would hold."""
+    """A materialized model folder with a masked-LM head, as data/models/{model}/ would hold."""
     path = tmp_path_factory.mktemp("models") / "tiny"
     model = build_tiny_bert(len(tiny_tokenizer), masked_lm=True)
     model.save_pretrained(path)

@@ -50,7 +50,7 @@ def test_tokenize_ids_equals_the_transformers_call_and_restores_the_tokenizer(ti
             tiny_tokenizer, SENTENCES, 10_000)))
 
 
-def test_token_ids_and_vectorised_padding_match_a_python_loop():
+def test_token_ids_and_vectorized_padding_match_a_python_loop():
     seqs = [[5, 6, 7], [], [9], [1, 2, 3, 4, 8], [3, 3]]
     tokens = TokenIds.from_lists(seqs)
     assert tokens.lengths.tolist() == [3, 0, 1, 5, 2] and len(tokens) == 5

@@ -78,7 +78,7 @@ def _remote(tmp_path: Path, laser: str, n: int = 5) -> dict[str, bytes]:
 
 def test_download_of_a_language_not_in_the_mirror(tmp_path, monkeypatch):
     """nld through a file:// base URL: placed under data/raw, checked against the catalog's sha256,
-    normalised as tatoeba_nl-en exactly like a built-in pair."""
+    normalized as tatoeba_nl-en exactly like a built-in pair."""
     files = _remote(tmp_path, "nld")
     monkeypatch.setattr(fetch, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
     monkeypatch.setattr(fetch, "TATOEBA_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
@@ -92,7 +92,7 @@ def test_download_of_a_language_not_in_the_mirror(tmp_path, monkeypatch):
     assert inputs == {"xx": str(out[0]), "en": str(out[1])}
     for lang, first in (("nl", "Zin nummer 0."), ("en", "Sentence number 0.")):
         dest = tmp_path / "corpora" / f"{lang}.parquet"
-        assert corpora.normalise_corpus("tatoeba_nl-en", lang, inputs, dest) == 5
+        assert corpora.normalize_corpus("tatoeba_nl-en", lang, inputs, dest) == 5
         df = pd.read_parquet(dest)
         assert df["id"].tolist() == ["1", "2", "3", "4", "5"] and df["text"][0] == first
         assert set(df["lang"]) == {lang}

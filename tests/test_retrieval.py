@@ -15,6 +15,7 @@ import pytest
 from langrep import retrieval as R
 from langrep.errors import LangrepError
 from langrep.means import LanguageMeans, write_means
+from langrep.scores import write_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = Path(os.environ.get("LANGREP_DATA_MIRROR") or ROOT.parent / "shared" / "data")
@@ -265,7 +266,7 @@ def test_bucc_rows_dev_threshold_applied_to_test(tmp_path):
     plan = {"dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
             "test": _bucc_split(tmp_path, "test", rng, offset=offset)}
     out = tmp_path / "bucc.csv"
-    R.run_bucc("m", {"zh": plan}, out, layers=[8], headline=8)
+    write_scores(R.bucc_rows("m", "zh", plan, layers=[8], headline=8), out)
     got = pd.read_csv(out)
     assert set(got.metric) == {"precision", "recall", "f1", "threshold"}
     assert set(got.split) == {"dev", "test"} and set(got.direction) == {"xx-en"}
@@ -303,7 +304,7 @@ def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
     offset = 2.0 * rng.normal(size=24)
     plan = {"dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
             "test": _bucc_split(tmp_path, "test", rng, offset=offset)}
-    whole = R.run_bucc("m", {"zh": plan}, tmp_path / "one_step.csv", layers=[8], headline=8)
+    whole = write_scores(R.bucc_rows("m", "zh", plan, layers=[8], headline=8), tmp_path / "one_step.csv")
     files = {}
     for split, spec in plan.items():
         files[split] = {"candidates": tmp_path / f"cand_{split}.parquet", "gold": spec["gold"]}

@@ -38,8 +38,8 @@ def test_first_subword_positions(tiny_tokenizer):
     assert enc.replaced == ()
 
 
-def test_words_that_tokenise_to_nothing_keep_a_position(tiny_tokenizer):
-    # the BERT normaliser strips the zero-width space and the BEL control character entirely
+def test_words_that_tokenize_to_nothing_keep_a_position(tiny_tokenizer):
+    # the BERT normalizer strips the zero-width space and the BEL control character entirely
     assert tiny_tokenizer.tokenize("\u200b") == [] and tiny_tokenizer.tokenize("\x07") == []
     words = ["the", "\u200b", "girl", "\x07"]
     (enc,) = encode_words(tiny_tokenizer, [words], max_length=32)

@@ -36,7 +36,7 @@ CASES = [("UD_Chinese-GSD", "zh_gsd-ud-test.conllu"), ("UD_Thai-PUD", "th_pud-ud
 def test_no_word_is_represented_by_a_characterless_piece(xlmr_tokenizer, shared_data, treebank, name):
     tok = xlmr_tokenizer
     sentences = _sentences(shared_data, treebank, name)
-    normalise = tok.backend_tokenizer.normalizer.normalize_str
+    normalize = tok.backend_tokenizer.normalizer.normalize_str
     encoded = encode_words(tok, sentences, max_length=512)
     bare = 0
     for words, enc in zip(sentences, encoded):
@@ -50,9 +50,9 @@ def test_no_word_is_represented_by_a_characterless_piece(xlmr_tokenizer, shared_
             assert positions and all(texts), f"{word!r} is represented by a piece without characters"
             if "<unk>" in texts or enc.replaced:
                 continue
-            # independent check: the kept pieces spell the (normalised) word, in order
-            assert "".join(texts) == normalise(word).replace(" ", ""), (word, texts)
-            assert normalise(word).startswith(texts[0])  # 'first' pooling reads the word's first characters
+            # independent check: the kept pieces spell the (normalized) word, in order
+            assert "".join(texts) == normalize(word).replace(" ", ""), (word, texts)
+            assert normalize(word).startswith(texts[0])  # 'first' pooling reads the word's first characters
     # the bug this guards against is real on these treebanks: many words start with a bare mark
     if treebank != "UD_Buryat-BDT":
         assert bare > 0.3 * sum(len(s) for s in sentences)
@@ -76,7 +76,7 @@ def test_mean_pooling_averages_the_character_pieces(xlmr_tokenizer, shared_data)
 
 def test_a_word_of_only_a_boundary_mark_becomes_unknown(xlmr_tokenizer):
     tok = xlmr_tokenizer
-    # the zero-width space normalises away: the word's only piece is the bare boundary mark
+    # the zero-width space normalizes away: the word's only piece is the bare boundary mark
     assert tok.convert_ids_to_tokens(tok(["\u200b"], is_split_into_words=True)["input_ids"])[1:-1] == [BOUNDARY]
     (enc,) = encode_words(tok, [["臺大", "\u200b", "醫學"]])
     assert enc.replaced == (1,)

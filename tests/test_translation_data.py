@@ -13,13 +13,13 @@ from langrep.translation_data import parallel_lines, read_vocab_sets, read_xnli_
 
 @pytest.fixture(scope="module")
 def xnli(shared_data, tmp_path_factory):
-    """The xnli_test corpus of en, de, zh, normalised from the mirror as the pipeline does."""
+    """The xnli_test corpus of en, de, zh, normalized from the mirror as the pipeline does."""
     out = tmp_path_factory.mktemp("corpora")
     settings = DataSettings.from_config({"mirror": str(shared_data)})
     paths = {}
     for lang in ("en", "de", "zh"):
         paths[lang] = out / f"{lang}.parquet"
-        corpora.normalise_corpus("xnli_test", lang, corpora.corpus_inputs("xnli_test", lang, settings,
+        corpora.normalize_corpus("xnli_test", lang, corpora.corpus_inputs("xnli_test", lang, settings,
                                                                           raw_root=shared_data), paths[lang])
     return paths
 

@@ -11,7 +11,7 @@ ZH = ["女孩 帮助 我", "没有 人 帮助 我", "狗 在 房子", "男孩", 
 
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
-    """Tiny ops: a second OpenMP thread only adds synchronisation (10x slower on a busy machine)."""
+    """Tiny ops: a second OpenMP thread only adds synchronization (10x slower on a busy machine)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -1,4 +1,4 @@
-"""Tokenisation into flat id arrays, length-sorted batches and padding: the one batcher of every stage.
+"""Tokenization into flat id arrays, length-sorted batches and padding: the one batcher of every stage.
 
 Token ids of many sequences are held flat (:class:`TokenIds`): one integer array of every
 sequence's ids end to end and ``n + 1`` offsets, as tokenizers and Parquet list columns produce

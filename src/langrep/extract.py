@@ -6,13 +6,13 @@ layer 0, then each transformer layer). From it we keep
 * mean-pooled sentence embeddings for the requested layers (float32), and
 * per-layer float64 sums of token states and the token count, for the language means R_L^l.
 
-Texts are tokenised in chunks by a background thread (the next chunk while the device works on
+Texts are tokenized in chunks by a background thread (the next chunk while the device works on
 this one), sorted by length and packed into batches under a token budget (batch size x longest
 sequence; see :mod:`langrep.batching`), so padding stays small; a batch without padding is run
 without an attention mask. Pooling stays on the model's device: each layer's token states are
 summed per sentence in float32 (never in the model's bf16/fp16), the per-layer totals are
 accumulated in float64, and a chunk's results come back to the host in one transfer. On a GPU the
-first chunks are small and double in size, so the device starts after a short tokenisation; memory is
+first chunks are small and double in size, so the device starts after a short tokenization; memory is
 bounded by the chunk, not the corpus, and files are written in corpus order. Special tokens
 ([CLS]/[SEP], <s>/</s>) and padding are left out of pooling and sums unless
 ``include_special_tokens`` is set.
@@ -149,7 +149,7 @@ def chunk_bounds(n: int, chunk_sentences: int | None = CHUNK_SENTENCES, first: i
 
 
 def _tokenized_chunks(tokenizer, texts: list[str], max_length: int, bounds) -> Iterator[tuple[int, TokenIds]]:
-    """Yield ``(start, token ids)`` per chunk, the next chunk being tokenised in the background."""
+    """Yield ``(start, token ids)`` per chunk, the next chunk being tokenized in the background."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="langrep-tokenize")
     try:
         submit = lambda a, b: pool.submit(tokenize_ids, tokenizer, texts[a:b], max_length)  # noqa: E731
@@ -207,7 +207,7 @@ def iter_chunks(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[
     if token_budget < 1:
         raise LangrepError("extraction.token_budget must be positive")
     specials = None if include_special_tokens else special_ids(tokenizer)
-    # Small first chunks let a GPU start early; on a CPU tokenising is ~1% of the work, and small
+    # Small first chunks let a GPU start early; on a CPU tokenizing is ~1% of the work, and small
     # chunks would only make smaller batches.
     on_gpu = next(model.parameters()).device.type == "cuda"
     bounds = chunk_bounds(len(texts), chunk_sentences, first=None if on_gpu else chunk_sentences)

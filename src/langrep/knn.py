@@ -1,6 +1,6 @@
 """Exact cosine k-nearest-neighbour search: FAISS on a CPU, blocked matmul + top-k on a GPU.
 
-Similarities are inner products of L2-normalised float32 vectors; both backends return the same
+Similarities are inner products of L2-normalized float32 vectors; both backends return the same
 lists, up to rows whose similarities tie exactly (duplicate vectors): of those, FAISS keeps whichever
 its heap happened to keep, the torch backend the lowest rows, in increasing order. The torch backend
 runs on any torch device (a CPU too, which the tests use); on CUDA the product is kept in full
@@ -29,7 +29,7 @@ def check_finite(x: np.ndarray, name: str) -> None:
 
 
 def normalize(x: np.ndarray, name: str = "embeddings") -> np.ndarray:
-    """Float32, C-contiguous, L2-normalised copy of ``x``; all-zero rows stay zero (cosine 0)."""
+    """Float32, C-contiguous, L2-normalized copy of ``x``; all-zero rows stay zero (cosine 0)."""
     x = np.array(x, dtype=np.float32, order="C", copy=True)
     if x.ndim != 2:
         raise LangrepError(f"expected a 2-d array of sentence embeddings, got shape {x.shape}")
@@ -56,7 +56,7 @@ def knn(queries: np.ndarray, database: np.ndarray, k: int, block_size: int = DEF
         device: str = "cpu", backend: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` inner products of every query against ``database`` (exact).
 
-    Both inputs should already be normalised (then the scores are cosines). Returns
+    Both inputs should already be normalized (then the scores are cosines). Returns
     ``(sims, inds)``, each ``(n_queries, min(k, n_database))``, best first. ``backend``: ``faiss``
     (CPU only) or ``torch``; by default FAISS on a CPU and torch on any other device.
     """

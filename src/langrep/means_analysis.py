@@ -51,7 +51,6 @@ from langrep.scores import write_scores
 log = logging.getLogger(__name__)
 
 TASK = "means"
-CLASSIFIERS = ("means", "heldout_means", "nearest_neighbour")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 Ratio-margin scores over the k nearest neighbours both ways, the best candidate of every sentence
 in each direction, the two lists merged greedily by decreasing score into a one-to-one alignment,
-and the threshold that maximises F1 against the gold pairs of one split, applied unchanged to
+and the threshold that maximizes F1 against the gold pairs of one split, applied unchanged to
 another.
 """
 from __future__ import annotations
@@ -120,7 +120,7 @@ def _unique_rows(texts: Sequence[str] | None, n: int, side: str) -> np.ndarray:
 
 
 def select_threshold(scores: np.ndarray, correct: np.ndarray, n_gold: int) -> float:
-    """LASER's ``BuccOptimize``: the threshold that maximises F1 when candidates are taken by
+    """LASER's ``BuccOptimize``: the threshold that maximizes F1 when candidates are taken by
     decreasing score, placed halfway between the best cut's last score and the next one.
 
     ``correct[i]`` says whether candidate ``i`` is a gold pair. With no correct candidate the

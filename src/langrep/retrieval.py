@@ -8,11 +8,11 @@ Three ways of comparing an ``xx`` and an ``en`` sentence (Sec. 4.2):
 * ``mds``: the query side shifted into the other language, ``v_src - R_src + R_tgt``, against the
   unshifted other side.
 
-Similarity is the cosine (inner product of L2-normalised float32 vectors), searched exactly and
+Similarity is the cosine (inner product of L2-normalized float32 vectors), searched exactly and
 in blocks (:mod:`langrep.knn`: FAISS on a CPU, matmul + top-k on a GPU, the same lists).
 
 BUCC follows LASER (:mod:`langrep.mining`): ratio-margin mining of each split, and the threshold
-that maximises F1 against the gold pairs of one split (BUCC's sample = XTREME's ``dev``) applied
+that maximizes F1 against the gold pairs of one split (BUCC's sample = XTREME's ``dev``) applied
 unchanged to another (``test``). Mining is the heavy step, so it is done and stored per split
 (:func:`bucc_candidates`, :func:`run_bucc_mine`), and scored for all splits at once
 (:func:`bucc_scores`, :func:`run_bucc_scores`).
@@ -53,7 +53,7 @@ MEANS_SOURCES = ("eval", "mono")
 def apply_method(method: str, query: np.ndarray, database: np.ndarray,
                  query_mean: np.ndarray | None, database_mean: np.ndarray | None
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The (query, database) embeddings compared under ``method`` (not yet normalised)."""
+    """The (query, database) embeddings compared under ``method`` (not yet normalized)."""
     if method == "original":
         return query, database
     if query_mean is None or database_mean is None:
@@ -351,19 +351,6 @@ def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, layers="all", h
     for lang, spec in plan.items():
         rows += tatoeba_rows(model, lang, spec["xx"], spec["en"], spec.get("means", {}), layers,
                              headline, methods, directions, block_size, device=device)
-    return write_scores(rows, output)
-
-
-def run_bucc(model: str, plan: Mapping[str, Mapping[str, Mapping]], output, layers="all",
-             headline: int | None = 8, methods: Sequence[str] = METHODS, k: int = 4,
-             block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None,
-             device: str | None = "cpu") -> pd.DataFrame:
-    """All BUCC pairs of ``plan`` (pair -> split -> spec, see :func:`bucc_rows`) into ``output``."""
-    set_threads(threads)
-    device = resolve_device(device)
-    rows = []
-    for pair, splits in plan.items():
-        rows += bucc_rows(model, pair, splits, layers, headline, methods, k, block_size, device)
     return write_scores(rows, output)
 
 

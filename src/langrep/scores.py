@@ -9,7 +9,6 @@ from langrep.errors import LangrepError
 from langrep.io import atomic_write
 
 COLUMNS = ["model", "task", "lang", "layer", "method", "direction", "split", "metric", "value"]
-METHODS = ("original", "zero_mean", "mds")
 
 
 def scores_frame(rows: Iterable[Mapping]) -> pd.DataFrame:

@@ -53,7 +53,7 @@ class Decoder:
 
     def argmax(self, hidden: torch.Tensor) -> torch.Tensor:
         """Token ids of the best logit of every row of ``hidden`` [N, H], over the whole vocabulary."""
-        if hasattr(self.head, "argmax"):  # the fitted head: chunked, without materialising [N, V] logits
+        if hasattr(self.head, "argmax"):  # the fitted head: chunked, without materializing [N, V] logits
             return self.head.argmax(hidden)
         return self.head(hidden).argmax(-1)
 

@@ -1,10 +1,10 @@
 """Rule normalize_corpus: one corpus and language from its raw files into data/corpora/{corpus}/{lang}.parquet."""
-from langrep.data.corpora import normalise_corpus
+from langrep.data.corpora import normalize_corpus
 from langrep.logs import log_to_file
 
 smk = snakemake  # noqa: F821 - injected by Snakemake
 log = log_to_file(smk.log[0])
-n = normalise_corpus(
+n = normalize_corpus(
     smk.params.corpus,
     smk.params.lang,
     {name: smk.input[name] for name in smk.input.keys()},

@@ -1,4 +1,4 @@
-"""Normalise each corpus once into ``data/corpora/{corpus}/{lang}.parquet`` (DEVELOPERS.md).
+"""Normalize each corpus once into ``data/corpora/{corpus}/{lang}.parquet`` (DEVELOPERS.md).
 
 Every corpus table has ``id``, ``lang``, ``text`` (strings); XNLI adds ``hypothesis`` (and
 ``label`` for dev); UD adds ``words``, ``upos``, ``heads``, ``deprels`` (syntactic words only).
@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from langrep.data import catalog, readers
 from langrep.data.settings import DataSettings
@@ -68,7 +66,7 @@ def parse_corpus(corpus: str) -> CorpusId:
 
 
 def corpus_inputs(corpus: str, lang: str, settings: DataSettings, raw_root=catalog.DEFAULT_RAW_ROOT) -> dict[str, str]:
-    """The raw files ``normalise_corpus`` needs for ``corpus``/``lang``, as ``{name: path}``.
+    """The raw files ``normalize_corpus`` needs for ``corpus``/``lang``, as ``{name: path}``.
 
     Also checks that ``lang`` belongs to the corpus (a LangrepError naming both otherwise).
     """
@@ -120,7 +118,7 @@ def _table(ids, lang, texts, extra: dict | None = None, schema: pa.Schema = BASE
     return pa.table(cols, schema=schema)
 
 
-def normalise_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathLike], out: str | os.PathLike,
+def normalize_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathLike], out: str | os.PathLike,
                      mono_sentences: int | None = None, bucc_sentences: int | None = None) -> int:
     """Read the raw files of ``corpus``/``lang`` (``inputs`` as from :func:`corpus_inputs`) and write
     ``out`` (Parquet) atomically. Returns the number of rows. ``mono_sentences`` caps ``mono``
@@ -209,7 +207,3 @@ def write_bucc_gold(xx: str | os.PathLike, en: str | os.PathLike, gold: str | os
     write_parquet(table, out, metadata={"source": str(gold)})
     return table.num_rows
 
-
-def read_corpus(path: str | os.PathLike) -> pd.DataFrame:
-    """A normalised corpus as a DataFrame (for stages that want pandas)."""
-    return pq.read_table(path).to_pandas()

