@@ -122,6 +122,9 @@ def test_report_with_a_random_control(tmp_path):
     t1 = md[md.index("## Table 1"):md.index("## Table 2")]
     assert "**`ctl`**: not run for this model (config key models.ctl.stages)." in t1
     assert "skips translation, transfer (config key models.ctl.stages)" in md
+    assert "another model: a random-weight control: the architecture and tokenizer of model m" in md
+    claim = next(l for l in md.splitlines() if l.startswith("| 1 | convert rate"))
+    assert claim.split("|")[5].strip() == "not run (models.<key>.stages)"  # ctl: the table says it in full
     models = md[md.index("## The models"):md.index("## Table 1")]
     ctl = models[models.index("**`ctl`**"):]
     missing = [line for line in ctl.splitlines() if line.startswith("Missing")]

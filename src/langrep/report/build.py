@@ -124,7 +124,8 @@ def document(config: Mapping, runs: list[ModelRun], paper: pd.DataFrame, out_dir
         paper_samples=paper_samples(paper), samples={r.key: samples.get(r.key) for r in runs
                                                      if "translation" not in r.skipped_tasks},
         side_by_side=_blocks(side),
-        means={r.key: _blocks(means_tables.model_section(r.scores["means"], layer)) for r in runs if "means" in r.scores},
+        means={r.key: _blocks(means_tables.model_section(r.scores["means"], layer))
+               for r in runs if "means" in r.scores},
         means_figures={k: [f for f in fs if f["task"] == "means"] for k, fs in figures.items()},
         comparison_link="comparison.csv", provenance=provenance, config=config)
     return doc, comparisons

@@ -65,7 +65,9 @@ def _raw(rows: pd.DataFrame, a: dict, b: dict) -> tuple[Count | None, Count | No
     ours, paper = _pair(rows, "ours", a, b), _pair(rows, "paper_value", a, b)
     mine = ours.index.intersection(paper.index) if len(paper) else ours.index
     count = Count(int((ours.loc[mine, "a"] > ours.loc[mine, "b"]).sum()), len(mine)) if len(mine) else None
-    same = Count(int((paper.loc[mine, "a"] > paper.loc[mine, "b"]).sum()), len(mine)) if len(mine) and len(paper) else None
+    same = None
+    if len(mine) and len(paper):
+        same = Count(int((paper.loc[mine, "a"] > paper.loc[mine, "b"]).sum()), len(mine))
     return count, same, set(mine)
 
 
@@ -115,6 +117,13 @@ def _definitions(table: int, r: pd.DataFrame) -> list[tuple[str, dict, dict]]:
     return out
 
 
+def _why_none(cmp: Comparison) -> str:
+    """Why a model has no count, in a few words (the table's section says it in full)."""
+    if cmp.skipped:
+        return "not run (models.<key>.stages)"
+    return "not in this run" if cmp.rows.empty else "no cells of ours"
+
+
 def claims(comparisons: list[Comparison], paper: pd.DataFrame) -> list[Claim]:
     """Every claim of Tables 1-5, counted for each model (``comparisons``: all tables, all models)."""
     from langrep.report.compare import JOIN
@@ -129,7 +138,7 @@ def claims(comparisons: list[Comparison], paper: pd.DataFrame) -> list[Claim]:
             pa, pb = ({k: v for k, v in s.items() if k != "direction"} for s in (a, b))
             claim.paper = claim.paper or _paper_count(p_rows, pa, pb)
             if cmp.missing:
-                claim.ours[cmp.model] = cmp.missing
+                claim.ours[cmp.model] = _why_none(cmp)
                 continue
             ours, same, langs = _raw(cmp.rows, a, b)
             if ours is None:
@@ -144,5 +153,5 @@ def claims(comparisons: list[Comparison], paper: pd.DataFrame) -> list[Claim]:
     for cmp in comparisons:
         for claim in out.values():
             if claim.table == cmp.spec.number and cmp.model not in claim.ours:
-                claim.ours[cmp.model] = cmp.missing or "not in this run"
+                claim.ours[cmp.model] = _why_none(cmp) if cmp.missing else "not in this run"
     return sorted(out.values(), key=lambda c: c.table)

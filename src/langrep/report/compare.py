@@ -33,6 +33,7 @@ class Comparison:
     model: str
     rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
     missing: str | None = None              # why there is nothing of ours to compare
+    skipped: bool = False                   # the model's stages leave the table's task out
     caveats: list[str] = field(default_factory=list)  # why this table is not like for like (beyond the model's)
     notes: list[str] = field(default_factory=list)    # what our numbers are (sizes, where shifts act, baselines)
 
@@ -185,7 +186,8 @@ def _caveats(spec: TableSpec, paper: pd.DataFrame, ours: pd.DataFrame, rows: pd.
     if paper_layer not in ("", "last") and used and int(paper_layer) not in used:
         out.append(f"the paper's layer {paper_layer} is not in our table; our nearest layer(s) "
                    f"{', '.join(map(str, used))} are shown")
-    lacking = sorted(set(rows.loc[(rows["paper"] != "") & rows["ours"].isna() & (rows["lang"] != "avg"), "lang"]))
+    printed = rows[(rows["paper"] != "") & (rows["lang"] != "avg")]
+    lacking = sorted(l for l, g in printed.groupby("lang") if g["ours"].isna().all())
     if lacking:
         out.append(f"no score of ours for: {', '.join(lacking)}")
     if table == 1 and "head" in ours and (ours["head"].astype(str) == "fitted").any() \
@@ -225,7 +227,7 @@ def compare(table: int, paper: pd.DataFrame, run: ModelRun, config: Mapping | No
     cmp = Comparison(spec, run.key)
     ours = run.scores.get(spec.task)
     if ours is None:
-        cmp.missing = _missing(spec, run)
+        cmp.missing, cmp.skipped = _missing(spec, run), spec.task in run.skipped_tasks
         return cmp
     notes: set[str] = set()
     mine = _long(spec, select(spec, ours, paper_layer_of(p), run.n_layers, notes), notes)

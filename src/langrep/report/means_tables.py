@@ -82,7 +82,8 @@ def models_side_by_side(scores: Mapping[str, Mapping[str, pd.DataFrame]],
         need = {th: conv[conv >= th] for th in (0.99, 0.999)}
         num = lambda v, f: "" if v is None or pd.isna(v) else f.format(v)  # noqa: E731
         geo.append({"model": model,
-                    f"median cosine of two means, layer {layer}": num(cos[cos["layer"] == layer]["value"].median(), "{:.3f}"),
+                    f"median cosine of two means, layer {layer}":
+                        num(cos[cos["layer"] == layer]["value"].median(), "{:.3f}"),
                     f"median |R_L - R_en| / |R_en|, layer {layer}": num(rel.get(layer), "{:.3f}"),
                     "layer where that median distance is largest": num(rel.idxmax() if len(rel) else None, "{:d}"),
                     **{f"tokens for a median prefix cosine >= {th:g}, layer {layer}":

@@ -52,7 +52,8 @@ def translation_notes(ours: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     if "head_reconstruction" in at and at["head_reconstruction"].notna().any():
         out.append(f"the fitted MLM head gives back {at['head_reconstruction'].dropna().iloc[0]:.1f}% of the tokens of "
                    "held-out monolingual sentences (unshifted; per language in results/<model>/mlm_head/head.json): "
-                   "a pretrained MLM head gives back nearly all, so some output tokens reflect the head, not the shift.")
+                   "a pretrained MLM head gives back nearly all, so some output tokens reflect the head, "
+                   "not the shift.")
     return out
 
 
@@ -66,7 +67,8 @@ def transfer_caveats(table: int, ours: pd.DataFrame, run: ModelRun, config) -> l
         tb = ours.dropna(subset=["treebank"]).groupby("lang")["treebank"].first()
         out.append("treebanks: " + ", ".join(f"{k}: {v}" for k, v in tb.items()) + f" (the paper: {paper_data})")
     if "ud_release" in ours:
-        out.append(f"UD release {', '.join(sorted(set(ours['ud_release'].dropna().astype(str))))} (the paper: {paper_data})")
+        releases = ", ".join(sorted(set(ours["ud_release"].dropna().astype(str))))
+        out.append(f"UD release {releases} (the paper: {paper_data})")
     read, frozen = first(ours, "read_layer"), first(ours, "frozen_layers")
     if frozen is not None and int(frozen) >= 0:
         top = f"layer {int(read)}" if int(frozen) + 1 == int(read) else f"layers {int(frozen) + 1}-{int(read)}"

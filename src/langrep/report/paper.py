@@ -27,6 +27,16 @@ KNOWN_MODELS = {
     "not m-BERT",
 }
 
+
+
+def model_description(source: str) -> str:
+    """What a model source is, in words (a known model, a random-weight control, else the source)."""
+    if source.startswith("random:"):
+        return (f"a random-weight control: the architecture and tokenizer of model {source.removeprefix('random:')} "
+                "with seeded random weights (what the architecture and tokenization give without pretraining)")
+    return KNOWN_MODELS.get(source, source)
+
+
 TASKS = {
     "translation": "Unsupervised token translation (XNLI): BLEU-1 and convert rate",
     "translation_vocab": "Token sets of the translation data",
@@ -56,7 +66,7 @@ class TableSpec:
     rows: tuple[str, ...]
     split: str | None = None   # the one split a table shows (Tables 4-5: test; English dev is noted apart)
     decimals: int = 1
-    max_columns: int = 14      # language columns of all models together in one part (wider tables are cut)
+    max_columns: int = 12      # language columns of all models together in one part (wider tables are cut)
 
     @property
     def anchor(self) -> str:

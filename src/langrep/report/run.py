@@ -18,7 +18,7 @@ import pandas as pd
 
 from langrep.errors import LangrepError
 from langrep.paths import PATTERNS
-from langrep.report.paper import KNOWN_MODELS, PAPER_MODEL_IDS, PAPER_N_LAYERS, PAPER_SETUP, TASKS
+from langrep.report.paper import PAPER_MODEL_IDS, PAPER_N_LAYERS, PAPER_SETUP, TASKS, model_description
 from langrep.scores import read_scores
 
 # The tasks each stage of models.<key>.stages writes.
@@ -66,7 +66,8 @@ class ModelRun:
 
     def describe(self) -> list[str]:
         """What the model is, in a few lines (said once per model)."""
-        lines = [f"source: `{self.source}`" + (f", revision `{self.revision}`" if self.revision else ", revision not pinned")]
+        revision = f", revision `{self.revision}`" if self.revision else ", revision not pinned"
+        lines = [f"source: `{self.source}`{revision}"]
         if self.is_paper_model:  # another model is said among the caveats
             lines.append("the paper's model (m-BERT cased)")
         if self.n_layers is not None:
@@ -83,7 +84,7 @@ class ModelRun:
         """Why none of this model's tables is like for like, whatever the table (said once per model)."""
         out = []
         if not self.is_paper_model:
-            out.append(f"another model: {KNOWN_MODELS.get(self.source, self.source)} (the paper: m-BERT cased)")
+            out.append(f"another model: {model_description(self.source)} (the paper: m-BERT cased)")
         if self.n_layers is not None and self.n_layers != PAPER_N_LAYERS:
             out.append(f"{self.n_layers} layers, m-BERT {PAPER_N_LAYERS}: layer numbers do not correspond")
         return out
@@ -159,7 +160,8 @@ def load_run(config: Mapping, score_files: Iterable, means_files: Iterable = (),
             raise LangrepError(f"{d}: model {d.name!r} is not in config key 'models'")
         runs[d.name].n_layers = n_layers_of(d)
     for f in map(Path, means_files):
-        m = _model_of(f, _MEANS, f"a language mean must lie at {PATTERNS['means'].replace('{corpus}', 'mono')}", runs)
+        where = PATTERNS["means"].replace("{corpus}", "mono")
+        m = _model_of(f, _MEANS, f"a language mean must lie at {where}", runs)
         runs[m["model"]].mono_tokens[m["lang"]] = mono_tokens_of(f)
     for f in map(Path, score_files):
         m = _model_of(f, _SCORES, f"a score table must lie at {PATTERNS['scores']}", runs)

@@ -115,7 +115,8 @@ def provenance_raw():
             c = _report_corpora.parse_corpus(corpus)
             raw.update(_report_corpora.bucc_gold_inputs(c.xx, c.split, raw_root=RAW).values())
         else:
-            raw.update(_report_corpora.corpus_inputs(corpus, name.removesuffix(".parquet"), DATA, raw_root=RAW).values())
+            lang = name.removesuffix(".parquet")
+            raw.update(_report_corpora.corpus_inputs(corpus, lang, DATA, raw_root=RAW).values())
     return sorted(raw)
 
 
