@@ -26,6 +26,14 @@ def _inline_html(text) -> str:
     return _EMPH.sub(r"<i>\1</i>", out)
 
 
+def _is_number(text) -> bool:
+    try:
+        float(str(text).replace(",", ""))
+    except ValueError:
+        return False
+    return True
+
+
 def _md_cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -37,6 +45,7 @@ def _env():
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                              autoescape=jinja2.select_autoescape(["html.j2"]), undefined=jinja2.StrictUndefined)
     env.filters.update(b64=_b64, md_cell=_md_cell, inline=lambda t: Markup(_inline_html(t)))
+    env.tests["number"] = _is_number
     return env
 
 
