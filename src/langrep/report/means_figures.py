@@ -12,7 +12,7 @@ import pandas as pd
 
 from langrep.means_analysis import cluster_order
 from langrep.report import figures
-from langrep.report.paper import METHOD_LABELS
+from langrep.report.paper import METHOD_LABELS, TATOEBA_PAPER_DIRECTION
 
 FIGURES = {
     "means_cosine.png": "Cosine similarity between language means at the retrieval layer (clustered order)",
@@ -140,7 +140,7 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = 8) 
             ax.grid(alpha=0.3)
         axes[0].legend(fontsize=6, ncol=2)
         axes = [axes[0], axes[2]]
-        a = acc[acc["direction"] == "xx-en"] if "direction" in acc else acc
+        a = acc[acc["direction"] == TATOEBA_PAPER_DIRECTION] if "direction" in acc else acc
         if a.empty:
             axes[1].axis("off")
         else:
@@ -153,7 +153,7 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = 8) 
                     axes[1].axhline(full[method], ls=":", c=line.get_color())
             axes[1].set_xscale("log")
             axes[1].set_xlabel("tokens per language behind each mean")
-            axes[1].set_ylabel("Tatoeba accuracy, xx-en (%)")
+            axes[1].set_ylabel(f"Tatoeba accuracy, {TATOEBA_PAPER_DIRECTION} (%)")
             axes[1].set_title(f"layer {layer}, mean over languages (dotted: all tokens)", fontsize=8)
             axes[1].legend(fontsize=7)
             axes[1].grid(alpha=0.3)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from langrep.report.means_figures import LID_LABELS, metric_rows
-from langrep.report.paper import METHOD_LABELS
+from langrep.report.paper import METHOD_LABELS, TATOEBA_PAPER_DIRECTION
 
 
 def side_by_side(tables: Mapping[str, pd.DataFrame | None], index: Sequence[str], where: Mapping | None = None,
@@ -129,12 +129,13 @@ def model_section(df: pd.DataFrame | None, layer: int = 8) -> list[tuple[str, st
         if not err.empty:
             t[f"median error / nearest other mean, l{layer}"] = _common_prefixes(err, layer).map(lambda v: f"{v:.3f}")
         acc = metric_rows(df, "tatoeba_accuracy")
-        acc = acc[acc["direction"] == "xx-en"] if "direction" in acc else acc
+        acc = acc[acc["direction"] == TATOEBA_PAPER_DIRECTION] if "direction" in acc else acc
         for method in ("zero_mean", "mds"):
             a = acc[acc["method"] == method]
             if not a.empty:
                 part = a.dropna(subset=["n_tokens"]).groupby("n_tokens")["value"].mean()
-                t[f"Tatoeba {METHOD_LABELS[method]} xx-en, l{layer}"] = part.map(lambda v: f"{v:.1f}")
+                label = f"Tatoeba {METHOD_LABELS[method]} {TATOEBA_PAPER_DIRECTION}, l{layer}"
+                t[label] = part.map(lambda v: f"{v:.1f}")
         t = t.fillna("").reset_index(names="n_tokens")
         t["n_tokens"] = t["n_tokens"].map(lambda n: f"{int(n):,}")
         total = conv.groupby("lang")["n_tokens"].max()
