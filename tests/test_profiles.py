@@ -72,7 +72,28 @@ def test_slurm_set_resources_name_real_rules(workdir):
     unknown = set(prof["set-resources"]) - rules
     assert not unknown, f"profiles/slurm/config.yaml sets resources of unknown rules {unknown}"
     for rule, res in prof["set-resources"].items():
-        assert res.get("gpu") == 1 and res["mem_mb"] > 0 and res["runtime"] > 0, rule
+        # one GPU, and memory and time that grow with the attempt (so that retries help)
+        assert res.get("gpu") == 1 and "attempt" in res["mem_mb"] and "attempt" in res["runtime"], rule
+    assert not set(prof["set-threads"]) - rules
+
+
+def test_slurm_jobs_get_as_many_cpus_as_threads(workdir):
+    """With the login node's cores (--cores 64; profiles/default adds `cores: all`), every job's
+    threads are the SLURM profile's set-threads (1 for the others), and no job asks for another
+    number of CPUs (the executor asks for as many CPUs as threads when cpus_per_task is unset)."""
+    prof = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    r = _snakemake(workdir, "-n", "--profile", "profiles/slurm", "--cores", "64", "--configfile",
+                   "config/paper.yaml")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?:\n\n|\Z)", r.stdout, re.S | re.M)
+    assert len(jobs) > 100
+    for rule, block in jobs:
+        if rule == "all":
+            continue
+        threads = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1
+        assert threads == prof["set-threads"].get(rule, 1), (rule, threads)
+        assert "cpus_per_task" not in block and "cpus_per_gpu" not in block, (rule, block)
+    assert {"extract", "transfer_train"} <= {rule for rule, _ in jobs}
 
 
 def test_workflow_profile_does_not_override_slurm():

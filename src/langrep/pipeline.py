@@ -61,6 +61,18 @@ def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: dict,
         write_sums(sums, side["sums_path"], meta)
 
 
+def extract_pair_for_rule(smk) -> None:
+    """The body of the extract_tatoeba / extract_bucc rule scripts: both sides of a parallel corpus
+    (named inputs ``xx``, ``en``, ``model``; outputs ``{side}_embeddings``, ``{side}_sums``)."""
+    from langrep.logs import log_to_file
+
+    log_to_file(smk.log[0])
+    sides = [{"corpus_path": smk.input[side], "embeddings_path": smk.output[f"{side}_embeddings"],
+              "sums_path": smk.output[f"{side}_sums"]} for side in ("xx", "en")]
+    extract_parallel_corpus(sides, model_dir=smk.input.model, settings=smk.params.extraction,
+                            pooled_layers=smk.params.pooled_layers, threads=smk.threads)
+
+
 def means_from_sums(sums_paths: Sequence, corpus_path, model_dir, out_path) -> None:
     """R_L^l for every layer from one or more shards of sums, with provenance in the metadata."""
     from langrep.models import source_record

@@ -7,21 +7,24 @@ include: "common/analysis.smk"
 
 rule means_analysis:
     input:
-        analysis_inputs,
+        unpack(plan_inputs(lambda w: analysis_plan(w.model))),
     output:
-        "results/{model}/scores/means.csv",
+        path("scores", task="means"),
     params:
-        plan=lambda w: analysis_plan(w.model),
-        layer=(config.get("retrieval") or {}).get("layer", 8),
-        directions=((config.get("retrieval") or {}).get("tatoeba") or {}).get("directions", ["xx-en", "en-xx"]),
-        heldout=ANALYSIS.get("heldout_sentences", 200),
-        grid_start=ANALYSIS.get("tokens_from", 1000),
+        plan=plan_shape(lambda w: analysis_plan(w.model)),
+        langs=config["languages"],
+        layer=RETRIEVAL["layer"],
+        directions=RETRIEVAL["tatoeba"]["directions"],
+        heldout=ANALYSIS["heldout_sentences"],
+        grid_start=ANALYSIS["tokens_from"],
     log:
         "logs/{model}/means_analysis.log",
+    benchmark:
+        "logs/{model}/means_analysis.benchmark.tsv"
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(30),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/means_analysis.py"

@@ -1,9 +1,9 @@
-# Shared paths and helpers for every stage. Paths say what a file is (see DEVELOPERS.md).
-import os
-
+# What every stage shares: the validated config (every default comes from the schema), the path
+# table, the models of each stage, and the per-job threads and resources.
 from snakemake.utils import validate
 
 from langrep.models import random_base
+from langrep.paths import flatten_plan, path
 from langrep.settings import CONFIG_SCHEMA, model_stages
 
 validate(config, schema=str(CONFIG_SCHEMA))
@@ -12,11 +12,13 @@ MODELS = list(config["models"])
 EXTRACTION = config["extraction"]
 # gpu=1 on the GPU-bound rules only where the config asks for it (the SLURM profile maps it to
 # --gpus); a CPU-only run requests none.
-GPU = 1 if config.get("gpu", False) else 0
-# Heavy jobs (extraction, head fitting, translation, transfer, BUCC) take half the cores each, so
-# two run side by side and one's start-up (imports, model and tokenizer load: ~10 s on 2 cores)
-# overlaps the other's compute. Snakemake caps threads at the cores a job really gets.
+GPU = 1 if config["gpu"] else 0
+# Heavy jobs (extraction, head fitting, translation, transfer, BUCC mining) take half the cores each
+# on a workstation, so two run side by side and one's start-up (imports, model and tokenizer load:
+# ~10 s on 2 cores) overlaps the other's compute. On a cluster the SLURM profile sets each heavy
+# rule's threads (set-threads), and the executor gives every job as many CPUs as it has threads.
 JOB_THREADS = max(1, (workflow.cores or 2) // 2)
+ENV = "../../envs/langrep.yaml"
 
 
 wildcard_constraints:
@@ -25,32 +27,17 @@ wildcard_constraints:
     lang=r"[a-z]{2,3}",
 
 
-def model_dir(model):
-    return f"data/models/{model}"
+def per_attempt(base):
+    """A resource that grows with each attempt, so that `retries` (SLURM profile) can help."""
+    return lambda wildcards, attempt: base * attempt
 
 
 def stage_models(stage):
-    """The models that run ``stage`` (models.<key>.stages; every stage by default)."""
+    """The models that run ``stage`` (models.<key>.stages)."""
     return [m for m in MODELS if stage in model_stages(config, m)]
 
 
-def random_base_dir(model):
+def random_base_dir(wildcards):
     """The folder a random:<key> control copies its architecture and tokenizer from ([] otherwise)."""
-    base = random_base(str(config["models"][model]["source"]))
-    return [] if base is None else [model_dir(base)]
-
-
-def corpus_path(corpus, lang):
-    return f"data/corpora/{corpus}/{lang}.parquet"
-
-
-def embeddings_path(model, corpus, lang):
-    return f"results/{model}/embeddings/{corpus}/{lang}.parquet"
-
-
-def sums_path(model, corpus, lang):
-    return f"results/{model}/sums/{corpus}/{lang}.parquet"
-
-
-def means_path(model, corpus, lang):
-    return f"results/{model}/means/{corpus}/{lang}.parquet"
+    base = random_base(str(config["models"][wildcards.model]["source"]))
+    return [] if base is None else [path("model", model=base)]

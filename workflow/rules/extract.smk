@@ -6,74 +6,99 @@ include: "common/extract.smk"
 
 rule extract:
     input:
-        corpus="data/corpora/{corpus}/{lang}.parquet",
-        model="data/models/{model}",
+        corpus=path("corpus"),
+        model=path("model"),
     output:
-        embeddings="results/{model}/embeddings/{corpus}/{lang}.parquet",
-        sums="results/{model}/sums/{corpus}/{lang}.parquet",
+        embeddings=path("embeddings"),
+        sums=path("sums"),
     wildcard_constraints:
         corpus=SINGLE_CORPUS,
     params:
         extraction=EXTRACTION,
-        pooled_layers=pooled_layers,
+        pooled_layers=lambda w: pooled_layers_of(w.corpus),
     log:
         "logs/{model}/extract/{corpus}/{lang}.log",
+    benchmark:
+        "logs/{model}/extract/{corpus}/{lang}.benchmark.tsv"
     priority: 2  # the language means first: translation and transfer wait on them
     threads: JOB_THREADS
     resources:
         gpu=GPU,
-        mem_mb=8000,
-        runtime=120,
+        mem_mb=per_attempt(8000),
+        runtime=per_attempt(120),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/extract.py"
 
 
-rule extract_parallel:
+rule extract_tatoeba:
     input:
-        xx="data/corpora/{pairset}_{xx}-en{split}/{xx}.parquet",
-        en="data/corpora/{pairset}_{xx}-en{split}/en.parquet",
-        model="data/models/{model}",
+        **pair_inputs("tatoeba_{xx}-en", "{xx}"),
     output:
-        xx_embeddings="results/{model}/embeddings/{pairset}_{xx}-en{split}/{xx}.parquet",
-        xx_sums="results/{model}/sums/{pairset}_{xx}-en{split}/{xx}.parquet",
-        en_embeddings="results/{model}/embeddings/{pairset}_{xx}-en{split}/en.parquet",
-        en_sums="results/{model}/sums/{pairset}_{xx}-en{split}/en.parquet",
+        **pair_outputs("tatoeba_{xx}-en", "{xx}"),
     wildcard_constraints:
-        pairset=PAIRSET,
         xx=PAIR_XX,
-        split=PAIR_SPLIT,
     params:
         extraction=EXTRACTION,
-        pooled_layers=lambda w: pooled_layers_of(parallel_corpus(w)),
+        pooled_layers=lambda w: pooled_layers_of(f"tatoeba_{w.xx}-en"),
     log:
-        "logs/{model}/extract/{pairset}_{xx}-en{split}.log",
+        "logs/{model}/extract/tatoeba_{xx}-en.log",
+    benchmark:
+        "logs/{model}/extract/tatoeba_{xx}-en.benchmark.tsv"
     threads: JOB_THREADS
     resources:
         gpu=GPU,
-        mem_mb=8000,
-        runtime=240,
+        mem_mb=per_attempt(8000),
+        runtime=per_attempt(60),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
-        "../scripts/extract_parallel.py"
+        "../scripts/extract_tatoeba.py"
+
+
+# BUCC sides are the largest sentence sets (~400k per test side): their pooled vectors are
+# temporary, kept until the mining jobs have read them (the sums stay for the means).
+rule extract_bucc:
+    input:
+        **pair_inputs("bucc_{xx}-en_{split}", "{xx}"),
+    output:
+        **pair_outputs("bucc_{xx}-en_{split}", "{xx}", embeddings=temp),
+    wildcard_constraints:
+        xx=PAIR_XX,
+        split=BUCC_SPLIT,
+    params:
+        extraction=EXTRACTION,
+        pooled_layers=lambda w: pooled_layers_of(f"bucc_{w.xx}-en_{w.split}"),
+    log:
+        "logs/{model}/extract/bucc_{xx}-en_{split}.log",
+    benchmark:
+        "logs/{model}/extract/bucc_{xx}-en_{split}.benchmark.tsv"
+    threads: JOB_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=per_attempt(8000),
+        runtime=per_attempt(240),
+    conda:
+        ENV
+    script:
+        "../scripts/extract_bucc.py"
 
 
 rule language_means:
     input:
-        sums="results/{model}/sums/{corpus}/{lang}.parquet",
-        corpus="data/corpora/{corpus}/{lang}.parquet",
-        model="data/models/{model}",
+        sums=path("sums"),
+        corpus=path("corpus"),
+        model=path("model"),
     output:
-        "results/{model}/means/{corpus}/{lang}.parquet",
+        path("means"),
     log:
         "logs/{model}/means/{corpus}/{lang}.log",
     priority: 2  # see extract
     resources:
-        mem_mb=1000,
-        runtime=5,
+        mem_mb=per_attempt(1000),
+        runtime=per_attempt(5),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/language_means.py"

@@ -1,16 +1,16 @@
-# Materialise each configured model once as a transformers folder; every stage loads it from there.
+# Materialize each configured model once as a transformers folder; every stage loads it from there.
 # A random:<key> source (a control) takes its architecture and tokenizer from model <key>'s folder.
 
 
 rule materialize_model:
     input:
-        base=lambda wc: random_base_dir(wc.model),
+        base=random_base_dir,
     output:
-        directory("data/models/{model}"),
+        directory(path("model")),
     params:
-        source=lambda wc: config["models"][wc.model]["source"],
-        revision=lambda wc: config["models"][wc.model].get("revision"),
-        seed=lambda wc: config["models"][wc.model].get("seed", 0),
+        source=lambda w: config["models"][w.model]["source"],
+        revision=lambda w: config["models"][w.model]["revision"],
+        seed=lambda w: config["models"][w.model]["seed"],
     log:
         "logs/{model}/materialize_model.log",
     resources:
@@ -19,6 +19,6 @@ rule materialize_model:
     # downloads from the hub: on the submitting host, as compute nodes often have no internet
     localrule: True
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/materialize_model.py"

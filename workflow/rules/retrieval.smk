@@ -10,71 +10,75 @@ include: "common/retrieval.smk"
 
 rule retrieval_tatoeba:
     input:
-        lambda w: sorted(set(_plan_files(tatoeba_plan(w.model)))),
+        unpack(plan_inputs(lambda w: tatoeba_plan(w.model))),
     output:
-        "results/{model}/scores/tatoeba.csv",
+        path("scores", task="tatoeba"),
     params:
-        plan=lambda w: tatoeba_plan(w.model),
-        layer=RETRIEVAL.get("layer", 8),
-        layers=RETRIEVAL.get("layers", "all"),
-        methods=RETRIEVAL.get("methods", ["original", "zero_mean", "mds"]),
-        directions=_RET_TATOEBA.get("directions", ["xx-en", "en-xx"]),
-        block_size=RETRIEVAL.get("block_size", 8192),
-        device=RETRIEVAL.get("device", "auto"),
+        plan=plan_shape(lambda w: tatoeba_plan(w.model)),
+        layer=RETRIEVAL["layer"],
+        layers=RETRIEVAL["layers"],
+        methods=RETRIEVAL["methods"],
+        directions=RETRIEVAL["tatoeba"]["directions"],
+        block_size=RETRIEVAL["block_size"],
+        device=RETRIEVAL["device"],
     log:
         "logs/{model}/retrieval_tatoeba.log",
-    threads: min(4, workflow.cores)
+    benchmark:
+        "logs/{model}/retrieval_tatoeba.benchmark.tsv"
+    threads: JOB_THREADS
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(60),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/retrieval_tatoeba.py"
 
 
 rule retrieval_bucc_mine:
     input:
-        unpack(bucc_mine_inputs),
+        unpack(plan_inputs(bucc_split_plan)),
     output:
-        "results/{model}/candidates/bucc_{xx}-en_{split}.parquet",
+        path("candidates", corpus="bucc_{xx}-en_{split}"),
     wildcard_constraints:
         xx=r"[a-z]{2,3}",
         split="dev|test",
     params:
-        spec=bucc_split_spec,
-        layer=RETRIEVAL.get("layer", 8),
-        layers=_bucc_layers(),
-        methods=RETRIEVAL.get("methods", ["original", "zero_mean", "mds"]),
-        k=_RET_BUCC.get("k", 4),
-        block_size=RETRIEVAL.get("block_size", 8192),
-        device=RETRIEVAL.get("device", "auto"),
+        plan=plan_shape(bucc_split_plan),
+        layer=RETRIEVAL["layer"],
+        layers=bucc_layers(),
+        methods=RETRIEVAL["methods"],
+        k=BUCC["k"],
+        block_size=RETRIEVAL["block_size"],
+        device=RETRIEVAL["device"],
     log:
         "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.log",
+    benchmark:
+        "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.benchmark.tsv"
     threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=bucc_mine_mem_mb,
         runtime=bucc_mine_runtime,
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/retrieval_bucc_mine.py"
 
 
 rule retrieval_bucc:
     input:
-        lambda w: sorted(set(_plan_files(bucc_scores_plan(w.model)))),
+        unpack(plan_inputs(lambda w: bucc_scores_plan(w.model))),
     output:
-        "results/{model}/scores/bucc.csv",
+        path("scores", task="bucc"),
     params:
-        plan=lambda w: bucc_scores_plan(w.model),
+        plan=plan_shape(lambda w: bucc_scores_plan(w.model)),
     log:
         "logs/{model}/retrieval_bucc.log",
     resources:
-        mem_mb=2000,
-        runtime=15,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(15),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/retrieval_bucc.py"

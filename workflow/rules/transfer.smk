@@ -15,25 +15,27 @@ rule transfer_train:
     input:
         unpack(_transfer_train_inputs),
     output:
-        "results/{model}/transfer/{task}/{method_train}/model.pt",
+        TRAINED_MODEL,
     wildcard_constraints:
         task="pos|parsing",
         method_train=r"original|zero_mean-l([0-9]+|last)",
     params:
         settings=lambda w: transfer_settings(w.task),
         zero_mean_layer=lambda w: None if w.method_train == "original" else w.method_train.split("-l", 1)[1],
-        device=TRANSFER.get("device", "auto"),
-        dtype=TRANSFER.get("dtype", "auto"),
+        device=TRANSFER["device"],
+        dtype=TRANSFER["dtype"],
     log:
         "logs/{model}/transfer/{task}/{method_train}.log",
+    benchmark:
+        "logs/{model}/transfer/{task}/{method_train}.benchmark.tsv"
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,
-        mem_mb=TRANSFER.get("mem_mb", 8000),
-        runtime=TRANSFER.get("train_runtime", 60),
+        mem_mb=per_attempt(TRANSFER["mem_mb"]),
+        runtime=per_attempt(TRANSFER["train_runtime"]),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/transfer_train.py"
 
@@ -42,28 +44,30 @@ rule transfer_evaluate:
     input:
         unpack(_transfer_eval_inputs),
     output:
-        "results/{model}/scores/{task}.csv",
+        path("scores"),
     wildcard_constraints:
         task="pos|parsing",
     params:
         langs=lambda w: TRANSFER[w.task]["langs"],
         layers=lambda w: transfer_layers(w.task),
-        alphas=TRANSFER.get("alphas", [1.0]),
-        test_sentences=TRANSFER.get("test_sentences"),
-        seed=TRANSFER.get("seed", 13),
-        bootstrap=TRANSFER.get("bootstrap", 1000),
+        alphas=TRANSFER["alphas"],
+        test_sentences=TRANSFER["test_sentences"],
+        seed=TRANSFER["seed"],
+        bootstrap=TRANSFER["bootstrap"],
         extraction=EXTRACTION,
-        device=TRANSFER.get("device", "auto"),
-        dtype=TRANSFER.get("dtype", "auto"),
+        device=TRANSFER["device"],
+        dtype=TRANSFER["dtype"],
     log:
         "logs/{model}/transfer/{task}/evaluate.log",
+    benchmark:
+        "logs/{model}/transfer/{task}/evaluate.benchmark.tsv"
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,
-        mem_mb=TRANSFER.get("mem_mb", 8000),
-        runtime=TRANSFER.get("eval_runtime", 60),
+        mem_mb=per_attempt(TRANSFER["mem_mb"]),
+        runtime=per_attempt(TRANSFER["eval_runtime"]),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/transfer_evaluate.py"

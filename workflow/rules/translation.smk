@@ -11,71 +11,75 @@ include: "common/translation.smk"
 
 rule mlm_head:
     input:
-        model="data/models/{model}",
-        mono=lambda wc: [corpus_path("mono", lang) for lang in head_langs()],
+        model=path("model"),
+        mono=[path("corpus", corpus="mono", lang=lang) for lang in head_langs()],
     output:
-        directory("results/{model}/mlm_head"),
+        directory(path("mlm_head")),
     params:
         langs=head_langs(),
-        head=TRANSLATION.get("head", {}),
-        device=TRANSLATION.get("device", "auto"),
+        head=TRANSLATION["head"],
+        device=TRANSLATION["device"],
     log:
         "logs/{model}/translation/mlm_head.log",
+    benchmark:
+        "logs/{model}/translation/mlm_head.benchmark.tsv"
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,
-        mem_mb=6000,
-        runtime=30,
+        mem_mb=per_attempt(6000),
+        runtime=per_attempt(30),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/mlm_head.py"
 
 
 rule translation_vocab:
     input:
-        model="data/models/{model}",
-        xnli=lambda wc: [corpus_path("xnli_test", lang) for lang in translation_langs()],
+        model=path("model"),
+        xnli=[path("corpus", corpus="xnli_test", lang=lang) for lang in translation_langs()],
     output:
-        sets="results/{model}/translation/vocab.parquet",
-        table="results/{model}/scores/translation_vocab.csv",
+        sets=path("translation_vocab"),
+        table=path("scores", task="translation_vocab"),
     params:
         langs=translation_langs(),
-        source=TRANSLATION.get("source", "en"),
+        source=TRANSLATION["source"],
     log:
         "logs/{model}/translation/vocab.log",
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=per_attempt(2000),
+        runtime=per_attempt(10),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/translation_vocab.py"
 
 
 rule translation_sweep:
     input:
-        model="data/models/{model}",
-        head="results/{model}/mlm_head",
-        xnli=lambda wc: [corpus_path("xnli_test", lang) for lang in translation_langs()],
-        vocab="results/{model}/translation/vocab.parquet",
-        means=lambda wc: [means_path(wc.model, "mono", lang) for lang in translation_langs()],
+        model=path("model"),
+        head=path("mlm_head"),
+        xnli=[path("corpus", corpus="xnli_test", lang=lang) for lang in translation_langs()],
+        vocab=path("translation_vocab"),
+        means=[path("means", corpus="mono", lang=lang) for lang in translation_langs()],
     output:
-        scores="results/{model}/scores/translation.csv",
-        samples="results/{model}/translation/samples.csv",
+        scores=path("scores", task="translation"),
+        samples=path("translation_samples"),
     params:
         langs=translation_langs(),
         settings=TRANSLATION,
     log:
         "logs/{model}/translation/sweep.log",
+    benchmark:
+        "logs/{model}/translation/sweep.benchmark.tsv"
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     threads: JOB_THREADS
     resources:
         gpu=GPU,
-        mem_mb=8000,
-        runtime=60,
+        mem_mb=per_attempt(8000),
+        runtime=per_attempt(60),
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/translation_sweep.py"

@@ -1,9 +1,11 @@
-"""Rule script for means_analysis: results/{model}/scores/means.csv."""
+"""Rule means_analysis: results/{model}/scores/means.csv."""
 from langrep.logs import log_to_file
 from langrep.means_analysis import run_means_analysis
+from langrep.paths import resolve_plan
 
-snakemake = globals()["snakemake"]  # injected by Snakemake
-log_to_file(snakemake.log[0])
-p = snakemake.params
-run_means_analysis(snakemake.wildcards.model, p.plan, snakemake.output[0], layer=p.layer, heldout=p.heldout,
+smk = snakemake  # noqa: F821 - injected by Snakemake
+log_to_file(smk.log[0])
+p = smk.params
+plan = {"langs": list(p.langs), **resolve_plan(p.plan, smk.input)}
+run_means_analysis(smk.wildcards.model, plan, smk.output[0], layer=p.layer, heldout=p.heldout,
                    directions=p.directions, grid_start=p.grid_start)

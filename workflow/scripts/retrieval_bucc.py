@@ -1,5 +1,8 @@
+"""Rule retrieval_bucc: results/{model}/scores/bucc.csv from the candidates of every split."""
 from langrep.logs import log_to_file
+from langrep.paths import resolve_plan
 from langrep.retrieval import run_bucc_scores
 
-log_to_file(snakemake.log[0])
-run_bucc_scores(model=snakemake.wildcards.model, plan=snakemake.params.plan, output=snakemake.output[0])
+smk = snakemake  # noqa: F821 - injected by Snakemake
+log_to_file(smk.log[0])
+run_bucc_scores(model=smk.wildcards.model, plan=resolve_plan(smk.params.plan, smk.input), output=smk.output[0])

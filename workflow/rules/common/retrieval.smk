@@ -3,33 +3,29 @@
 
 from langrep.settings import tatoeba_langs as _tatoeba_langs
 
-RETRIEVAL = config.get("retrieval") or {}
-_RET_TATOEBA = RETRIEVAL.get("tatoeba") or {}
-_RET_BUCC = RETRIEVAL.get("bucc") or {}
-_RET_MEANS = RETRIEVAL.get("means", ["eval", "mono"])
+RETRIEVAL = config["retrieval"]
 # resolved: LASER codes -> ISO 639-1 (nld -> nl), the preset xtreme expanded (langrep.settings)
-_RET_LANGS = _tatoeba_langs(config)
-_RET_PAIRS = _RET_BUCC.get("pairs", ["zh"])
-_RET_SPLITS = _RET_BUCC.get("splits", ["dev"])
+TATOEBA_LANGS = _tatoeba_langs(config)
+BUCC = RETRIEVAL["bucc"]
 
 
 def _retrieval_means(model, corpus, xx):
     """means source -> {"xx": path, "en": path}: the evaluation set's own sides, or the
     monolingual corpus of each language."""
     return {
-        src: {side: means_path(model, corpus if src == "eval" else "mono", lang)
+        src: {side: path("means", model=model, corpus=corpus if src == "eval" else "mono", lang=lang)
               for side, lang in (("xx", xx), ("en", "en"))}
-        for src in _RET_MEANS
+        for src in RETRIEVAL["means"]
     }
 
 
 def tatoeba_plan(model):
     plan = {}
-    for xx in _RET_LANGS:
+    for xx in TATOEBA_LANGS:
         corpus = f"tatoeba_{xx}-en"
         plan[xx] = {
-            "xx": embeddings_path(model, corpus, xx),
-            "en": embeddings_path(model, corpus, "en"),
+            "xx": path("embeddings", model=model, corpus=corpus, lang=xx),
+            "en": path("embeddings", model=model, corpus=corpus, lang="en"),
             "means": _retrieval_means(model, corpus, xx),
         }
     return plan
@@ -37,55 +33,50 @@ def tatoeba_plan(model):
 
 def bucc_plan(model):
     # the threshold is always chosen on dev, so dev is mined whenever another split is asked for
-    splits = ["dev"] + [s for s in _RET_SPLITS if s != "dev"]
+    splits = ["dev"] + [s for s in BUCC["splits"] if s != "dev"]
     plan = {}
-    for xx in _RET_PAIRS:
+    for xx in BUCC["pairs"]:
         plan[xx] = {}
         for split in splits:
             corpus = f"bucc_{xx}-en_{split}"
             plan[xx][split] = {
-                "xx": embeddings_path(model, corpus, xx),
-                "en": embeddings_path(model, corpus, "en"),
-                "gold": f"data/corpora/{corpus}/gold.parquet",
+                "xx": path("embeddings", model=model, corpus=corpus, lang=xx),
+                "en": path("embeddings", model=model, corpus=corpus, lang="en"),
+                "gold": path("bucc_gold", corpus=corpus),
                 "means": _retrieval_means(model, corpus, xx),
                 # LASER's --unify: sentences are matched to their ids through their texts
-                "texts": {side: corpus_path(corpus, lang) for side, lang in (("xx", xx), ("en", "en"))}
-                if _RET_BUCC.get("unify", True) else None,
+                "texts": {side: path("corpus", corpus=corpus, lang=lang) for side, lang in (("xx", xx), ("en", "en"))}
+                if BUCC["unify"] else None,
             }
     return plan
 
 
-def _plan_files(node):
-    """Every path in a (nested) plan: the rule's inputs."""
-    if isinstance(node, dict):
-        return [p for v in node.values() for p in _plan_files(v)]
-    return [] if node is None else [node]
+def bucc_layers():
+    """The layers BUCC is mined at: retrieval.bucc.layers, or retrieval.layers when that is null."""
+    return BUCC["layers"] if BUCC["layers"] is not None else RETRIEVAL["layers"]
 
 
-def _bucc_layers():
-    return _RET_BUCC.get("layers") if _RET_BUCC.get("layers") is not None else RETRIEVAL.get("layers", "all")
-
-
-def bucc_split_spec(wildcards):
+def bucc_split_plan(wildcards):
     """The plan of one BUCC split (rule retrieval_bucc_mine)."""
     return bucc_plan(wildcards.model)[wildcards.xx][wildcards.split]
 
 
-def bucc_mine_inputs(wildcards):
-    spec = bucc_split_spec(wildcards)
-    return {"xx": spec["xx"], "en": spec["en"],
-            "other": sorted(set(_plan_files({k: v for k, v in spec.items() if k not in ("xx", "en")})))}
-
-
-def candidates_path(model, xx, split):
-    return f"results/{model}/candidates/bucc_{xx}-en_{split}.parquet"
-
-
 def bucc_scores_plan(model):
     """pair -> split -> {"candidates", "gold"} (rule retrieval_bucc)."""
-    return {xx: {split: {"candidates": candidates_path(model, xx, split), "gold": spec["gold"]}
+    return {xx: {split: {"candidates": path("candidates", model=model, corpus=f"bucc_{xx}-en_{split}"),
+                         "gold": spec["gold"]}
                  for split, spec in splits.items()}
             for xx, splits in bucc_plan(model).items()}
+
+
+def plan_inputs(plan_of):
+    """Input function: the files of the plan ``plan_of(wildcards)`` as named inputs."""
+    return lambda w: flatten_plan(plan_of(w))[0]
+
+
+def plan_shape(plan_of):
+    """Param: the plan ``plan_of(wildcards)`` with input names for paths (langrep.paths.resolve_plan)."""
+    return lambda w: flatten_plan(plan_of(w))[1]
 
 
 # Mining cost: a full similarity product of the two sides, both ways, per layer and per
@@ -108,14 +99,14 @@ def _embeddings_shape(path):
 
 def _bucc_mine_size(input):
     """(n_xx, n_en, dims, layers mined, (method, means) pairs mined) of a mining job."""
-    shapes = [_embeddings_shape(p) for p in (input.xx, input.en)]
+    shapes = [_embeddings_shape(input[name]) for name in ("in__xx", "in__en")]
     if None in shapes:  # the DAG is being built: resources are set again once the inputs exist
         return 0, 0, 0, 0, 0
     (n_x, dim, pooled), (n_y, _, _) = shapes
-    layers = _bucc_layers()
-    n_layers = pooled if layers == "all" else len({int(RETRIEVAL.get("layer", 8)), *map(int, layers)})
-    methods = RETRIEVAL.get("methods", ["original", "zero_mean", "mds"])
-    n_keys = ("original" in methods) + len([m for m in methods if m != "original"]) * len(_RET_MEANS)
+    layers = bucc_layers()
+    n_layers = pooled if layers == "all" else len({int(RETRIEVAL["layer"]), *map(int, layers)})
+    methods = RETRIEVAL["methods"]
+    n_keys = ("original" in methods) + len([m for m in methods if m != "original"]) * len(RETRIEVAL["means"])
     return n_x, n_y, dim, n_layers, n_keys
 
 
@@ -136,8 +127,8 @@ def bucc_mine_runtime(wildcards, input, threads, attempt):
 def retrieval_targets():
     out = []
     for m in stage_models("retrieval"):
-        if _RET_LANGS:
-            out.append(f"results/{m}/scores/tatoeba.csv")
-        if _RET_PAIRS:
-            out.append(f"results/{m}/scores/bucc.csv")
+        if TATOEBA_LANGS:
+            out.append(path("scores", model=m, task="tatoeba"))
+        if BUCC["pairs"]:
+            out.append(path("scores", model=m, task="bucc"))
     return out

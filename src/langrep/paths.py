@@ -1,0 +1,82 @@
+"""Where every artifact lives: one table of path patterns, each saying what a file is.
+
+The workflow's rule outputs use the patterns as they are (``{model}`` etc. are Snakemake wildcards),
+its input functions fill them in; nothing else spells an artifact's path. ``path(kind)`` leaves the
+wildcards not given in place, so ``path("embeddings", corpus="{pairset}_{xx}-en{split}")`` is the
+pattern of a rule with other wildcards.
+"""
+from __future__ import annotations
+
+import re
+
+from langrep.errors import LangrepError
+
+RAW_ROOT = "data/raw"
+
+PATTERNS: dict[str, str] = {
+    # data
+    "raw": RAW_ROOT + "/{relpath}",  # a data set's file as published (relative path: langrep.data.catalog)
+    "corpus": "data/corpora/{corpus}/{lang}.parquet",  # a normalized text set
+    "bucc_gold": "data/corpora/{corpus}/gold.parquet",  # the gold pairs of a BUCC corpus
+    "model": "data/models/{model}",  # a materialized transformers model folder
+    # per model
+    "embeddings": "results/{model}/embeddings/{corpus}/{lang}.parquet",  # pooled sentence vectors
+    "sums": "results/{model}/sums/{corpus}/{lang}.parquet",  # per-layer float64 token sums
+    "means": "results/{model}/means/{corpus}/{lang}.parquet",  # the language means R_L^l
+    "candidates": "results/{model}/candidates/{corpus}.parquet",  # BUCC mining candidates
+    "scores": "results/{model}/scores/{task}.csv",  # a tidy score table
+    "mlm_head": "results/{model}/mlm_head",  # the MLM head token translation decodes with
+    "translation_vocab": "results/{model}/translation/vocab.parquet",  # token sets V_L of the XNLI text
+    "translation_samples": "results/{model}/translation/samples.csv",  # Table 7
+    "checkpoint": "results/{model}/transfer/{task}/{method_train}/model.pt",  # a fine-tuned tagger/parser
+    # per run
+    "report_dir": "reports/{run}",
+    "report_html": "reports/{run}/report.html",
+    "report_md": "reports/{run}/report.md",
+    "report_comparison": "reports/{run}/comparison.csv",  # every compared cell, ours and the paper's
+    "report_figure": "reports/{run}/figures/{model}/{figure}",
+    "provenance": "reports/{run}/provenance.json",
+}
+
+_WILDCARD = re.compile(r"\{(\w+)\}")
+
+
+def path(kind: str, **wildcards) -> str:
+    """The path (or, with wildcards left out, the pattern) of an artifact of ``kind``."""
+    try:
+        pattern = PATTERNS[kind]
+    except KeyError:
+        raise LangrepError(f"unknown artifact kind {kind!r} (known: {', '.join(PATTERNS)})") from None
+    unknown = set(wildcards) - set(_WILDCARD.findall(pattern))
+    if unknown:
+        raise LangrepError(f"{kind} paths ({pattern}) have no wildcard(s) {sorted(unknown)}")
+    return _WILDCARD.sub(lambda m: str(wildcards[m[1]]) if m[1] in wildcards else m[0], pattern)
+
+
+def flatten_plan(plan, prefix: str = "in") -> tuple[dict[str, str], object]:
+    """A nested plan of paths (dicts of dicts of paths; None for "nothing") as ``(inputs, shape)``:
+    ``inputs`` names every path (``in__de__xx``), ``shape`` is the plan with those names for paths.
+
+    A rule declares ``inputs`` (so that every file its script reads is a declared input) and passes
+    ``shape`` as a param; the script gets the plan back with :func:`resolve_plan`.
+    """
+    if isinstance(plan, dict):
+        inputs: dict[str, str] = {}
+        shape = {}
+        for key, sub in plan.items():
+            sub_inputs, shape[key] = flatten_plan(sub, f"{prefix}__{key}")
+            inputs.update(sub_inputs)
+        return inputs, shape
+    if plan is None:
+        return {}, None
+    return {prefix: str(plan)}, prefix
+
+
+def resolve_plan(shape, inputs):
+    """The plan whose ``shape`` :func:`flatten_plan` gave, with the paths of ``inputs`` (a mapping
+    or Snakemake's named input list) in place of their names."""
+    if isinstance(shape, dict):
+        return {key: resolve_plan(sub, inputs) for key, sub in shape.items()}
+    if shape is None:
+        return None
+    return str(inputs[shape])
