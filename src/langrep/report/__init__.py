@@ -18,8 +18,8 @@ Jinja2 templates under ``templates/``).
 from langrep.report.build import ReportFiles, build_report
 from langrep.report.compare import compare
 from langrep.report.paper import TABLES, load_paper_values
-from langrep.report.run import load_run
+from langrep.report.run import load_run, path_pattern
 from langrep.report.task_figures import FIGURES, caption_files, figure_names
 
 __all__ = ["FIGURES", "TABLES", "ReportFiles", "build_report", "caption_files", "compare", "figure_names",
-           "load_paper_values", "load_run"]
+           "load_paper_values", "load_run", "path_pattern"]

@@ -27,13 +27,13 @@ STAGE_TASKS = {"retrieval": ("tatoeba", "bucc"), "translation": ("translation", 
 
 
 
-def path_pattern(kind: str, **fixed) -> re.Pattern:
-    """A regex matching the paths of an artifact ``kind`` of :data:`langrep.paths.PATTERNS` (under any
-    folder), its wildcards as named groups; ``fixed`` wildcards must have the given values."""
+def path_pattern(kind: str, anywhere: bool = True, **fixed) -> re.Pattern:
+    """A regex matching the paths of an artifact ``kind`` of :data:`langrep.paths.PATTERNS` (``anywhere``:
+    under any folder), its wildcards as named groups; ``fixed`` wildcards must have the given values."""
     pattern = re.escape(PATTERNS[kind]).replace(r"\{", "{").replace(r"\}", "}")
     for name, value in fixed.items():
         pattern = pattern.replace(f"{{{name}}}", re.escape(value))
-    return re.compile(r"(?:.*/)?" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
+    return re.compile((r"(?:.*/)?" if anywhere else "") + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
 
 
 _SCORES = path_pattern("scores")

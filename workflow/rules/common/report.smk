@@ -3,7 +3,6 @@
 # jobs read is one of their declared inputs: the scripts glob nothing.
 
 import os as _os
-import re as _re
 from types import SimpleNamespace as _Wildcards
 
 from langrep import report as _report
@@ -13,9 +12,9 @@ REPORT_RUN = (config.get("report") or {}).get("run", "default")
 # the figure captions: workflow/report/{caption}.rst (also Snakemake's own report's captions),
 # relative to the working directory like every other input
 REPORT_CAPTIONS = _os.path.relpath(_os.path.join(workflow.basedir, "workflow", "report"))
-_SCORES = _re.compile(_re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", _re.escape(_path("scores"))))
-_STAGE_FILES = _re.compile(_re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", _re.escape(_path("means"))).replace(
-    "/means/", "/(?:embeddings|sums|means)/"))
+_SCORES = _report.path_pattern("scores", anywhere=False)
+# files derived from one corpus file each (a model's embeddings, sums and means of a corpus and language)
+_PER_CORPUS = [_report.path_pattern(kind, anywhere=False) for kind in ("embeddings", "sums", "means")]
 
 
 def _helper(name):
@@ -95,7 +94,7 @@ def provenance_corpora():
     those behind each embeddings, sums or means file they read."""
     corpora = set()
     for f in map(str, _stage_files()):
-        if m := _STAGE_FILES.fullmatch(f):
+        if m := next(filter(None, (p.fullmatch(f) for p in _PER_CORPUS)), None):
             corpora.add(_path("corpus", corpus=m["corpus"], lang=m["lang"]))
         elif f.startswith(_path("corpus").split("{")[0]):
             corpora.add(f)
