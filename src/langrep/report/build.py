@@ -20,6 +20,13 @@ from langrep.report.samples import paper_samples, samples_by_model
 from langrep.report.task_figures import captions_from, figure_list, write_figures
 from langrep.report.wide import BETTER, WORSE, WidePart, wide_parts
 
+CLAIMS_LEGEND = (
+    "Per claim, the number of languages where it holds, ours beside the paper's. Transfer (Tables 4-5): only "
+    "differences whose paired 95% bootstrap interval excludes zero count (the clearly worse and the unclear ones "
+    "are given). Translation and retrieval: the score tables hold no per-sentence data, so these counts are of "
+    "raw differences (no interval): one sentence can decide a language, so read them with the table's numbers "
+    "(near chance, as for a random-weight control, they are noise). \"paper\" counts every language it printed; "
+    "where we ran fewer, its count on ours follows.")
 INTRO = ("Our numbers beside those printed in Liu et al. (2020), *Language Representation in Multilingual BERT "
          "and its applications to improve Cross-lingual Generalization*, in the paper's own table shapes: each "
          "cell is ours with the paper's value beside it, one column block per model.")
@@ -51,6 +58,7 @@ class TableSection:
 class Document:
     title: str
     intro: str
+    claims_legend: str
     claims: list[Claim]
     models: list[dict]                   # {"key", "lines", "caveats", "scores": [(task, link, rows)]}
     tables: list[TableSection]
@@ -120,6 +128,7 @@ def document(config: Mapping, runs: list[ModelRun], paper: pd.DataFrame, out_dir
     side = means_tables.models_side_by_side({r.key: r.scores for r in runs}, layer) if len(runs) > 1 else []
     doc = Document(
         title=str((config.get("report") or {}).get("title", "langrep report")), intro=INTRO,
+        claims_legend=CLAIMS_LEGEND,
         claims=claims(comparisons, paper), models=models, tables=tables, samples_title=SAMPLES_TITLE,
         paper_samples=paper_samples(paper), samples={r.key: samples.get(r.key) for r in runs
                                                      if "translation" not in r.skipped_tasks},
