@@ -50,7 +50,11 @@ TARGETS = [
 
 @pytest.fixture()
 def workdir(tmp_path, tiny_model_dir, shared_data):
-    write_config(tmp_path, small_config(tiny_model_dir, shared_data))
+    cfg = small_config(tiny_model_dir, shared_data)
+    # batches of a few sentences: extraction takes seconds, so that the kill below can come while a
+    # job writes its output; float32, so that the rerun's means equal the first run's
+    cfg["extraction"].update(token_budget=32, dtype="float32")
+    write_config(tmp_path, cfg)
     return tmp_path
 
 
@@ -76,7 +80,8 @@ def test_extraction_stage_runs_caches_and_survives_a_kill(workdir):
     dry = run(workdir, "-n", *TARGETS)
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
-    # Kill the run in the middle of extraction, rerun, and get the same artifacts.
+    # Kill the run while a job is writing an output (its temporary file exists), rerun as the README
+    # says (unlock, run again), and get the same artifacts and no temporary left behind.
     reference = {t: (workdir / t).read_bytes() for t in TARGETS}
     means_ref = read_means(workdir / TARGETS[0]).means
     for t in TARGETS:
@@ -84,16 +89,24 @@ def test_extraction_stage_runs_caches_and_survives_a_kill(workdir):
     for p in (workdir / "results/tiny/sums").rglob("*.parquet"):
         p.unlink()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "1",
-                       "--configfile", str(workdir / "config" / "config.yaml"), *TARGETS]
+    # (targets first: after --configfile they would be read as more config files)
+    cmd = SNAKEMAKE + [*TARGETS, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
+                       "--cores", "1", "--configfile", str(workdir / "config" / "config.yaml")]
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline and not list((workdir / "logs/tiny/extract").rglob("*.log")):
-        time.sleep(0.05)
-    time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
+    outputs = [workdir / "results/tiny" / d / "tatoeba_de-en" for d in ("embeddings", "sums")]
+    outputs += [workdir / "results/tiny" / d / "mono" for d in ("embeddings", "sums", "means")]
+    caught = []
+    deadline = time.time() + 240
+    while not caught and time.time() < deadline and proc.poll() is None:
+        caught = [e.name for d in outputs if d.is_dir() for e in os.scandir(d) if e.name.endswith(".tmp")]
+        time.sleep(0.002)
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    assert caught, "the run ended before any output was being written: nothing was killed mid-write"
+    assert list(workdir.rglob(".*.tmp")), "the kill came while a temporary output existed"
+    run(workdir, "--unlock", *TARGETS)
     rerun = run(workdir, *TARGETS)
     for t in TARGETS:
         assert (workdir / t).exists(), rerun.stderr
