@@ -69,6 +69,8 @@ def test_report_declares_what_it_reads(default_dag):
     assert scores and scores <= rep["input"]
     for model in ("e5-small", "e5-small-random"):
         assert f"data/models/{model}" in rep["input"] and f"results/{model}/means/mono/en.parquet" in rep["input"]
+    # the means of the transfer test languages too (not in the config's languages): tokens per mean
+    assert "results/e5-small/means/mono/bxr.parquet" in rep["input"]
     assert "results/e5-small/translation/samples.csv" in rep["input"]
     assert "results/e5-small-random/translation/samples.csv" not in rep["input"]  # the control skips translation
     assert {f"workflow/report/{c}.rst" for c in report.caption_files()} <= rep["input"]

@@ -40,8 +40,11 @@ def report_samples_files():
 
 
 def report_means():
-    """The mono language means of every model: the report states how many tokens each came from."""
-    return [_path("means", model=m, corpus="mono", lang=lang) for m in MODELS for lang in config["languages"]]
+    """The mono language means of every model (the config's languages and any other a stage uses, as
+    transfer's test languages): the report states how many tokens each came from."""
+    means = {_path("means", model=m, corpus="mono", lang=lang) for m in MODELS for lang in config["languages"]}
+    mono = _report.path_pattern("means", anywhere=False, corpus="mono")
+    return sorted(means | {str(f) for f in _stage_files() if mono.fullmatch(str(f))})
 
 
 def report_model_dirs():
