@@ -51,6 +51,14 @@ def _run(tmp_path, task, table):
     return run
 
 
+def _compared(tmp_path, task, langs, metric_values, deltas):
+    """(paper values, the comparison of the task's table, its notes as one text)."""
+    run = _run(tmp_path, task, _transfer_table(task, langs, metric_values, deltas))
+    paper = report.load_paper_values()
+    cmp = report.compare(4 if task == "pos" else 5, paper, run, {"models": {}})
+    return paper, cmp, " ".join(cmp.notes)
+
+
 POS_LANGS = "ar bg de el es fr hi ru th tr ur vi zh".split()
 
 
@@ -60,10 +68,7 @@ def test_pos_table_intervals_baselines_and_clear_differences(tmp_path):
     deltas[("ar", "zero_mean")] = (2.0, 1.0, 3.0)
     deltas[("bg", "zero_mean")] = (-2.0, -3.0, -1.0)
     deltas.update({(l, "mds"): (0.3, -0.1, 0.7) for l in POS_LANGS})
-    run = _run(tmp_path, "pos", _transfer_table("pos", POS_LANGS, {"accuracy": 70.0}, deltas))
-    paper = report.load_paper_values()
-    cmp = report.compare(4, paper, run, {"models": {}})
-    notes = " ".join(cmp.notes)
+    paper, cmp, notes = _compared(tmp_path, "pos", POS_LANGS, {"accuracy": 70.0}, deltas)
     assert "hidden state 5" in notes and "heads read hidden state 6 of 12" in notes
     assert "layers 0-5 were frozen" in notes
     assert "This table shows layer 5; the run has layers 3, 5" in notes
@@ -96,10 +101,7 @@ def test_pos_table_intervals_baselines_and_clear_differences(tmp_path):
 def test_parsing_table_adds_our_uas_and_both_attachment_baselines(tmp_path):
     langs = ["bxr", "kmr", "hsb", "kk", "ga", "sme"]
     deltas = {(l, m): (0.1, -0.5, 0.7) for l in langs for m in ("zero_mean", "mds")}
-    run = _run(tmp_path, "parsing", _transfer_table("parsing", langs, {"uas": 50.0, "las": 35.0}, deltas))
-    paper = report.load_paper_values()
-    cmp = report.compare(5, paper, run, {"models": {}})
-    notes = " ".join(cmp.notes)
+    paper, cmp, notes = _compared(tmp_path, "parsing", langs, {"uas": 50.0, "las": 35.0}, deltas)
     assert "punctuation included (CoNLL 2018)" in notes and "single root" in notes
     assert "Original uas is above attach to the next word (95% intervals apart) in 6 of 6 languages" in notes
     assert "Original uas is above attach to the previous word (95% intervals apart) in 0 of 6 languages" in notes
