@@ -198,13 +198,14 @@ def test_every_mirrored_conllu_file_parses(shared_data):
 # The rules (a Snakefile that includes workflow/rules/corpora.smk)
 
 _SNAKEFILE = """
+from langrep.paths import path
+
 configfile: "config.yaml"
+ENV = "../../envs/langrep.yaml"  # relative to workflow/rules/, as in common.smk
 include: "{smk}"
 
 def corpus_path(corpus, lang):
-    return f"data/corpora/{{corpus}}/{{lang}}.parquet"
-
-assert corpora_targets() == []
+    return path("corpus", corpus=corpus, lang=lang)
 
 rule all:
     input:

@@ -495,16 +495,15 @@ def test_real_bucc_zh_dev_planted_partners(bucc_zh_dev):
 
 def _retrieval_helpers(config: dict, gpu: int) -> dict:
     """The helper functions of the retrieval rules, as Snakemake defines them."""
-    ns = {"config": config, "GPU": gpu, "stage_models": lambda stage: list(config["models"])}
-    for name in ("means_path", "embeddings_path", "corpus_path"):
-        ns[name] = lambda *a: "/".join(a)
+    from langrep.paths import flatten_plan, path
+
+    ns = {"config": config, "GPU": gpu, "stage_models": lambda stage: list(config["models"]), "path": path,
+          "flatten_plan": flatten_plan}
     exec(compile((ROOT / "workflow/rules/common/retrieval.smk").read_text(), "retrieval.smk", "exec"), ns)
     return ns
 
 
 def test_mining_resources_scale_with_the_inputs_and_the_attempt(tmp_path):
-    from types import SimpleNamespace
-
     rng = np.random.default_rng(11)
     cfg = {"models": {"m": {}}, "languages": ["en"], "retrieval": {
         "layer": 8, "methods": ["original", "zero_mean", "mds"], "means": ["eval", "mono"],
@@ -515,7 +514,7 @@ def test_mining_resources_scale_with_the_inputs_and_the_attempt(tmp_path):
                               {0: rng.normal(size=(n_x, 16)), 8: rng.normal(size=(n_x, 16))})
         en = write_embeddings(tmp_path / f"y{n_y}.parquet", [str(i) for i in range(n_y)],
                               {0: rng.normal(size=(n_y, 16)), 8: rng.normal(size=(n_y, 16))})
-        return SimpleNamespace(xx=str(xx), en=str(en))
+        return {"in__xx": str(xx), "in__en": str(en)}  # the mining job's inputs, by name
 
     cpu, gpu = _retrieval_helpers(cfg, 0), _retrieval_helpers(cfg, 1)
     small, big = job(1000, 2000), job(1000, 4000)
@@ -529,7 +528,7 @@ def test_mining_resources_scale_with_the_inputs_and_the_attempt(tmp_path):
         assert two == pytest.approx(2 * one, abs=1) and one >= cpu[f](None, small, attempt=1, **args)
     # time grows with n_x * n_y, and a GPU job is given less of it
     n = 200_000
-    huge = SimpleNamespace(xx="x", en="y")
+    huge = {"in__xx": "x", "in__en": "y"}
     for ns in (cpu, gpu):
         ns["_embeddings_shape"] = lambda p: (n, 768, 1)
     t_cpu = cpu["bucc_mine_runtime"](None, huge, threads=2, attempt=1) - 10
@@ -538,7 +537,7 @@ def test_mining_resources_scale_with_the_inputs_and_the_attempt(tmp_path):
     assert gpu["bucc_mine_runtime"](None, huge, threads=2, attempt=1) < 0.1 * 4 * t_cpu
     # before the inputs exist (while the DAG is built) the base values stand in
     cpu = _retrieval_helpers(cfg, 0)
-    missing = SimpleNamespace(xx=str(tmp_path / "none.parquet"), en=str(tmp_path / "none.parquet"))
+    missing = {"in__xx": str(tmp_path / "none.parquet"), "in__en": str(tmp_path / "none.parquet")}
     assert cpu["bucc_mine_runtime"](None, missing, threads=2, attempt=1) == 10
     assert cpu["bucc_mine_mem_mb"](None, missing, attempt=1) == 2000
 

@@ -1,7 +1,6 @@
 # Corpora: fetch each data set into data/raw/ (from the offline mirror, or downloaded from its
-# official source) and normalise each corpus once into data/corpora/{corpus}/{lang}.parquet.
-# Corpora are pulled in by the stages that use them (corpus_path(corpus, lang) in common.smk),
-# so corpora_targets() requests nothing on its own.
+# official source) and normalize each corpus once into data/corpora/{corpus}/{lang}.parquet.
+# Corpora are pulled in by the stages that use them (path("corpus", ...)); nothing here is a target.
 # The logic lives in langrep.data; the mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is
 # resolved and checked once, when the workflow is parsed. Mirrored files are copied, never linked.
 
@@ -11,13 +10,11 @@ include: "common/corpora.smk"
 
 rule fetch_tatoeba:
     output:
-        xx="data/raw/tatoeba/tatoeba.{code}-eng.{code}",
-        en="data/raw/tatoeba/tatoeba.{code}-eng.eng",
+        **raw_outputs("tatoeba"),
     wildcard_constraints:
         code="[a-z]{3}",
     params:
         dataset="tatoeba",
-        raw_root=_raw_root,
         options=lambda w: fetch_options("tatoeba", code=w.code),
         source=lambda w: fetch_source("tatoeba", code=w.code),
     log:
@@ -27,21 +24,20 @@ rule fetch_tatoeba:
         runtime=10,
     localrule: True
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/fetch_tatoeba.py"
 
 
 rule fetch_ud:
     output:
-        "data/raw/ud/{treebank}/{prefix}-ud-{split}.conllu",
+        **raw_outputs("ud"),
     wildcard_constraints:
         treebank="UD_[A-Za-z_-]+",
         prefix="[a-z]{2,3}_[a-z]+",
         split="train|dev|test",
     params:
         dataset="ud",
-        raw_root=_raw_root,
         options=lambda w: fetch_options("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
         source=lambda w: fetch_source("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
     log:
@@ -51,17 +47,16 @@ rule fetch_ud:
         runtime=10,
     localrule: True
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/fetch_ud.py"
 
 
 rule fetch_xnli:
     output:
-        [f"{RAW}/{rel}" for rel in _catalog.xnli_relpaths()],
+        [path("raw", relpath=rel) for rel in _catalog.xnli_relpaths()],
     params:
         dataset="xnli",
-        raw_root=_raw_root,
         options=lambda w: fetch_options("xnli"),
         source=lambda w: fetch_source("xnli"),
     log:
@@ -71,22 +66,19 @@ rule fetch_xnli:
         runtime=15,
     localrule: True
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/fetch_xnli.py"
 
 
 rule fetch_bucc:
     output:
-        xx="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.{xx}",
-        en="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.en",
-        gold="data/raw/bucc2018/{xx}-en/{xx}-en.{split}.gold",
+        **raw_outputs("bucc2018"),
     wildcard_constraints:
         xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",
     params:
         dataset="bucc2018",
-        raw_root=_raw_root,
         options=lambda w: fetch_options("bucc2018", xx=w.xx, split=w.split),
         source=lambda w: fetch_source("bucc2018", xx=w.xx, split=w.split),
     log:
@@ -96,19 +88,18 @@ rule fetch_bucc:
         runtime=20,
     localrule: True
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/fetch_bucc.py"
 
 
 rule fetch_mono:
     output:
-        "data/raw/mono/{lang}.txt",
+        **raw_outputs("mono"),
     wildcard_constraints:
         lang="[a-z]{2,3}",
     params:
         dataset="mono",
-        raw_root=_raw_root,
         options=lambda w: fetch_options("mono", lang=w.lang),
         source=lambda w: fetch_source("mono", lang=w.lang),
     log:
@@ -119,23 +110,23 @@ rule fetch_mono:
         runtime=60,
     localrule: True
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/fetch_mono.py"
 
 
 rule normalize_corpus:
     input:
-        unpack(lambda w: _corpora.corpus_inputs(w.corpus, w.lang, DATA, raw_root=RAW)),
+        unpack(lambda w: _corpora.corpus_inputs(w.corpus, w.lang, DATA, raw_root=RAW_ROOT)),
     output:
-        "data/corpora/{corpus}/{lang}.parquet",
+        path("corpus"),
     wildcard_constraints:
         corpus="[^/]+",
         lang="[a-z]{2,3}",
     params:
         corpus="{corpus}",
         lang="{lang}",
-        # per corpus kind, so that changing one cap does not re-normalise (and re-extract) the others
+        # per corpus kind, so that changing one cap does not re-normalize (and re-extract) the others
         mono_sentences=lambda w: DATA.mono_sentences if w.corpus == "mono" else None,
         bucc_sentences=lambda w: DATA.bucc_sentences if w.corpus.startswith("bucc_") else None,
     log:
@@ -144,16 +135,16 @@ rule normalize_corpus:
         mem_mb=2000,
         runtime=15,
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/normalize_corpus.py"
 
 
 rule bucc_gold:
     input:
-        unpack(lambda w: _corpora.bucc_gold_inputs(w.xx, w.split, raw_root=RAW)),
+        unpack(lambda w: _corpora.bucc_gold_inputs(w.xx, w.split, raw_root=RAW_ROOT)),
     output:
-        "data/corpora/bucc_{xx}-en_{split}/gold.parquet",
+        path("bucc_gold", corpus="bucc_{xx}-en_{split}"),
     wildcard_constraints:
         xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",
@@ -163,6 +154,6 @@ rule bucc_gold:
         mem_mb=1000,
         runtime=10,
     conda:
-        "../../envs/langrep.yaml"
+        ENV
     script:
         "../scripts/bucc_gold.py"

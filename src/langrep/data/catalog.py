@@ -30,8 +30,19 @@ from importlib import resources
 from pathlib import Path
 
 from langrep.errors import LangrepError
+from langrep.paths import RAW_ROOT
 
-DEFAULT_RAW_ROOT = "data/raw"
+DEFAULT_RAW_ROOT = RAW_ROOT
+# The relative path of every raw file, as a pattern: the layout of data/raw and of a mirror alike
+# (the workflow's fetch rules take their outputs from here).
+RELPATHS: dict[str, dict[str, str]] = {
+    "tatoeba": {"xx": "tatoeba/tatoeba.{code}-eng.{code}", "en": "tatoeba/tatoeba.{code}-eng.eng"},
+    "ud": {"conllu": "ud/{treebank}/{prefix}-ud-{split}.conllu"},
+    "xnli": {"tsv": "xnli/{split}-{lang}.tsv"},
+    "bucc2018": {side: "bucc2018/{xx}-en/{xx}-en.{split}." + ext
+                 for side, ext in (("xx", "{xx}"), ("en", "en"), ("gold", "gold"))},
+    "mono": {"text": "mono/{lang}.txt"},
+}
 MIRROR_DATASETS = ("tatoeba", "ud", "xnli", "bucc2018", "mono")  # the top folders of a mirror
 
 # --------------------------------------------------------------------------------------------
@@ -176,7 +187,7 @@ def resolve_tatoeba_langs(values: Iterable[str] | None, key: str = "retrieval.ta
 
 def tatoeba_relpaths(laser: str) -> dict[str, str]:
     """``{"xx": ..., "en": ...}``: the relative paths of a Tatoeba pair by LASER code (``deu``)."""
-    return {"xx": f"tatoeba/tatoeba.{laser}-eng.{laser}", "en": f"tatoeba/tatoeba.{laser}-eng.eng"}
+    return {side: rel.format(code=laser) for side, rel in RELPATHS["tatoeba"].items()}
 
 
 def tatoeba_code(lang: str) -> str:
@@ -229,7 +240,7 @@ DEFAULT_UD_TREEBANKS: dict[str, Treebank] = {
 def ud_relpath(treebank: Treebank, split: str) -> str:
     if split not in UD_SPLITS:
         raise LangrepError(f"UD split {split!r} is not one of {UD_SPLITS}")
-    return f"ud/{treebank.name}/{treebank.prefix}-ud-{split}.conllu"
+    return RELPATHS["ud"]["conllu"].format(treebank=treebank.name, prefix=treebank.prefix, split=split)
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,7 +254,7 @@ XNLI_LABELS = ("entailment", "neutral", "contradiction")
 
 
 def xnli_relpath(split: str, lang: str) -> str:
-    return f"xnli/{split}-{lang}.tsv"
+    return RELPATHS["xnli"]["tsv"].format(split=split, lang=lang)
 
 
 def xnli_relpaths() -> list[str]:
@@ -267,8 +278,7 @@ def bucc_relpaths(xx: str, split: str) -> dict[str, str]:
         raise LangrepError(f"BUCC 2018 has no {xx}-en pair (pairs: {', '.join(f'{x}-en' for x in BUCC_LANGS)})")
     if split not in BUCC_SPLITS:
         raise LangrepError(f"BUCC 2018 split {split!r} is not one of {BUCC_SPLITS}")
-    stem = f"bucc2018/{xx}-en/{xx}-en.{split}"
-    return {"xx": f"{stem}.{xx}", "en": f"{stem}.en", "gold": f"{stem}.gold"}
+    return {side: rel.format(xx=xx, split=split) for side, rel in RELPATHS["bucc2018"].items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,7 +299,7 @@ MONO_STAND_INS: dict[str, tuple[str, str]] = {
 
 
 def mono_relpath(lang: str) -> str:
-    return f"mono/{lang}.txt"
+    return RELPATHS["mono"]["text"].format(lang=lang)
 
 
 def mono_stand_in(lang: str, mirror: str | os.PathLike | None) -> tuple[str, str] | None:

@@ -25,7 +25,8 @@ from pathlib import Path
 from langrep.data.catalog import (BUCC_PARTS, BUCC_SHA256, BUCC_URL, DEFAULT_RAW_ROOT, TATOEBA_COMMIT,
                                   TATOEBA_SHA256, TATOEBA_URL, UD_RELEASE, UD_URL, WIKIPEDIA_CODES,
                                   WIKIPEDIA_DATASET, WIKIPEDIA_DUMP, XNLI_LANGS, XNLI_SHA256, XNLI_SPLITS,
-                                  XNLI_URL, Treebank, bucc_relpaths, mono_relpath, tatoeba_relpaths, ud_relpath,
+                                  XNLI_URL, Treebank, bucc_relpaths, fetch_relpaths, mono_relpath, tatoeba_relpaths,
+                                  ud_relpath,
                                   xnli_relpaths)
 from langrep.data.settings import MIRROR_ENV, DataSettings
 from langrep.errors import LangrepError
@@ -305,7 +306,8 @@ FETCHERS = {
 
 
 def fetch_for_rule(smk, dataset: str):
-    """The body of the ``fetch_<dataset>`` rule scripts: log to the rule's log, then :func:`fetch`.
+    """The body of the ``fetch_<dataset>`` rule scripts: log to the rule's log, then :func:`fetch`
+    into the folder the rule's outputs lie in (they are ``<raw root>/<relative path>``).
 
     The mirror comes from the config, not from a param: its path is no rerun trigger (the rule's
     ``source`` param holds the mirror files' checksums instead).
@@ -313,8 +315,14 @@ def fetch_for_rule(smk, dataset: str):
     from langrep.logs import log_to_file
 
     log_to_file(smk.log[0])
-    mirror = DataSettings.from_config(smk.config.get("data")).mirror
-    paths = fetch(dataset, raw_root=smk.params.raw_root, mirror=mirror, **dict(smk.params.options))
+    mirror = DataSettings.from_config(smk.config["data"]).mirror
+    options = dict(smk.params.options)
+    rels = fetch_relpaths(dataset, **options)
+    outputs = sorted(Path(o).as_posix() for o in smk.output)
+    raw_root = outputs[0].removesuffix("/" + sorted(rels)[0])
+    if outputs != sorted(f"{raw_root}/{rel}" for rel in rels):
+        raise LangrepError(f"fetch_{dataset}: the rule's outputs {outputs} are not the catalog's files {sorted(rels)}")
+    paths = fetch(dataset, raw_root=raw_root, mirror=mirror, **options)
     log.info("placed %s (mirror: %s)", [str(p) for p in (paths if isinstance(paths, list) else [paths])], mirror)
     return paths
 

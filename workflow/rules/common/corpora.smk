@@ -5,14 +5,20 @@ from langrep.data import corpora as _corpora
 from langrep.data import catalog as _catalog
 from langrep.data import fetch as _fetch
 from langrep.data import settings as _data_settings
+from langrep.paths import RAW_ROOT
 from langrep.settings import check_config
 
 # The mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is resolved once, when the workflow is parsed.
-DATA = _data_settings.DataSettings.from_config(config.get("data"))
+DATA = _data_settings.DataSettings.from_config(config["data"])
 _data_settings.check_mirror(DATA.mirror)  # a wrong mirror fails here, before any job (and any deletion)
 # every language, pair and model source must exist: a config that cannot run fails here too
 check_config(config, DATA.mirror)
-RAW = _catalog.DEFAULT_RAW_ROOT
+RELPATHS = _catalog.RELPATHS
+
+
+def raw_outputs(dataset):
+    """The raw files of one fetch unit of ``dataset`` under data/raw/ (patterns from the catalog)."""
+    return {side: path("raw", relpath=rel) for side, rel in RELPATHS[dataset].items()}
 
 
 def fetch_options(dataset, **options):
@@ -33,15 +39,3 @@ def fetch_source(dataset, **options):
         return "download"
     return {rel: _fetch.mirror_sha256(DATA.mirror, rel, dataset)
             for rel in _catalog.fetch_relpaths(dataset, **options)}
-
-
-def _raw_root(wildcards, output):
-    # every fetched file lies under RAW; derived from the output so no path prefix is hard-coded
-    path = str(output[0])
-    if not path.startswith(f"{RAW}/"):
-        raise ValueError(f"{path} is not under {RAW}")
-    return path[: len(RAW)]
-
-
-def corpora_targets():
-    return []

@@ -8,7 +8,7 @@ from types import SimpleNamespace as _Wildcards
 from langrep import report as _report
 from langrep.paths import path as _path
 
-REPORT_RUN = (config.get("report") or {}).get("run", "default")
+REPORT_RUN = config["report"]["run"]
 # the figure captions: workflow/report/{caption}.rst (also Snakemake's own report's captions),
 # relative to the working directory like every other input
 REPORT_CAPTIONS = _os.path.relpath(_os.path.join(workflow.basedir, "workflow", "report"))
@@ -115,10 +115,10 @@ def provenance_raw():
         corpus, name = f.split("/")[-2:]
         if name == "gold.parquet":
             c = _report_corpora.parse_corpus(corpus)
-            raw.update(_report_corpora.bucc_gold_inputs(c.xx, c.split, raw_root=RAW).values())
+            raw.update(_report_corpora.bucc_gold_inputs(c.xx, c.split, raw_root=RAW_ROOT).values())
         else:
             lang = name.removesuffix(".parquet")
-            raw.update(_report_corpora.corpus_inputs(corpus, lang, DATA, raw_root=RAW).values())
+            raw.update(_report_corpora.corpus_inputs(corpus, lang, DATA, raw_root=RAW_ROOT).values())
     return sorted(raw)
 
 

@@ -11,7 +11,7 @@ TRAINED_MODEL = protected(path("checkpoint")) if TRANSFER["protect_checkpoints"]
 def transfer_settings(task):
     """Fine-tuning settings of a task: transfer.word_pooling, transfer.train, overridden by
     transfer.{task}.train."""
-    return {"word_pooling": TRANSFER["word_pooling"], **TRANSFER["train"], **TRANSFER[task].get("train", {})}
+    return {"word_pooling": TRANSFER["word_pooling"], **TRANSFER["train"], **TRANSFER[task]["train"]}
 
 
 def transfer_layers(task):
