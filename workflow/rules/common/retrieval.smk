@@ -111,7 +111,7 @@ def _bucc_mine_size(input):
 
 
 def bucc_mine_mem_mb(wildcards, input, attempt):
-    # ~6 float32 copies of one layer of each side (read, normalised, shifted, unified), the texts,
+    # ~6 float32 copies of one layer of each side (read, normalized, shifted, unified), the texts,
     # the k-NN lists and candidates; more on each retry
     n_x, n_y, dim, _, _ = _bucc_mine_size(input)
     return int(attempt * (2000 + ((n_x + n_y) * (6 * 4 * dim + 600)) / 2**20))
