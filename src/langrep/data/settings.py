@@ -1,74 +1,44 @@
-"""The ``data:`` section of the config, checked (:class:`DataSettings`), and the offline mirror it
-names: ``data.mirror``, or ``$LANGREP_DATA_MIRROR`` over it (:func:`resolve_mirror`)."""
+"""The ``data:`` section of the config (:class:`DataSettings`), and the offline mirror it names:
+``data.mirror``, or ``$LANGREP_DATA_MIRROR`` over it (:func:`resolve_mirror`)."""
 from __future__ import annotations
 
+import dataclasses
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from langrep.data.catalog import DEFAULT_UD_TREEBANKS, MIRROR_DATASETS, UD_RELEASE, WIKIPEDIA_DUMP, Treebank
+from langrep.data.catalog import DEFAULT_UD_TREEBANKS, MIRROR_DATASETS, Treebank
 from langrep.errors import LangrepError
+from langrep.schema import Settings
 
 MIRROR_ENV = "LANGREP_DATA_MIRROR"
 
 
-def _positive_int_or_none(data: Mapping, key: str, default: int | None) -> int | None:
-    n = data.get(key, default)
-    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
-        raise LangrepError(f"config key data.{key}: expected a positive integer or null, got {n!r}")
-    return n
-
-
 @dataclass(frozen=True)
-class DataSettings:
-    """The ``data:`` section of the config, checked, with defaults and the mirror resolved."""
+class DataSettings(Settings):
+    """The ``data:`` section of the config (defaults from the schema, which checks the values), with
+    the mirror resolved and the configured UD treebanks over the built-in ones."""
 
-    mirror: Path | None = None
-    ud_release: str = UD_RELEASE
-    ud_treebanks: dict[str, Treebank] = field(default_factory=lambda: dict(DEFAULT_UD_TREEBANKS))
-    mono_sentences: int | None = 1000
-    wikipedia_dump: str = WIKIPEDIA_DUMP
+    SECTION = ("data",)
+    mirror: Path | None
+    ud_release: str
+    ud_treebanks: dict[str, Treebank]
+    mono_sentences: int | None
     # BUCC sentences per side: every sentence of a gold pair plus a seeded sample of the others up
     # to this many (a smaller, easier haystack for CPU runs); None = the whole file (the benchmark).
-    bucc_sentences: int | None = None
+    bucc_sentences: int | None
+    wikipedia_dump: str
 
     @classmethod
-    def from_config(cls, data: Mapping | None) -> "DataSettings":
-        data = dict(data or {})
-        known = {"mirror", "ud_release", "ud_treebanks", "mono_sentences", "wikipedia_dump", "bucc_sentences"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise LangrepError(f"config key data.{unknown[0]}: unknown key (known: {sorted(known)})")
-        ud_release = data.get("ud_release", UD_RELEASE)
-        if not isinstance(ud_release, str) or not ud_release:
-            raise LangrepError(f"config key data.ud_release: expected a release tag, got {ud_release!r}")
-        n = _positive_int_or_none(data, "mono_sentences", 1000)
-        bucc_n = _positive_int_or_none(data, "bucc_sentences", None)
-        dump = str(data.get("wikipedia_dump", WIKIPEDIA_DUMP))
-        if not re.fullmatch(r"\d{8}", dump):
-            raise LangrepError(f"config key data.wikipedia_dump: expected a dump date YYYYMMDD, got {dump!r}")
-        treebanks = dict(DEFAULT_UD_TREEBANKS)
-        for lang, tb in (data.get("ud_treebanks") or {}).items():
-            key = f"data.ud_treebanks.{lang}"
-            if not re.fullmatch(r"[a-z]{2,3}", str(lang)):
-                raise LangrepError(f"config key {key}: not a 2-3 letter language code")
-            if not isinstance(tb, Mapping) or set(tb) != {"treebank", "prefix"}:
-                raise LangrepError(f"config key {key}: expected {{treebank: UD_..., prefix: xx_name}}, got {tb!r}")
-            if not re.fullmatch(r"UD_[A-Za-z_-]+", str(tb["treebank"])):
-                raise LangrepError(f"config key {key}.treebank: not a UD repository name: {tb['treebank']!r}")
-            if not re.fullmatch(r"[a-z]{2,3}_[a-z]+", str(tb["prefix"])):
-                raise LangrepError(f"config key {key}.prefix: not a UD file prefix (xx_name): {tb['prefix']!r}")
-            treebanks[str(lang)] = Treebank(str(tb["treebank"]), str(tb["prefix"]))
-        return cls(
-            mirror=resolve_mirror(data.get("mirror")),
-            ud_release=ud_release,
-            ud_treebanks=treebanks,
-            mono_sentences=n,
-            wikipedia_dump=dump,
-            bucc_sentences=bucc_n,
-        )
+    def from_config(cls, mapping: Mapping | DataSettings | None = None, key: str | None = None) -> DataSettings:
+        if isinstance(mapping, cls):
+            return mapping
+        s = super().from_config(mapping, key)
+        configured = {str(lang): Treebank(str(tb["treebank"]), str(tb["prefix"]))
+                      for lang, tb in s.ud_treebanks.items()}
+        treebanks = {**DEFAULT_UD_TREEBANKS, **configured}
+        return dataclasses.replace(s, mirror=resolve_mirror(s.mirror), ud_treebanks=treebanks)
 
     def treebank(self, lang: str) -> Treebank:
         try:
