@@ -21,6 +21,11 @@ from langrep.transfer.stack import freeze_bottom
 from langrep.transfer.train import Forward, build_task_model, make_corpus
 
 
+def train_settings(**values) -> TrainSettings:
+    """Fine-tuning settings: ``values`` over the schema's defaults."""
+    return TrainSettings.from_config(values)
+
+
 # ---------------------------------------------------------------------------------------------
 # alignment
 
@@ -184,7 +189,7 @@ def test_cached_forward_equals_one_hooked_pass(tiny_tokenizer, layer):
     """A shift below, at or above the cached state F = 1 gives what one uncached pass with the hook
     gives (float32: equal to rounding)."""
     enc = build_tiny_bert(len(tiny_tokenizer), layers=3, hidden=32, seed=2)
-    settings = TrainSettings(read_layer="last", train_top_layers=2, dropout=0.0)
+    settings = train_settings(read_layer="last", train_top_layers=2, dropout=0.0)
     model = build_task_model("pos", enc, settings)
     freeze_bottom(model, torch.float32)
     assert model.frozen_layers == 1 and model.read_layer == 3
@@ -203,7 +208,7 @@ def test_cached_forward_equals_one_hooked_pass(tiny_tokenizer, layer):
 
 def test_frozen_bottom_runs_in_bf16_and_trains_only_the_top(tiny_tokenizer):
     enc = build_tiny_bert(len(tiny_tokenizer), layers=3, hidden=32, seed=3)
-    settings = TrainSettings(read_layer=2, train_top_layers=1)
+    settings = train_settings(read_layer=2, train_top_layers=1)
     model = task_model("parsing", enc, settings, dtype=torch.bfloat16)
     assert (model.read_layer, model.frozen_layers, model.autocast_dtype) == (2, 1, torch.bfloat16)
     assert enc.embeddings.word_embeddings.weight.dtype == torch.bfloat16
@@ -219,7 +224,7 @@ def test_frozen_bottom_runs_in_bf16_and_trains_only_the_top(tiny_tokenizer):
     with pytest.raises(LangrepError, match="frozen layers 2 must lie in 0..1"):
         Tagger(enc, read_layer=1, frozen_layers=2)
     with pytest.raises(LangrepError, match="read_layer.*out of range"):
-        build_task_model("pos", enc, TrainSettings(read_layer=4))
+        build_task_model("pos", enc, train_settings(read_layer=4))
 
 
 def test_sentences_are_cut_at_the_models_positions(tiny_tokenizer):
@@ -227,7 +232,7 @@ def test_sentences_are_cut_at_the_models_positions(tiny_tokenizer):
     from langrep.transfer.train import max_pieces
 
     enc = build_tiny_bert(len(tiny_tokenizer), layers=2, hidden=32, seed=4)
-    settings = TrainSettings(max_length=512, train_top_layers=1, dropout=0.0)
+    settings = train_settings(max_length=512, train_top_layers=1, dropout=0.0)
     model = task_model("pos", enc, settings, dtype=torch.float32)
     assert max_pieces(model, tiny_tokenizer, settings) == 128
     words = ("the", "girl") * 100
@@ -288,7 +293,7 @@ def test_unknown_training_label_names_the_file(tiny_tokenizer, bert, tmp_path):
     s = _toy_sentences(1)[0]
     s = Sentence(s.id, s.words, s.upos[:-1] + ("PUNCTUATION",), s.heads, s.deprels)
     with pytest.raises(InputFormatError, match="train.parquet.*PUNCTUATION"):
-        fit("pos", Tagger(bert), tiny_tokenizer, [s], [], TrainSettings(max_steps=1), train_path="train.parquet")
+        fit("pos", Tagger(bert), tiny_tokenizer, [s], [], train_settings(max_steps=1), train_path="train.parquet")
 
 
 def test_training_settings_reject_unknown_keys():
@@ -304,7 +309,7 @@ FAST = dict(epochs=20, batch_size=8, lr=1e-3, head_lr=1e-2, warmup_ratio=0.0, tr
 def test_tiny_model_learns_and_loss_falls(task, pooling, tiny_tokenizer, bert):
     train, dev = _toy_sentences(40, seed=0), _toy_sentences(10, seed=1)
     torch.manual_seed(0)
-    settings = TrainSettings(**FAST, word_pooling=pooling, max_steps=30 if task == "pos" else 60)
+    settings = train_settings(**FAST, word_pooling=pooling, max_steps=30 if task == "pos" else 60)
     model = task_model(task, bert, settings, dtype=torch.float32)
     before = score(task, predict(task, model, tiny_tokenizer, dev, settings), dev)
     emb_before = bert.embeddings.word_embeddings.weight.clone()
@@ -323,7 +328,7 @@ def test_checkpoint_roundtrip_reproduces_predictions(tiny_tokenizer, tmp_path, t
     from langrep.models import load_encoder
 
     encoder, tok = load_encoder(tiny_model_dir, device="cpu", dtype=torch.float32)
-    settings = TrainSettings(**FAST, max_steps=5)
+    settings = train_settings(**FAST, max_steps=5)
     model = task_model("parsing", encoder, settings)  # the frozen bottom in bf16, as loaded again below
     train = _toy_sentences(16)
     fit("parsing", model, tok, train, [], settings)
@@ -348,7 +353,7 @@ def test_zero_mean_training_shifts_every_forward(tiny_tokenizer, bert):
     """Zero-mean during (full) fine-tuning: the training forward passes see h - R_en at layer l."""
     seen = []
     mean = np.full(32, 3.0)
-    settings = TrainSettings(**{**FAST, "max_steps": 2, "train_top_layers": None})
+    settings = train_settings(**{**FAST, "max_steps": 2, "train_top_layers": None})
     model = task_model("pos", bert, settings, dtype=torch.float32)
     assert model.frozen_layers is None
     layer = 1

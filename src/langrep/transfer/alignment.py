@@ -27,9 +27,11 @@ from typing import Sequence
 
 from langrep.batching import pad_tensors
 from langrep.errors import LangrepError
+from langrep.schema import schema_defaults
 
 log = logging.getLogger("langrep")
 POOLINGS = ("first", "mean")
+MAX_LENGTH = schema_defaults("transfer", "train")["max_length"]  # config transfer.train.max_length
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def _char_pieces(ids, word_ids, n_words: int, charless) -> list[list[int]]:
     return out
 
 
-def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int = 128) -> list[EncodedSentence]:
+def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int = MAX_LENGTH) -> list[EncodedSentence]:
     """Tokenize pre-split sentences; give each word the positions of its character pieces."""
     if not getattr(tokenizer, "is_fast", False):
         raise LangrepError("word alignment needs a fast (Rust) tokenizer with word_ids()")

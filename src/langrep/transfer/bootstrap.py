@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from langrep.errors import LangrepError
+from langrep.settings import TransferSettings
 
 LEVEL = 95.0
+# the keyword defaults below: config transfer.bootstrap and transfer.seed
+DEFAULT = TransferSettings.defaults()
 
 
 def _resamples(n: int, n_boot: int, seed: int) -> np.ndarray:
@@ -38,7 +41,7 @@ def _interval(values: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def score_interval(correct, words, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
+def score_interval(correct, words, n_boot: int = DEFAULT.bootstrap, seed: int = DEFAULT.seed) -> tuple[float, float]:
     """95% bootstrap interval of ``100 * sum(correct) / sum(words)``."""
     correct, words = np.asarray(correct, dtype=np.float64), np.asarray(words, dtype=np.float64)
     _check(words, correct)
@@ -46,7 +49,8 @@ def score_interval(correct, words, n_boot: int = 1000, seed: int = 0) -> tuple[f
     return _interval(100.0 * correct[idx].sum(1) / np.maximum(words[idx].sum(1), 1))
 
 
-def paired_difference(correct_a, correct_b, words, n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+def paired_difference(correct_a, correct_b, words, n_boot: int = DEFAULT.bootstrap,
+                      seed: int = DEFAULT.seed) -> tuple[float, float, float]:
     """``(a - b, low, high)``: the score difference (percentage points) of two methods on the same
     sentences and its paired 95% bootstrap interval."""
     a, b = np.asarray(correct_a, dtype=np.float64), np.asarray(correct_b, dtype=np.float64)

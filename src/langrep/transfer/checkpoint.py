@@ -13,10 +13,12 @@ import torch
 
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
+from langrep.settings import TransferSettings
 from langrep.transfer.stack import freeze_bottom
 from langrep.transfer.train import TrainSettings, build_task_model, trainable_state
 
 CHECKPOINT_FORMAT = 2
+DTYPE = TransferSettings.defaults().dtype  # config transfer.dtype
 
 
 def _encoder_shape(encoder) -> dict:
@@ -25,7 +27,7 @@ def _encoder_shape(encoder) -> dict:
             "vocab_size": int(cfg.vocab_size)}
 
 
-def task_model(task: str, encoder, settings: TrainSettings, dtype="auto", key: str = "transfer.train.read_layer"):
+def task_model(task: str, encoder, settings: TrainSettings, dtype=DTYPE, key: str = "transfer.train.read_layer"):
     """The tagger or parser on a float32 ``encoder`` with a fresh head, the bottom frozen and cast
     to ``dtype`` (``auto``: bf16 where native; see :func:`langrep.transfer.stack.freeze_bottom`)."""
     from langrep.models import resolve_dtype
@@ -35,7 +37,7 @@ def task_model(task: str, encoder, settings: TrainSettings, dtype="auto", key: s
     return model
 
 
-def load_task_model(task: str, model_dir, settings: TrainSettings, device: str = "cpu", dtype="auto",
+def load_task_model(task: str, model_dir, settings: TrainSettings, device: str = "cpu", dtype=DTYPE,
                     key: str = "transfer.train.read_layer"):
     """``(task model, tokenizer)``: :func:`task_model` on the encoder of ``model_dir``."""
     from langrep.models import load_encoder
@@ -75,7 +77,7 @@ def _same_architecture(a: dict, b: dict) -> bool:
             and all(a["settings"].get(k) == b["settings"].get(k) for k in keys))
 
 
-def load_checkpoint(path, model_dir, device: str | None = "cpu", reuse=None, dtype="auto"):
+def load_checkpoint(path, model_dir, device: str | None = "cpu", reuse=None, dtype=DTYPE):
     """``(task model, tokenizer, checkpoint dict)``: the model folder's encoder with the trained
     parameters of ``path`` on top. ``reuse`` = an earlier result whose checkpoint has the same
     architecture and trained the same parameters: its model (and so the cache of its frozen

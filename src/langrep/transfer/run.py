@@ -30,6 +30,7 @@ from langrep.errors import LangrepError
 from langrep.layer_shift import LayerShift, resolve_layer
 from langrep.means import read_means
 from langrep.scores import write_scores
+from langrep.settings import ExtractionSettings, TransferSettings
 from langrep.transfer.baselines import BASELINES, baseline_predictions, majority_tag
 from langrep.transfer.bootstrap import paired_difference, score_interval
 from langrep.transfer.checkpoint import load_checkpoint, load_task_model, save_checkpoint
@@ -39,6 +40,8 @@ from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, fit, make_corpus, predict
 
 log = logging.getLogger("langrep")
+# the keyword defaults below: config transfer's
+DEFAULT = TransferSettings.defaults()
 
 
 class _Clock:
@@ -59,7 +62,7 @@ def _setup(device, threads):
 
     if threads:
         torch.set_num_threads(int(threads))
-    return resolve_device(device or "auto")
+    return resolve_device(device or DEFAULT.device)
 
 
 def shift_layer(layer, model, key: str) -> int:
@@ -72,16 +75,17 @@ def shift_layer(layer, model, key: str) -> int:
     return value
 
 
-def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: Mapping, *,
-               zero_mean_layer=None, english_means=None, device: str | None = "auto", dtype="auto",
-               threads: int | None = None, progress: bool = True) -> list[dict]:
+def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: TrainSettings | Mapping, *,
+               zero_mean_layer=None, english_means=None, device: str | None = DEFAULT.device,
+               dtype=DEFAULT.dtype, threads: int | None = None, progress: bool = True) -> list[dict]:
     """Fine-tune and write ``out_path``; Zero-mean at ``zero_mean_layer`` if given (then
-    ``english_means`` is the pre-trained model's ``means/mono/en.parquet``)."""
+    ``english_means`` is the pre-trained model's ``means/mono/en.parquet``). ``settings``: the
+    task's fine-tuning settings (:class:`TrainSettings`, or a mapping of its keys)."""
     import torch
 
     clock = _Clock()
     device = _setup(device, threads)
-    s = TrainSettings.from_config(dict(settings), f"transfer.{task}.train")
+    s = TrainSettings.from_config(settings, f"transfer.{task}.train")
     if zero_mean_layer is not None and english_means is None:
         raise LangrepError("Zero-mean training needs the English means of the pre-trained model")
     train = read_ud(train_path, s.train_sentences, s.seed)
@@ -103,30 +107,32 @@ def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: M
 
 
 def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], layers: Sequence[int],
-                    extraction: Mapping, progress: bool = False) -> dict[str, tuple[dict[int, np.ndarray], int]]:
+                    extraction: ExtractionSettings | Mapping | None = None,
+                    progress: bool = False) -> dict[str, tuple[dict[int, np.ndarray], int]]:
     """``{lang: ({layer: R_L^layer}, n_tokens)}`` of the task model's encoder (fine-tuned) on each
-    language's whole mono corpus, tokenized and counted as the extraction stage does."""
+    language's whole mono corpus, tokenized and counted as the extraction stage does (``extraction``:
+    config ``extraction:``)."""
     import torch
 
     from langrep.batching import tokenize_ids
     from langrep.extract import check_texts, iter_batches
 
+    extraction = ExtractionSettings.from_config(extraction)
     top = max(layers)
     out = {}
     for lang, path in mono_paths.items():
         texts = check_texts(pd.read_parquet(path, columns=["text"])["text"].tolist())
         if not texts:
             raise LangrepError(f"{path}: the mono corpus is empty")
-        ids = tokenize_ids(tokenizer, texts, int(extraction.get("max_length", 128)))
+        ids = tokenize_ids(tokenizer, texts, extraction.max_length)
         sums = {layer: torch.zeros(model.encoder_model.config.hidden_size, dtype=torch.float64) for layer in layers}
         n = 0
         # as the task model runs: its frozen bottom in its dtype, the layers above under its autocast
         autocast = torch.autocast(model.encoder_model.device.type, dtype=model.autocast_dtype or torch.bfloat16,
                                   enabled=model.autocast_dtype is not None)
         with autocast, layer_span(model.encoder_model, 0, top):
-            for _, hidden, mask in iter_batches(model.encoder_model, tokenizer, ids,
-                                                int(extraction.get("token_budget", 8192)),
-                                                bool(extraction.get("include_special_tokens", False)), progress):
+            for _, hidden, mask in iter_batches(model.encoder_model, tokenizer, ids, extraction.token_budget,
+                                                extraction.include_special_tokens, progress):
                 n += int(mask.sum())
                 for layer in layers:
                     sums[layer] += hidden[layer][mask].double().sum(0).cpu()
@@ -145,10 +151,11 @@ def _counts(task: str, predictions, sentences) -> dict[str, np.ndarray]:
 
 def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean_ckpts: Mapping[str, str],
                   train_path, dev_path, test_paths: Mapping[str, str], pretrained_means: Mapping[str, str],
-                  mono_paths: Mapping[str, str], out_path, *, layers: Sequence, alphas: Sequence[float] = (1.0,),
-                  test_sentences: int | None = None, extraction: Mapping | None = None, seed: int = 13,
-                  bootstrap: int = 1000, device: str | None = "auto", dtype="auto", threads: int | None = None,
-                  progress: bool = True) -> pd.DataFrame:
+                  mono_paths: Mapping[str, str], out_path, *, layers: Sequence,
+                  alphas: Sequence[float] = tuple(DEFAULT.alphas), test_sentences: int | None = DEFAULT.test_sentences,
+                  extraction: ExtractionSettings | Mapping | None = None, seed: int = DEFAULT.seed,
+                  bootstrap: int = DEFAULT.bootstrap, device: str | None = DEFAULT.device, dtype=DEFAULT.dtype,
+                  threads: int | None = None, progress: bool = True) -> pd.DataFrame:
     """Scores of Original, Zero-mean and MDS at each layer in ``layers`` and of the baselines on
     every test language (split ``test``) and English (split ``dev``). ``zero_mean_ckpts`` maps each
     entry of ``layers`` (as written in the config, e.g. ``8`` or ``last``) to its Zero-mean
@@ -214,7 +221,7 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
     # Original, and MDS on the same model with the fine-tuned model's means.
     above = sorted({l for l in resolved.values() if frozen is None or l > frozen})
     ft = finetuned_means(model, tokenizer, {l: mono_paths[l] for l in ["en"] + langs}, above,
-                         extraction or {}, progress) if above else {}
+                         extraction, progress) if above else {}
     for lang, (_, n) in ft.items():
         if n != pre[lang].n_tokens:
             raise LangrepError(f"fine-tuned means of {lang}: {n} tokens of {mono_paths[lang]}, but the "

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -22,6 +23,7 @@ import torch
 from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, shuffled_batches
 from langrep.errors import LangrepError
 from langrep.layer_shift import LayerShift, resolve_layer
+from langrep.schema import Settings
 from langrep.transfer.alignment import EncodedSentence, check_pooling, collate, encode_words
 from langrep.transfer.data import DEPRELS, UPOS, Sentence, label_ids, universal
 from langrep.transfer.metrics import attachment_scores, pos_accuracy
@@ -34,36 +36,40 @@ TASKS = ("pos", "parsing")
 SELECTION_METRIC = {"pos": "accuracy", "parsing": "las"}
 
 
-@dataclass
-class TrainSettings:
-    seed: int = 13
-    max_length: int = 128
-    epochs: float = 1.0
-    max_steps: int | None = None
-    batch_size: int = 32
-    lr: float = 5e-5  # encoder layers
-    head_lr: float = 1e-3  # task head (randomly initialized)
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    grad_clip: float = 5.0
-    read_layer: int | str = "last"  # the hidden state the task head reads
-    train_top_layers: int | None = None  # None: fine-tune every layer; N: only the top N up to read_layer
-    word_pooling: str = "mean"  # "first" | "mean" of a word's character pieces
-    train_sentences: int | None = None  # seeded subset of the training treebank; None: all
-    dev_sentences: int | None = None
-    eval_every: int | None = None  # steps between dev evaluations; None: once per epoch
-    eval_tokens: int = 8192  # padded tokens per prediction batch
-    dropout: float = 0.1
-    arc_dim: int = 500
-    rel_dim: int = 100
+@dataclass(frozen=True)
+class TrainSettings(Settings):
+    """Fine-tuning settings of a task: ``transfer.train`` (defaults from the schema) and
+    ``transfer.word_pooling``; the workflow merges a task's ``transfer.{task}.train`` overrides in."""
+
+    SECTION = ("transfer", "train")
+    BORROWED = {"word_pooling": ("transfer", "word_pooling")}
+    seed: int
+    max_length: int
+    epochs: float
+    max_steps: int | None
+    batch_size: int
+    lr: float  # encoder layers
+    head_lr: float  # task head (randomly initialized)
+    weight_decay: float
+    warmup_ratio: float
+    grad_clip: float
+    read_layer: int | str  # the hidden state the task head reads
+    train_top_layers: int | None  # None: fine-tune every layer; N: only the top N up to read_layer
+    word_pooling: str  # "first" | "mean" of a word's character pieces
+    train_sentences: int | None  # seeded subset of the training treebank; None: all
+    dev_sentences: int | None
+    eval_every: int | None  # steps between dev evaluations; None: once per epoch
+    eval_tokens: int  # padded tokens per prediction batch
+    dropout: float
+    arc_dim: int
+    rel_dim: int
 
     @classmethod
-    def from_config(cls, cfg: dict, key: str = "transfer") -> "TrainSettings":
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(cfg) - names)
-        if unknown:
-            raise LangrepError(f"{key}: unknown training setting(s) {unknown}; known: {sorted(names)}")
-        s = cls(**cfg)
+    def from_config(cls, mapping: Mapping | TrainSettings | None = None, key: str | None = None) -> TrainSettings:
+        if isinstance(mapping, cls):
+            return mapping
+        key = key or ".".join(cls.SECTION)
+        s = super().from_config(mapping, key)
         for name in ("batch_size", "max_length", "eval_tokens"):
             if int(getattr(s, name)) < 1:
                 raise LangrepError(f"{key}.{name} must be positive, got {getattr(s, name)}")
