@@ -114,7 +114,7 @@ def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
     from langrep.pipeline import extract_corpus, extract_parallel_corpus
 
     texts = {"de": ["der hund", "die katze schläft", "ein haus"], "en": ["the dog", "the cat sleeps", "a house"]}
-    settings = {"device": "cpu", "token_budget": 64, "max_length": 16}
+    settings = {"device": "cpu", "token_budget": 64, "max_length": 16, "pooled_layers": [1, 3]}
     sides, single = [], {}
     for lang, t in texts.items():
         corpus = tmp_path / f"{lang}.parquet"
@@ -122,8 +122,8 @@ def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
         sides.append({"corpus_path": corpus, "embeddings_path": tmp_path / "pair" / f"{lang}.emb.parquet",
                       "sums_path": tmp_path / "pair" / f"{lang}.sums.parquet"})
         single[lang] = (tmp_path / "single" / f"{lang}.emb.parquet", tmp_path / "single" / f"{lang}.sums.parquet")
-        extract_corpus(corpus, tiny_model_dir, *single[lang], settings, pooled_layers=[1, 3])
-    extract_parallel_corpus(sides, tiny_model_dir, settings, pooled_layers=[1, 3])
+        extract_corpus(corpus, tiny_model_dir, *single[lang], settings)
+    extract_parallel_corpus(sides, tiny_model_dir, settings)
     for side, lang in zip(sides, texts):
         for layer in (1, 3):
             ids_a, a = read_pooled(side["embeddings_path"], layer)

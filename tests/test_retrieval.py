@@ -198,7 +198,7 @@ def tatoeba_files(tmp_path):
 def test_tatoeba_rows_from_files(tatoeba_files, tmp_path):
     xx_p, en_p, means = tatoeba_files
     out = tmp_path / "scores/tatoeba.csv"
-    df = R.run_tatoeba("m", {"de": {"xx": xx_p, "en": en_p, "means": means}}, out, layers="all", headline=1)
+    df = R.run_tatoeba("m", {"de": {"xx": xx_p, "en": en_p, "means": means}}, out, {"layers": "all", "layer": 1})
     assert out.exists()
     got = pd.read_csv(out)
     assert list(got.columns[:9]) == ["model", "task", "lang", "layer", "method", "direction", "split",
@@ -308,7 +308,8 @@ def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
     files = {}
     for split, spec in plan.items():
         files[split] = {"candidates": tmp_path / f"cand_{split}.parquet", "gold": spec["gold"]}
-        mined = R.run_bucc_mine(spec, files[split]["candidates"], layers=[8], headline=8, device="cpu")
+        mined = R.run_bucc_mine(spec, files[split]["candidates"],
+                                {"bucc": {"layers": [8]}, "layer": 8, "device": "cpu"})
         assert set(mined.frame["method"]) == {"original", "zero_mean", "mds"}
         # original uses no means and is mined once
         assert set(mined.frame.loc[mined.frame.method == "original", "means"]) == {""}
@@ -317,7 +318,7 @@ def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
     two_step = R.run_bucc_scores("m", {"zh": files}, tmp_path / "two_step.csv")
     pd.testing.assert_frame_equal(two_step.reset_index(drop=True), whole.reset_index(drop=True))
     # splits mined with different settings are not scored together
-    R.run_bucc_mine(plan["test"], tmp_path / "other.parquet", layers=[8], headline=8, methods=["original"])
+    R.run_bucc_mine(plan["test"], tmp_path / "other.parquet", {"layers": [8], "layer": 8, "methods": ["original"]})
     with pytest.raises(LangrepError, match="same settings"):
         R.run_bucc_scores("m", {"zh": {**files, "test": {**files["test"], "candidates": tmp_path / "other.parquet"}}},
                           tmp_path / "x.csv")

@@ -142,11 +142,13 @@ def test_run_writes_valid_tables(tmp_path, tiny_tokenizer, tiny_model_dir, kind)
     out = tmp_path / "out"
     sets = prepare_vocab(model="tiny", model_dir=model_dir, xnli_paths=xnli, source="en",
                          sets_out=out / "vocab.parquet", table_out=out / "vocab.csv")
+    settings = {"source": "en", "targets": ["de", "zh"], "alphas": [-1, 0, 1, 3], "layer": 1, "layers": [0, 2, 3],
+                "n_sentences": None, "sweep_sentences": 2, "bleu_tokenize": {"default": "13a", "zh": "zh"},
+                "n_samples": 2, "device": "cpu"}
     info = run_translation(
-        model="tiny", model_dir=model_dir, head_dir=head_dir, xnli_paths=xnli, vocab_path=out / "vocab.parquet",
-        means_paths=means, source="en", targets=["de", "zh"], alphas=[-1, 0, 1, 3], layer=1, layers=[0, 2, 3],
-        n_sentences=None, sweep_sentences=2, bleu_tokenize={"default": "13a", "zh": "zh"}, n_samples=2,
-        scores_out=out / "scores.csv", samples_out=out / "samples.csv", log=None)
+        settings, model="tiny", model_dir=model_dir, head_dir=head_dir, xnli_paths=xnli,
+        vocab_path=out / "vocab.parquet", means_paths=means, scores_out=out / "scores.csv",
+        samples_out=out / "samples.csv", log=None)
     assert info["head"] == kind and info["n_directions"] == 4
     sc = read_scores(out / "scores.csv")
     assert len(sc) == 4 * 4 * 4 * 3  # directions x layers (sweep + table layer) x alphas x metrics
@@ -188,38 +190,42 @@ def test_run_rejects_non_parallel_corpora(tmp_path, tiny_model_dir, tiny_tokeniz
     prepare_vocab(model="tiny", model_dir=tiny_model_dir, xnli_paths=xnli, source="en",
                   sets_out=tmp_path / "v.parquet", table_out=tmp_path / "v.csv")
     with pytest.raises(InputFormatError, match="xnli_de.parquet"):
-        run_translation(model="tiny", model_dir=tiny_model_dir, head_dir=tmp_path / "head", xnli_paths=xnli,
-                        vocab_path=tmp_path / "v.parquet", means_paths=means, source="en", targets=["de"],
-                        n_sentences=4, layer=1, scores_out=tmp_path / "s.csv", samples_out=tmp_path / "x.csv",
-                        log=None)
+        run_translation({"source": "en", "targets": ["de"], "n_sentences": 4, "layer": 1, "device": "cpu"},
+                        model="tiny", model_dir=tiny_model_dir, head_dir=tmp_path / "head", xnli_paths=xnli,
+                        vocab_path=tmp_path / "v.parquet", means_paths=means, scores_out=tmp_path / "s.csv",
+                        samples_out=tmp_path / "x.csv", log=None)
     assert not (tmp_path / "s.csv").exists()
 
 
 def test_config_keys_are_checked(tmp_path):
-    from langrep.translation import run_translation_from_config
+    with pytest.raises(LangrepError, match=r"config key translation.n_sentence: unknown; known: alphas, "):
+        run_translation({"n_sentence": 3, "head": {}}, model="m", model_dir=tmp_path, head_dir=tmp_path,
+                        xnli_paths={}, vocab_path=tmp_path, means_paths={}, scores_out=tmp_path / "s.csv",
+                        samples_out=tmp_path / "x.csv")
+    with pytest.raises(LangrepError, match=r"config key translation.head.stepz: unknown; known: batch_size, "):
+        run_translation({"head": {"stepz": 3}}, model="m", model_dir=tmp_path, head_dir=tmp_path,
+                        xnli_paths={}, vocab_path=tmp_path, means_paths={}, scores_out=tmp_path / "s.csv",
+                        samples_out=tmp_path / "x.csv")
 
-    with pytest.raises(LangrepError, match=r"translation: unknown config key\(s\) \['n_sentence'\]"):
-        run_translation_from_config({"n_sentence": 3, "head": {}}, model="m")
 
-
-def test_config_defaults_match_schema():
-    # The config files, the schema and the library agree on every translation key.
+def test_config_files_give_the_library_every_translation_key():
+    # The config files' translation sections build the settings the library reads, unchanged.
+    import dataclasses
     import inspect
     from pathlib import Path
 
     import yaml
 
     from langrep.mlm_head_fitting import prepare_head
-    from langrep.translation import _SETTINGS
+    from langrep.settings import HeadSettings, TranslationSettings
 
     root = Path(__file__).resolve().parents[1]
-    schema = yaml.safe_load((root / "src/langrep/resources/config.schema.yaml").read_text())["properties"]["translation"]
-    head_keys = set(schema["properties"]["head"]["properties"])
     for name in ("config.yaml", "paper.yaml"):
         cfg = yaml.safe_load((root / "config" / name).read_text())["translation"]
-        assert set(cfg) - {"head"} <= set(_SETTINGS)
-        assert set(cfg["head"]) <= head_keys
-    assert set(schema["properties"]) - {"head"} == set(_SETTINGS)
+        got = dataclasses.asdict(TranslationSettings.from_config(cfg))
+        assert {k: got[k] for k in cfg if k != "head"} == {k: v for k, v in cfg.items() if k != "head"}
+        assert {k: got["head"][k] for k in cfg["head"]} == cfg["head"]
     # every head key is read by prepare_head (its docstring lists them)
+    head_keys = {f.name for f in dataclasses.fields(HeadSettings)}
     doc = inspect.getdoc(prepare_head)
     assert all(k in doc for k in head_keys), head_keys

@@ -33,7 +33,10 @@ from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import n_hidden_states
 from langrep.means import LayerSums
+from langrep.settings import ExtractionSettings
 
+# the keyword defaults below: config extraction's
+DEFAULT = ExtractionSettings.defaults()
 CHUNK_SENTENCES = 20000
 FIRST_CHUNK = 1024  # sentences of the first chunk; later chunks double up to the chunk size
 
@@ -105,8 +108,8 @@ def _forward_batches(model, tokens: TokenIds, token_budget: int, pad_id: int, sp
         bar.close()
 
 
-def iter_batches(model, tokenizer, input_ids, token_budget: int = 8192,
-                 include_special_tokens: bool = False, progress: bool = False):
+def iter_batches(model, tokenizer, input_ids, token_budget: int = DEFAULT.token_budget,
+                 include_special_tokens: bool = DEFAULT.include_special_tokens, progress: bool = False):
     """Yield ``(indices, hidden_states, token_mask)`` per batch.
 
     ``input_ids``: a list of id sequences or a :class:`~langrep.batching.TokenIds`.
@@ -118,8 +121,9 @@ def iter_batches(model, tokenizer, input_ids, token_budget: int = 8192,
                                 progress)
 
 
-def extract(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[int] | None = None,
-            token_budget: int = 8192, max_length: int = 128, include_special_tokens: bool = False,
+def extract(model, tokenizer, texts: Sequence[str],
+            pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers, token_budget: int = DEFAULT.token_budget,
+            max_length: int = DEFAULT.max_length, include_special_tokens: bool = DEFAULT.include_special_tokens,
             progress: bool = False, chunk_sentences: int | None = CHUNK_SENTENCES) -> Extraction:
     """Pooled embeddings (``pooled_layers``; None = every layer) and per-layer sums for ``texts``
     (worked through in chunks of at most ``chunk_sentences``)."""
@@ -193,8 +197,9 @@ def _pool_chunk(model, tokens: TokenIds, layers: list[int], token_budget: int, p
             LayerSums(sums.cpu().numpy(), int(counts_host.sum())), counts_host)
 
 
-def iter_chunks(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[int] | None = None,
-                token_budget: int = 8192, max_length: int = 128, include_special_tokens: bool = False,
+def iter_chunks(model, tokenizer, texts: Sequence[str],
+                pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers, token_budget: int = DEFAULT.token_budget,
+                max_length: int = DEFAULT.max_length, include_special_tokens: bool = DEFAULT.include_special_tokens,
                 progress: bool = False, chunk_sentences: int | None = CHUNK_SENTENCES
                 ) -> Iterator[tuple[int, dict[int, np.ndarray], LayerSums, np.ndarray]]:
     """Yield ``(start, pooled, sums, sentence_tokens)`` for consecutive chunks of ``texts``."""
@@ -218,10 +223,11 @@ def iter_chunks(model, tokenizer, texts: Sequence[str], pooled_layers: Sequence[
 
 
 def extract_to_parquet(model, tokenizer, ids: Sequence[str], texts: Sequence[str],
-                       embeddings_path, pooled_layers: Sequence[int] | None = None,
-                       token_budget: int = 8192, max_length: int = 128,
-                       include_special_tokens: bool = False, progress: bool = False,
-                       chunk_sentences: int = 20000, metadata: dict[str, str] | None = None) -> LayerSums:
+                       embeddings_path, pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers,
+                       token_budget: int = DEFAULT.token_budget, max_length: int = DEFAULT.max_length,
+                       include_special_tokens: bool = DEFAULT.include_special_tokens, progress: bool = False,
+                       chunk_sentences: int | None = CHUNK_SENTENCES,
+                       metadata: dict[str, str] | None = None) -> LayerSums:
     """Stream pooled embeddings to ``embeddings_path`` in corpus order; return the layer sums."""
     if len(ids) != len(texts):
         raise LangrepError(f"{len(ids)} ids but {len(texts)} texts")

@@ -13,8 +13,9 @@ import contextlib
 import numpy as np
 
 from langrep.errors import LangrepError
+from langrep.settings import RetrievalSettings
 
-DEFAULT_BLOCK_SIZE = 8192
+DEFAULT_BLOCK_SIZE = RetrievalSettings.defaults().block_size  # config retrieval.block_size
 # similarities held at once by the torch backend (block rows x database rows x 4 bytes)
 SIMILARITY_BYTES = {"cuda": 2 << 30, "cpu": 256 << 20}
 

@@ -47,10 +47,13 @@ from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in
 from langrep.means import read_means
 from langrep.scores import write_scores
+from langrep.settings import AnalysisSettings, RetrievalSettings
 
 log = logging.getLogger(__name__)
 
 TASK = "means"
+# the keyword defaults below: config analysis's, and retrieval's layer and Tatoeba directions
+DEFAULT, RETRIEVAL_DEFAULT = AnalysisSettings.defaults(), RetrievalSettings.defaults()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -198,7 +201,7 @@ def identification_rows(x: np.ndarray, labels: np.ndarray, means: Mapping[str, n
 # How much text a mean needs
 
 
-def token_grid(total: int, start: int = 1000) -> list[int]:
+def token_grid(total: int, start: int = DEFAULT.tokens_from) -> list[int]:
     """1k, 2k, 5k, 10k, 20k, 50k, ... below ``total`` (the 1-2-5 series from ``start``)."""
     out, decade = [], int(start)
     while True:
@@ -297,8 +300,10 @@ def _pooled_layers(paths) -> set[int]:
     return out or set()
 
 
-def analyse_model(model: str, plan: Mapping, layer: int = 8, heldout: int = 200,
-                  directions: Sequence[str] = ("xx-en", "en-xx"), grid_start: int = 1000) -> list[dict]:
+def analyse_model(model: str, plan: Mapping, layer: int = RETRIEVAL_DEFAULT.layer,
+                  heldout: int = DEFAULT.heldout_sentences,
+                  directions: Sequence[str] = tuple(RETRIEVAL_DEFAULT.tatoeba.directions),
+                  grid_start: int = DEFAULT.tokens_from) -> list[dict]:
     """Every row of ``means.csv`` for one model.
 
     ``plan``: ``langs`` (the run's languages), ``means`` (lang -> means file), ``mono`` (lang ->
@@ -363,8 +368,13 @@ def analyse_model(model: str, plan: Mapping, layer: int = 8, heldout: int = 200,
     return [dict({"model": model, "task": TASK, "direction": ""}, **r) for r in rows]
 
 
-def run_means_analysis(model: str, plan: Mapping, output, **settings) -> None:
-    """:func:`analyse_model` into ``output`` (``results/{model}/scores/means.csv``)."""
-    rows = analyse_model(model, plan, **settings)
+def run_means_analysis(model: str, plan: Mapping, output, settings: AnalysisSettings | Mapping | None = None,
+                       retrieval: RetrievalSettings | Mapping | None = None) -> None:
+    """:func:`analyse_model` into ``output`` (``results/{model}/scores/means.csv``); ``settings``:
+    config ``analysis:``, ``retrieval``: config ``retrieval:`` (its layer and Tatoeba directions),
+    each a settings object or a mapping of some of its keys."""
+    s, r = AnalysisSettings.from_config(settings), RetrievalSettings.from_config(retrieval)
+    rows = analyse_model(model, plan, layer=r.layer, heldout=s.heldout_sentences, directions=r.tatoeba.directions,
+                         grid_start=s.tokens_from)
     write_scores(rows, output)
     log.info("%s: %d rows", output, len(rows))

@@ -18,6 +18,9 @@ import pandas as pd
 
 from langrep.errors import LangrepError
 from langrep.knn import DEFAULT_BLOCK_SIZE, knn, normalize
+from langrep.settings import RetrievalSettings
+
+DEFAULT_K = RetrievalSettings.defaults().bucc.k  # config retrieval.bucc.k
 
 
 @dataclass
@@ -44,7 +47,7 @@ def ratio_margin(sims: np.ndarray, inds: np.ndarray, query_knn_mean: np.ndarray,
     return out
 
 
-def mine(x: np.ndarray, y: np.ndarray, k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE,
+def mine(x: np.ndarray, y: np.ndarray, k: int = DEFAULT_K, block_size: int = DEFAULT_BLOCK_SIZE,
          min_score: float = 0.0, device: str = "cpu") -> Candidates:
     """LASER ``--mode mine --retrieval max --margin ratio``.
 
@@ -87,7 +90,7 @@ def mine(x: np.ndarray, y: np.ndarray, k: int = 4, block_size: int = DEFAULT_BLO
 
 
 def mine_unified(x: np.ndarray, y: np.ndarray, src_texts: Sequence[str] | None = None,
-                 tgt_texts: Sequence[str] | None = None, k: int = 4,
+                 tgt_texts: Sequence[str] | None = None, k: int = DEFAULT_K,
                  block_size: int = DEFAULT_BLOCK_SIZE, device: str = "cpu") -> Candidates:
     """:func:`mine` with LASER's handling of repeated sentences, when the texts are given.
 

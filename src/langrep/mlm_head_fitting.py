@@ -30,6 +30,10 @@ from langrep.batching import (TokenIds, length_sorted_batches, pad_tensors, pad_
                               tokenize_ids)
 from langrep.mlm_head import (PRETRAINED_MARKER, FittedMLMHead, corpus_vocab, fast_dtype, head_vocab_size,
                               input_embeddings, save_head, write_pretrained_marker)
+from langrep.settings import HeadSettings, TranslationSettings
+
+# the keyword defaults below: config translation.head's
+DEFAULT = HeadSettings.defaults()
 
 
 @dataclass
@@ -93,10 +97,11 @@ def _sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length
     return seqs, langs
 
 
-def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]], *, steps: int = 300,
-                 batch_size: int = 1024, negatives: int = 4096, width: int = 1536, lr: float = 3e-3,
-                 mask_prob: float = 0.15, max_length: int = 128, token_budget: int = 4096, seed: int = 0,
-                 log_every: int = 100, log=None) -> HeadFit:
+def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]], *, steps: int = DEFAULT.steps,
+                 batch_size: int = DEFAULT.batch_size, negatives: int = DEFAULT.negatives, width: int = DEFAULT.width,
+                 lr: float = DEFAULT.lr, mask_prob: float = DEFAULT.mask_prob, max_length: int = DEFAULT.max_length,
+                 token_budget: int = DEFAULT.token_budget, seed: int = DEFAULT.seed, log_every: int = 100,
+                 log=None) -> HeadFit:
     """Fit a :class:`FittedMLMHead` on the frozen ``encoder`` (see the module docstring)."""
     if steps < 1 or batch_size < 1 or negatives < 1 or lr <= 0:
         raise LangrepError("translation.head: steps, batch_size and negatives must be >= 1 and lr > 0")
@@ -187,8 +192,9 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
 
 
 def evaluate_head(head: FittedMLMHead, encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]], *,
-                  fit_vocab: set[int] | None = None, mask_prob: float = 0.15, max_length: int = 128,
-                  token_budget: int = 4096, seed: int = 1) -> dict[str, dict]:
+                  fit_vocab: set[int] | None = None, mask_prob: float = DEFAULT.mask_prob,
+                  max_length: int = DEFAULT.max_length, token_budget: int = DEFAULT.token_budget,
+                  seed: int = 1) -> dict[str, dict]:
     """Per language: ``reconstruction`` (% of non-special tokens given back on clean input) and
     ``masked_accuracy`` (% of ``mask_prob`` of them, all replaced by the mask token, predicted).
 
@@ -235,19 +241,20 @@ def split_heldout(texts: Sequence[str], n_fit: int, n_heldout: int) -> tuple[lis
     return rest[:n_fit], texts[len(texts) - hold:]
 
 
-def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: Mapping | None = None,
-                 device: str | None = "cpu", log=None) -> str:
+def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: HeadSettings | Mapping | None = None,
+                 device: str | None = TranslationSettings.defaults().device, log=None) -> str:
     """The ``mlm_head`` rule: record ``pretrained`` when the model has an MLM head, else fit a head on
     the mono corpora (``mono_paths``: language -> Parquet), report its held-out quality, save it.
 
-    ``settings`` (config ``translation.head``): sentences_per_lang, heldout_per_lang, steps,
-    batch_size, negatives, width, lr, mask_prob, max_length, token_budget, seed.
+    ``settings`` (config ``translation.head``, :class:`~langrep.settings.HeadSettings`):
+    sentences_per_lang, heldout_per_lang, steps, batch_size, negatives, width, lr, mask_prob,
+    max_length, token_budget, seed. ``device``: config ``translation.device``.
     """
     import pandas as pd
 
     from langrep.models import NoMLMHeadError, load_encoder, load_masked_lm, resolve_device
 
-    s = dict(settings or {})
+    s = HeadSettings.from_config(settings)
     try:
         load_masked_lm(model_dir, device="cpu")
     except NoMLMHeadError as exc:
@@ -256,7 +263,7 @@ def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: Ma
     else:
         write_pretrained_marker(out_dir)
         return PRETRAINED_MARKER
-    n_fit, n_held = int(s.get("sentences_per_lang", 300)), int(s.get("heldout_per_lang", 30))
+    n_fit, n_held = s.sentences_per_lang, s.heldout_per_lang
     fit_texts, held_texts = {}, {}
     for lang, path in mono_paths.items():
         df = pd.read_parquet(path)
@@ -270,12 +277,9 @@ def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: Ma
     encoder, tokenizer = load_encoder(model_dir, device=resolve_device(device))
     for p in encoder.parameters():
         p.requires_grad_(False)
-    common = dict(mask_prob=float(s.get("mask_prob", 0.15)), max_length=int(s.get("max_length", 128)),
-                  token_budget=int(s.get("token_budget", 4096)))
-    fit = fit_mlm_head(encoder, tokenizer, fit_texts, steps=int(s.get("steps", 300)),
-                       batch_size=int(s.get("batch_size", 1024)), negatives=int(s.get("negatives", 4096)),
-                       width=int(s.get("width", 1536)), lr=float(s.get("lr", 3e-3)),
-                       seed=int(s.get("seed", 0)), log=log, **common)
+    common = dict(mask_prob=float(s.mask_prob), max_length=s.max_length, token_budget=s.token_budget)
+    fit = fit_mlm_head(encoder, tokenizer, fit_texts, steps=s.steps, batch_size=s.batch_size,
+                       negatives=s.negatives, width=s.width, lr=float(s.lr), seed=s.seed, log=log, **common)
     fit_vocab = corpus_vocab(tokenizer, [t for v in fit_texts.values() for t in v], common["max_length"])
     quality = evaluate_head(fit.head, encoder, tokenizer, held_texts, fit_vocab=fit_vocab, **common)
     n_tok = sum(q["n_tokens"] for q in quality.values())

@@ -3,28 +3,30 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
 from langrep.errors import LangrepError
 from langrep.io import sha256_file
 from langrep.means import language_means, read_sums, write_means, write_sums
+from langrep.settings import ExtractionSettings
 
 log = logging.getLogger("langrep")
 
 
-def extract_corpus(corpus_path, model_dir, embeddings_path, sums_path, settings: dict,
-                   pooled_layers: Sequence[int] | None = None, threads: int | None = None) -> None:
-    """Pooled embeddings and per-layer sums of one (model, corpus, language) text set."""
+def extract_corpus(corpus_path, model_dir, embeddings_path, sums_path,
+                   settings: ExtractionSettings | Mapping | None = None, threads: int | None = None) -> None:
+    """Pooled embeddings (of ``settings.pooled_layers``) and per-layer sums of one (model, corpus,
+    language) text set; ``settings``: config ``extraction:`` (or a part of it)."""
     extract_parallel_corpus(
         [{"corpus_path": corpus_path, "embeddings_path": embeddings_path, "sums_path": sums_path}],
-        model_dir, settings, pooled_layers, threads)
+        model_dir, settings, threads)
 
 
-def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: dict,
-                            pooled_layers: Sequence[int] | None = None, threads: int | None = None) -> None:
+def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: ExtractionSettings | Mapping | None = None,
+                            threads: int | None = None) -> None:
     """:func:`extract_corpus` for every side of a parallel corpus (Tatoeba, BUCC) with one model load.
 
     ``sides``: dicts with ``corpus_path``, ``embeddings_path``, ``sums_path``. Each file is written
@@ -36,23 +38,21 @@ def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: dict,
     from langrep.extract import extract_to_parquet
     from langrep.models import load_encoder
 
+    settings = ExtractionSettings.from_config(settings)
     if threads:
         torch.set_num_threads(int(threads))
     corpora = [pd.read_parquet(side["corpus_path"], columns=["id", "text"]) for side in sides]
     for side, corpus in zip(sides, corpora):  # before the (slow) model load
         if corpus.empty:
             raise LangrepError(f"{side['corpus_path']}: the corpus has no sentences")
-    model, tokenizer = load_encoder(model_dir, device=settings.get("device", "auto"),
-                                    dtype=settings.get("dtype", "auto"))
+    model, tokenizer = load_encoder(model_dir, device=settings.device, dtype=settings.dtype)
     for side, corpus in zip(sides, corpora):
         meta = {"model_dir": str(model_dir), "corpus": str(side["corpus_path"])}
         t0 = time.perf_counter()
         sums = extract_to_parquet(
             model, tokenizer, corpus["id"].astype(str).tolist(), corpus["text"].tolist(), side["embeddings_path"],
-            pooled_layers=pooled_layers,
-            token_budget=int(settings.get("token_budget", 8192)),
-            max_length=int(settings.get("max_length", 128)),
-            include_special_tokens=bool(settings.get("include_special_tokens", False)),
+            pooled_layers=settings.pooled_layers, token_budget=settings.token_budget,
+            max_length=settings.max_length, include_special_tokens=settings.include_special_tokens,
             progress=True, metadata=meta,
         )
         elapsed = time.perf_counter() - t0
@@ -63,14 +63,21 @@ def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: dict,
 
 def extract_pair_for_rule(smk) -> None:
     """The body of the extract_tatoeba / extract_bucc rule scripts: both sides of a parallel corpus
-    (named inputs ``xx``, ``en``, ``model``; outputs ``{side}_embeddings``, ``{side}_sums``)."""
+    (named inputs ``xx``, ``en``, ``model``; outputs ``{side}_embeddings``, ``{side}_sums``; params
+    ``extraction`` and this corpus's ``pooled_layers``)."""
     from langrep.logs import log_to_file
 
     log_to_file(smk.log[0])
     sides = [{"corpus_path": smk.input[side], "embeddings_path": smk.output[f"{side}_embeddings"],
               "sums_path": smk.output[f"{side}_sums"]} for side in ("xx", "en")]
-    extract_parallel_corpus(sides, model_dir=smk.input.model, settings=smk.params.extraction,
-                            pooled_layers=smk.params.pooled_layers, threads=smk.threads)
+    extract_parallel_corpus(sides, model_dir=smk.input.model, settings=rule_extraction(smk.params),
+                            threads=smk.threads)
+
+
+def rule_extraction(params) -> ExtractionSettings:
+    """The ``extraction`` param of an extraction rule with the corpus's ``pooled_layers`` param
+    (the layers its pooled vectors are written for) in place of the config's."""
+    return ExtractionSettings.from_config({**params.extraction, "pooled_layers": params.pooled_layers})
 
 
 def means_from_sums(sums_paths: Sequence, corpus_path, model_dir, out_path) -> None:

@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 
 from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
+from langrep.settings import ExtractionSettings
 
 PACKAGES = ("torch", "transformers", "tokenizers", "sentencepiece", "safetensors", "huggingface-hub",
             "datasets", "faiss-cpu", "faiss-gpu", "conllu", "snakemake", "snakemake-executor-plugin-slurm",
@@ -46,15 +47,15 @@ def compute_record(config: Mapping) -> dict:
 
     from langrep.models import cpu_has_native_bf16, resolve_device, resolve_dtype
 
-    ext = config.get("extraction") or {}
+    ext = ExtractionSettings.from_config(config.get("extraction"))
     rec = {"cuda_available": torch.cuda.is_available(), "cpu_native_bf16": cpu_has_native_bf16(),
            "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()}
     if rec["cuda_available"]:
         rec["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     try:
-        device = resolve_device(ext.get("device", "auto"))
+        device = resolve_device(ext.device)
         rec["extraction_device"] = device
-        rec["extraction_dtype"] = str(resolve_dtype(ext.get("dtype", "auto"), device)).removeprefix("torch.")
+        rec["extraction_dtype"] = str(resolve_dtype(ext.dtype, device)).removeprefix("torch.")
     except Exception as e:  # noqa: BLE001 - a record, not a check (e.g. cuda asked on a CPU host)
         rec["extraction_device_error"] = str(e)
     return rec

@@ -32,18 +32,21 @@ import pandas as pd
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
 from langrep.io import read_parquet_metadata, write_parquet
-from langrep.knn import DEFAULT_BLOCK_SIZE, knn, normalize, resolve_device, set_threads  # knn: re-exported
+from langrep.knn import knn, normalize, resolve_device, set_threads  # knn: re-exported
 from langrep.means import mean_difference_shift, read_means, zero_mean
 # re-exported: the LASER mining steps are part of this module's API
 from langrep.mining import (Candidates, bucc_evaluate, evaluate_pairs, mine, mine_unified,  # noqa: F401
                             precision_recall_f1, ratio_margin, read_gold, select_threshold)
 from langrep.scores import write_scores
+from langrep.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 
+# the known values (the schema's enums); the keyword defaults below are config retrieval's
 METHODS = ("original", "zero_mean", "mds")
 DIRECTIONS = ("xx-en", "en-xx")
 MEANS_SOURCES = ("eval", "mono")
+DEFAULT = RetrievalSettings.defaults()
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,7 +77,7 @@ def apply_method(method: str, query: np.ndarray, database: np.ndarray,
 # --------------------------------------------------------------------------------------------
 
 def accuracy_at_1(queries: np.ndarray, database: np.ndarray,
-                  block_size: int = DEFAULT_BLOCK_SIZE, device: str = "cpu") -> float:
+                  block_size: int = DEFAULT.block_size, device: str = "cpu") -> float:
     """Percentage of queries whose cosine nearest neighbour is the database row of the same index."""
     if len(queries) != len(database):
         raise LangrepError(f"paired sets differ in size: {len(queries)} queries, {len(database)} targets")
@@ -154,8 +157,8 @@ def _method_means(methods, means_paths):
 
 
 def tatoeba_rows(model: str, lang: str, xx_path, en_path, means_paths: Mapping[str, Mapping[str, str]],
-                 layers, headline: int | None = 8, methods: Sequence[str] = METHODS,
-                 directions: Sequence[str] = DIRECTIONS, block_size: int = DEFAULT_BLOCK_SIZE,
+                 layers, headline: int | None = DEFAULT.layer, methods: Sequence[str] = tuple(DEFAULT.methods),
+                 directions: Sequence[str] = tuple(DEFAULT.tatoeba.directions), block_size: int = DEFAULT.block_size,
                  split: str = "test", device: str = "cpu") -> list[dict]:
     """Score rows for one Tatoeba pair ``lang``-en.
 
@@ -226,8 +229,9 @@ def _mined_keys(methods, means_sources) -> list[tuple[str, str]]:
     return keys + [(m, s) for m in methods if m != "original" for s in means_sources]
 
 
-def bucc_candidates(spec: Mapping, layers, headline: int | None = 8, methods: Sequence[str] = METHODS,
-                    k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE, device: str = "cpu") -> MinedSplit:
+def bucc_candidates(spec: Mapping, layers, headline: int | None = DEFAULT.layer,
+                    methods: Sequence[str] = tuple(DEFAULT.methods), k: int = DEFAULT.bucc.k,
+                    block_size: int = DEFAULT.block_size, device: str = "cpu") -> MinedSplit:
     """Mine one BUCC split (``spec`` as a split of :func:`bucc_rows`) at every layer, for every
     method and means source; the gold ids are checked against the embeddings first."""
     means_sources = list(spec.get("means", {}))
@@ -318,9 +322,9 @@ def bucc_scores(model: str, pair: str, mined: Mapping[str, MinedSplit],
     return rows
 
 
-def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, headline: int | None = 8,
-              methods: Sequence[str] = METHODS, k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE,
-              device: str = "cpu") -> list[dict]:
+def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, headline: int | None = DEFAULT.layer,
+              methods: Sequence[str] = tuple(DEFAULT.methods), k: int = DEFAULT.bucc.k,
+              block_size: int = DEFAULT.block_size, device: str = "cpu") -> list[dict]:
     """Score rows for one BUCC pair ``pair``-en (:func:`bucc_candidates` of every split, then
     :func:`bucc_scores`).
 
@@ -340,28 +344,29 @@ def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, head
 # Rule entry points
 # --------------------------------------------------------------------------------------------
 
-def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, layers="all", headline: int | None = 8,
-                methods: Sequence[str] = METHODS, directions: Sequence[str] = DIRECTIONS,
-                block_size: int = DEFAULT_BLOCK_SIZE, threads: int | None = None,
-                device: str | None = "cpu") -> pd.DataFrame:
-    """All Tatoeba pairs of ``plan`` (lang -> {"xx", "en", "means"}) into ``output`` (tidy CSV)."""
+def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, settings: RetrievalSettings | Mapping | None = None,
+                threads: int | None = None) -> pd.DataFrame:
+    """All Tatoeba pairs of ``plan`` (lang -> {"xx", "en", "means"}) into ``output`` (tidy CSV), at
+    ``settings.layer`` and ``layers`` (config ``retrieval:``, or a mapping of some of its keys)."""
+    s = RetrievalSettings.from_config(settings)
     set_threads(threads)
-    device = resolve_device(device)
+    device = resolve_device(s.device)
     rows = []
     for lang, spec in plan.items():
-        rows += tatoeba_rows(model, lang, spec["xx"], spec["en"], spec.get("means", {}), layers,
-                             headline, methods, directions, block_size, device=device)
+        rows += tatoeba_rows(model, lang, spec["xx"], spec["en"], spec.get("means", {}), s.layers,
+                             s.layer, s.methods, s.tatoeba.directions, s.block_size, device=device)
     return write_scores(rows, output)
 
 
-def run_bucc_mine(spec: Mapping, output, layers="all", headline: int | None = 8,
-                  methods: Sequence[str] = METHODS, k: int = 4, block_size: int = DEFAULT_BLOCK_SIZE,
-                  threads: int | None = None, device: str | None = "auto") -> MinedSplit:
-    """The candidates of one BUCC split (see :func:`bucc_candidates`) into ``output`` (Parquet)."""
+def run_bucc_mine(spec: Mapping, output, settings: RetrievalSettings | Mapping | None = None,
+                  threads: int | None = None) -> MinedSplit:
+    """The candidates of one BUCC split (see :func:`bucc_candidates`) into ``output`` (Parquet), at
+    ``settings.layer`` and ``bucc_layers`` (config ``retrieval:``, or a mapping of some of its keys)."""
+    s = RetrievalSettings.from_config(settings)
     set_threads(threads)
-    device = resolve_device(device)
+    device = resolve_device(s.device)
     t0 = time.perf_counter()
-    mined = bucc_candidates(spec, layers, headline, methods, k, block_size, device)
+    mined = bucc_candidates(spec, s.bucc_layers, s.layer, s.methods, s.bucc.k, s.block_size, device)
     log.info("mined %d candidates in %.1f s on %s", len(mined.frame), time.perf_counter() - t0, device)
     write_candidates(mined, output, {"device": device})
     return mined

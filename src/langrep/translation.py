@@ -35,7 +35,11 @@ from langrep.io import atomic_write
 from langrep.layer_shift import LayerShift, check_layer, encoder_layers, n_hidden_states, n_layers
 from langrep.mlm_head import read_head_record
 from langrep.scores import write_scores
+from langrep.settings import TranslationSettings
 from langrep.translation_data import parallel_lines, read_vocab_sets
+
+# the keyword defaults below: config translation's
+DEFAULT = TranslationSettings.defaults()
 
 
 # --------------------------------------------------------------------------------------- model
@@ -113,7 +117,8 @@ def _batches(tokenizer, texts, max_length, token_budget, device):
 
 
 def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, src_mean, tgt_mean,
-              alpha: float, max_length: int = 128, token_budget: int = 4096) -> list[list[int]]:
+              alpha: float, max_length: int = DEFAULT.max_length,
+              token_budget: int = DEFAULT.token_budget) -> list[list[int]]:
     """Output token ids per text with MDS at ``layer`` (a forward hook, :class:`LayerShift`)."""
     specials = set(special_ids(tokenizer))
     dev = decoder.device
@@ -128,8 +133,9 @@ def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, 
 
 
 def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Mapping[str, np.ndarray],
-                  layers: Sequence[int], alphas: Sequence[float], *, max_length: int = 128,
-                  token_budget: int = 2048, log=None, what: str = "") -> dict[tuple[str, int, float], list[list[int]]]:
+                  layers: Sequence[int], alphas: Sequence[float], *, max_length: int = DEFAULT.max_length,
+                  token_budget: int = DEFAULT.token_budget, log=None,
+                  what: str = "") -> dict[tuple[str, int, float], list[list[int]]]:
     """Outputs for every (target, layer, alpha); ``deltas[t]`` is R_t - R_s, shape [L+1, H].
 
     ``token_budget`` bounds the padded tokens of a source batch; the stacked alpha batches are
@@ -251,18 +257,21 @@ def _direction_outputs(decoder, tokenizer, texts, deltas, *, layer, layers, alph
     return outs
 
 
-def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str, str], vocab_path,
-                    means_paths: Mapping[str, str], source: str, targets: Sequence[str], both_directions: bool = True,
-                    alphas: Sequence[float] = (-1, 0, 1, 2, 3), layer: int = 10, layers: Sequence[int] | None = None,
-                    n_sentences: int | None = 100, sweep_sentences: int | None = 10, max_length: int = 128,
-                    token_budget: int = 512, bleu_tokenize: Mapping[str, str] | None = None, n_samples: int = 3,
-                    device: str | None = "cpu", scores_out, samples_out, log=print) -> dict:
+def run_translation(settings: TranslationSettings | Mapping | None = None, *, model: str, model_dir, head_dir,
+                    xnli_paths: Mapping[str, str], vocab_path, means_paths: Mapping[str, str], scores_out,
+                    samples_out, log=print) -> dict:
     """The whole experiment: Table 1 at ``layer`` on ``n_sentences`` XNLI lines per direction, the
     layer sweep of Figures 1-2 on the first ``sweep_sentences`` of them, Table 7's samples.
 
-    Every score row carries ``n_sentences``, the number of lines it was computed on.
+    ``settings``: config ``translation:`` (:class:`~langrep.settings.TranslationSettings`, or a
+    mapping of its keys; ``head`` is the mlm_head rule's). Every score row carries
+    ``n_sentences``, the number of lines it was computed on.
     """
     from langrep.means import read_means
+
+    settings = TranslationSettings.from_config(settings)
+    source, targets, layer = settings.source, settings.targets, settings.layer
+    n_sentences, sweep_sentences = settings.n_sentences, settings.sweep_sentences
 
     for key, v in (("n_sentences", n_sentences), ("sweep_sentences", sweep_sentences)):
         if v is not None and v < 1:
@@ -272,17 +281,17 @@ def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str,
     t0, c0 = time.perf_counter(), time.process_time()
     langs = [source, *targets]
     vocab = read_vocab_sets(vocab_path, langs)
-    decoder, tokenizer = load_decoder(model_dir, head_dir, device=device)
+    decoder, tokenizer = load_decoder(model_dir, head_dir, device=settings.device)
     # a fitted head's held-out reconstruction travels with every row (the report states it)
     head_rec = read_head_record(head_dir).get("heldout_reconstruction") if decoder.kind == "fitted" else None
     top = n_layers(decoder.encoder)
-    layers = list(range(top + 1)) if layers is None else [int(x) for x in layers]
+    layers = list(range(top + 1)) if settings.layers is None else [int(x) for x in settings.layers]
     for key, ls in (("layer", [layer]), ("layers", layers)):
         if any(not 0 <= l <= top for l in ls):
             raise LangrepError(f"translation.{key}: {ls} out of range 0..{top}")
     scored_layers = sorted(set(layers) | {layer})
-    alphas = [float(a) for a in alphas]
-    tok_for = dict(bleu_tokenize or {})
+    alphas = [float(a) for a in settings.alphas]
+    tok_for = dict(settings.bleu_tokenize)
     default_tok = tok_for.pop("default", "13a")
     means = {lang: read_means(means_paths[lang]).means for lang in langs}
     for lang, m in means.items():
@@ -290,7 +299,7 @@ def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str,
             raise LangrepError(f"{means_paths[lang]}: {m.shape[0]} layers of means, the model has {top + 1}")
 
     directions: dict[str, list[str]] = {source: list(targets)}
-    if both_directions:
+    if settings.both_directions:
         for t in targets:
             directions.setdefault(t, []).append(source)
     lines = {s: parallel_lines(xnli_paths[s], {t: xnli_paths[t] for t in tgts}, n_sentences)
@@ -305,8 +314,8 @@ def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str,
             log(f"source {s} ({n_dir}/{len(directions)}) -> {','.join(tgts)}: {len(pl.texts)} lines at layer {layer}, "
                 f"{n_sweep} at layers {[l for l in layers if l != layer]}")
         outs = _direction_outputs(decoder, tokenizer, pl.texts, {t: means[t] - means[s] for t in tgts}, layer=layer,
-                                  layers=layers, alphas=alphas, n_sweep=n_sweep, max_length=max_length,
-                                  token_budget=token_budget, log=log, what=f"{s}: ")
+                                  layers=layers, alphas=alphas, n_sweep=n_sweep, max_length=settings.max_length,
+                                  token_budget=settings.token_budget, log=log, what=f"{s}: ")
         for t in tgts:
             pair = f"{s}-{t}"
             for lay in scored_layers:
@@ -322,7 +331,7 @@ def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str,
                                           ("neither_share", neither_share(out, vocab[s], vocab[t]))):
                         rows.append({**common, "metric": metric, "value": value})
                     if lay == layer:
-                        for i in range(min(n_samples, len(out))):
+                        for i in range(min(settings.n_samples, len(out))):
                             samples.append(dict(model=model, src=s, tgt=t, id=pl.ids[i], layer=lay, alpha=a,
                                                 input=pl.texts[i], reference=refs[i], output=hyps[i],
                                                 head=decoder.kind))
@@ -339,17 +348,3 @@ def run_translation(*, model: str, model_dir, head_dir, xnli_paths: Mapping[str,
     if log:
         log(f"translation sweep done: {info}")
     return info
-
-
-_SETTINGS = ("source", "targets", "both_directions", "alphas", "layer", "layers", "n_sentences", "sweep_sentences",
-             "max_length", "token_budget", "bleu_tokenize", "n_samples", "device")
-
-
-def run_translation_from_config(settings: Mapping, **paths) -> dict:
-    """:func:`run_translation` with the keys of config ``translation:`` (``head`` is the mlm_head rule's)."""
-    s = dict(settings or {})
-    s.pop("head", None)
-    unknown = sorted(set(s) - set(_SETTINGS))
-    if unknown:
-        raise LangrepError(f"translation: unknown config key(s) {unknown}")
-    return run_translation(**s, **paths)

@@ -1,5 +1,5 @@
 from langrep.logs import log_to_file
-from langrep.pipeline import extract_corpus
+from langrep.pipeline import extract_corpus, rule_extraction
 
 log_to_file(snakemake.log[0])
 extract_corpus(
@@ -7,7 +7,6 @@ extract_corpus(
     model_dir=snakemake.input.model,
     embeddings_path=snakemake.output.embeddings,
     sums_path=snakemake.output.sums,
-    settings=snakemake.params.extraction,
-    pooled_layers=snakemake.params.pooled_layers,
+    settings=rule_extraction(snakemake.params),
     threads=snakemake.threads,
 )

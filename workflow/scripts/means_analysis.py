@@ -7,5 +7,6 @@ smk = snakemake  # noqa: F821 - injected by Snakemake
 log_to_file(smk.log[0])
 p = smk.params
 plan = {"langs": list(p.langs), **resolve_plan(p.plan, smk.input)}
-run_means_analysis(smk.wildcards.model, plan, smk.output[0], layer=p.layer, heldout=p.heldout,
-                   directions=p.directions, grid_start=p.grid_start)
+run_means_analysis(smk.wildcards.model, plan, smk.output[0],
+                   settings={"heldout_sentences": p.heldout, "tokens_from": p.grid_start},
+                   retrieval={"layer": p.layer, "tatoeba": {"directions": p.directions}})

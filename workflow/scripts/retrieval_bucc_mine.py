@@ -6,14 +6,8 @@ from langrep.retrieval import run_bucc_mine
 smk = snakemake  # noqa: F821 - injected by Snakemake
 log_to_file(smk.log[0])
 p = smk.params
-run_bucc_mine(
-    spec=resolve_plan(p.plan, smk.input),
-    output=smk.output[0],
-    layers=p.layers,
-    headline=p.layer,
-    methods=p.methods,
-    k=p.k,
-    block_size=p.block_size,
-    threads=smk.threads,
-    device=p.device,
-)
+# the rule's params are the keys of config retrieval: this job reads (the others keep their defaults);
+# its layers param is the layers mined (retrieval.bucc.layers, or retrieval.layers where that is null)
+settings = {"layer": p.layer, "methods": p.methods, "block_size": p.block_size, "device": p.device,
+            "bucc": {"layers": p.layers, "k": p.k}}
+run_bucc_mine(resolve_plan(p.plan, smk.input), smk.output[0], settings, threads=smk.threads)

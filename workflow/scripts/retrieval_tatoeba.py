@@ -6,15 +6,7 @@ from langrep.retrieval import run_tatoeba
 smk = snakemake  # noqa: F821 - injected by Snakemake
 log_to_file(smk.log[0])
 p = smk.params
-run_tatoeba(
-    model=smk.wildcards.model,
-    plan=resolve_plan(p.plan, smk.input),
-    output=smk.output[0],
-    layers=p.layers,
-    headline=p.layer,
-    methods=p.methods,
-    directions=p.directions,
-    block_size=p.block_size,
-    threads=smk.threads,
-    device=p.device,
-)
+# the rule's params are the keys of config retrieval: this job reads (the others keep their defaults)
+settings = {"layer": p.layer, "layers": p.layers, "methods": p.methods, "block_size": p.block_size,
+            "device": p.device, "tatoeba": {"directions": p.directions}}
+run_tatoeba(smk.wildcards.model, resolve_plan(p.plan, smk.input), smk.output[0], settings, threads=smk.threads)

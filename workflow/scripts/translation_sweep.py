@@ -1,12 +1,12 @@
 import torch
 
 from langrep.logs import log_to_file
-from langrep.translation import run_translation_from_config
+from langrep.translation import run_translation
 
 log = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 langs = snakemake.params.langs
-run_translation_from_config(
+run_translation(
     snakemake.params.settings,
     model=snakemake.wildcards.model,
     model_dir=snakemake.input.model,
