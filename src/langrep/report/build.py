@@ -19,6 +19,7 @@ from langrep.report.run import ModelRun, load_run
 from langrep.report.samples import paper_samples, samples_by_model
 from langrep.report.task_figures import captions_from, figure_list, write_figures
 from langrep.report.wide import BETTER, WORSE, WidePart, wide_parts
+from langrep.settings import ReportSettings, RetrievalSettings
 
 CLAIMS_LEGEND = (
     "Per claim, the number of languages where it holds, ours beside the paper's. Transfer (Tables 4-5): only "
@@ -115,7 +116,7 @@ def _table_sections(runs: list[ModelRun], paper: pd.DataFrame, config: Mapping,
 
 def document(config: Mapping, runs: list[ModelRun], paper: pd.DataFrame, out_dir: Path, *, figures, samples,
              provenance=None) -> tuple[Document, list[Comparison]]:
-    layer = int((config.get("retrieval") or {}).get("layer", 8))
+    layer = RetrievalSettings.from_config(config.get("retrieval")).layer
     tables, comparisons = _table_sections(runs, paper, config, figures)
 
     def link(path) -> str:
@@ -127,7 +128,7 @@ def document(config: Mapping, runs: list[ModelRun], paper: pd.DataFrame, out_dir
               for r in runs]
     side = means_tables.models_side_by_side({r.key: r.scores for r in runs}, layer) if len(runs) > 1 else []
     doc = Document(
-        title=str((config.get("report") or {}).get("title", "langrep report")), intro=INTRO,
+        title=ReportSettings.from_config(config.get("report")).title, intro=INTRO,
         claims_legend=CLAIMS_LEGEND,
         claims=claims(comparisons, paper), models=models, tables=tables, samples_title=SAMPLES_TITLE,
         paper_samples=paper_samples(paper), samples={r.key: samples.get(r.key) for r in runs
@@ -161,7 +162,7 @@ def build_report(config: Mapping, score_files: Iterable, out_dir, *, means_files
     paper = load_paper_values(paper_values)
     runs = load_run(config, score_files, means_files, model_dirs)
     captions = captions_from(caption_files)
-    layer = int((config.get("retrieval") or {}).get("layer", 8))
+    layer = RetrievalSettings.from_config(config.get("retrieval")).layer
     paths, figures = {}, {}
     for run in runs:
         written = write_figures(run, out_dir / "figures", paper, layer)

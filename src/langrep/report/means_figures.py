@@ -13,6 +13,10 @@ import pandas as pd
 from langrep.means_analysis import cluster_order
 from langrep.report import figures
 from langrep.report.paper import METHOD_LABELS, TATOEBA_PAPER_DIRECTION
+from langrep.settings import RetrievalSettings
+
+# the layer of the paper's tables by default (config retrieval.layer)
+LAYER = RetrievalSettings.defaults().layer
 
 FIGURES = {
     "means_cosine.png": "Cosine similarity between language means at the retrieval layer (clustered order)",
@@ -31,7 +35,7 @@ def metric_rows(df: pd.DataFrame | None, metric: str) -> pd.DataFrame:
     return df[df["metric"] == metric]
 
 
-def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = 8) -> dict[str, Path]:
+def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAYER) -> dict[str, Path]:
     """The five figures of one model's ``means.csv`` under ``out_dir``: ``{model}/{name}`` -> path.
     A figure without data says why (as :mod:`langrep.report.figures` does)."""
     import matplotlib.pyplot as plt

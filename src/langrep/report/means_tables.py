@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from langrep.report.means_figures import LID_LABELS, metric_rows
+from langrep.report.means_figures import LAYER, LID_LABELS, metric_rows
 from langrep.report.paper import METHOD_LABELS, TATOEBA_PAPER_DIRECTION
 
 
@@ -56,7 +56,7 @@ def _common_prefixes(conv: pd.DataFrame, layer: int) -> pd.Series:
 
 
 def models_side_by_side(scores: Mapping[str, Mapping[str, pd.DataFrame]],
-                        layer: int = 8) -> list[tuple[str, str, pd.DataFrame | None]]:
+                        layer: int = LAYER) -> list[tuple[str, str, pd.DataFrame | None]]:
     """The means analysis of several models side by side: ``scores`` is model -> task -> score table.
     (Tatoeba and BUCC are side by side in Tables 2-3, one column block per model.)"""
     by_task = lambda task: {m: s.get(task) for m, s in scores.items()}  # noqa: E731
@@ -93,7 +93,7 @@ def models_side_by_side(scores: Mapping[str, Mapping[str, pd.DataFrame]],
     return blocks
 
 
-def model_section(df: pd.DataFrame | None, layer: int = 8) -> list[tuple[str, str, pd.DataFrame | None]]:
+def model_section(df: pd.DataFrame | None, layer: int = LAYER) -> list[tuple[str, str, pd.DataFrame | None]]:
     """One model's means analysis in tables: identification by layer, convergence by prefix size."""
     if df is None or df.empty:
         return [("Language means", "No means analysis in this run.", None)]

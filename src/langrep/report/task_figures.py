@@ -109,7 +109,8 @@ def _bars_rows(df: pd.DataFrame, metric: str, task: str, n_layers) -> pd.DataFra
     return pd.concat(parts) if parts else df.iloc[0:0]
 
 
-def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None, layer: int = 8) -> dict[str, Path]:
+def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None,
+                  layer: int = means_figures.LAYER) -> dict[str, Path]:
     """All figures for the tasks ``run`` has score tables for: ``{"{model}/{name}": path}`` under
     ``{out_dir}/{model}/``."""
     out = {}
