@@ -153,6 +153,11 @@ class TransferSettings(Settings):
     pos: dict
     parsing: dict
 
+    def task_train(self, task: str) -> dict:
+        """The fine-tuning settings of ``task`` (langrep.transfer.TrainSettings): ``word_pooling``,
+        ``train``, then the task's own ``train`` overrides."""
+        return {"word_pooling": self.word_pooling, **self.train, **getattr(self, task)["train"]}
+
 
 @dataclass(frozen=True)
 class AnalysisSettings(Settings):

@@ -1,12 +1,4 @@
-from langrep.logs import log_to_file
-from langrep.pipeline import extract_corpus, rule_extraction
+"""Rule extract: pooled sentence vectors and per-layer sums of one corpus and language."""
+from langrep.pipeline import extract_for_rule
 
-log_to_file(snakemake.log[0])
-extract_corpus(
-    corpus_path=snakemake.input.corpus,
-    model_dir=snakemake.input.model,
-    embeddings_path=snakemake.output.embeddings,
-    sums_path=snakemake.output.sums,
-    settings=rule_extraction(snakemake.params),
-    threads=snakemake.threads,
-)
+extract_for_rule(snakemake)

@@ -1,4 +1,4 @@
-"""Rule extract_tatoeba: both sides of a tatoeba corpus with one model load."""
-from langrep.pipeline import extract_pair_for_rule
+"""Rule extract_tatoeba: pooled sentence vectors and per-layer sums of both sides of a Tatoeba pair, one model load."""
+from langrep.pipeline import extract_for_rule
 
-extract_pair_for_rule(snakemake)  # noqa: F821 - injected by Snakemake
+extract_for_rule(snakemake)

@@ -1,6 +1,7 @@
 # Helpers of workflow/rules/retrieval.smk: its settings, input functions and targets
 # (functions live apart from rules, as snakemake --lint asks).
 
+from langrep.settings import RetrievalSettings as _RetrievalSettings
 from langrep.settings import tatoeba_langs as _tatoeba_langs
 
 RETRIEVAL = config["retrieval"]
@@ -52,8 +53,8 @@ def bucc_plan(model):
 
 
 def bucc_layers():
-    """The layers BUCC is mined at: retrieval.bucc.layers, or retrieval.layers when that is null."""
-    return BUCC["layers"] if BUCC["layers"] is not None else RETRIEVAL["layers"]
+    """The layers BUCC is mined at (langrep.settings.RetrievalSettings.bucc_layers)."""
+    return _RetrievalSettings.from_config(RETRIEVAL).bucc_layers
 
 
 def bucc_split_plan(wildcards):

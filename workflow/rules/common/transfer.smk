@@ -1,6 +1,8 @@
 # Helpers of workflow/rules/transfer.smk: its settings, input functions and targets
 # (functions live apart from rules, as snakemake --lint asks).
 
+from langrep.settings import TransferSettings as _TransferSettings
+
 TRANSFER = config["transfer"]
 TRANSFER_TASKS = ("pos", "parsing")
 # Fine-tuned checkpoints are write-protected where fine-tuning is expensive (the paper config):
@@ -9,9 +11,8 @@ TRAINED_MODEL = protected(path("checkpoint")) if TRANSFER["protect_checkpoints"]
 
 
 def transfer_settings(task):
-    """Fine-tuning settings of a task: transfer.word_pooling, transfer.train, overridden by
-    transfer.{task}.train."""
-    return {"word_pooling": TRANSFER["word_pooling"], **TRANSFER["train"], **TRANSFER[task]["train"]}
+    """Fine-tuning settings of a task (langrep.settings.TransferSettings.task_train)."""
+    return _TransferSettings.from_config(TRANSFER).task_train(task)
 
 
 def transfer_layers(task):
