@@ -59,6 +59,6 @@ STAGE_TARGETS = [
 
 
 rule all:
+    default_target: True
     input:
         [t for name in STAGE_TARGETS for t in globals()[name]()],
-    default_target: True

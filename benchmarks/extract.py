@@ -20,6 +20,7 @@ so that peak memory is its own. ``--dtype auto`` is what ``extraction.dtype: aut
     python benchmarks/extract.py                                  # CPU: 2,048 Tatoeba sentences
     python benchmarks/extract.py --device cuda                    # GPU: 100,000 sentences
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-MBERT = dict(num_hidden_layers=12, hidden_size=768, num_attention_heads=12, intermediate_size=3072,
-             max_position_embeddings=512)
+MBERT = dict(
+    num_hidden_layers=12, hidden_size=768, num_attention_heads=12, intermediate_size=3072, max_position_embeddings=512
+)
 TARGETS = {"cpu": (10.0, 0.75), "cuda": (10.0, 0.40)}  # (x naive loop, share of the matmul bound)
 
 
@@ -114,8 +116,13 @@ def naive(model, tokenizer, texts, device, batch_size: int = 32, width: int = 12
     sums = [torch.zeros(model.config.hidden_size, dtype=torch.float64) for _ in range(n_layers)]
     pooled = []
     for start in range(0, len(texts), batch_size):
-        enc = tokenizer(texts[start:start + batch_size], padding="max_length", truncation=True, max_length=width,
-                        return_tensors="pt")
+        enc = tokenizer(
+            texts[start : start + batch_size],
+            padding="max_length",
+            truncation=True,
+            max_length=width,
+            return_tensors="pt",
+        )
         x, m = enc["input_ids"].to(device), enc["attention_mask"].to(device)
         with torch.no_grad():
             states = model(input_ids=x, attention_mask=m, output_hidden_states=True).hidden_states
@@ -141,14 +148,21 @@ def run_mode(args) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
     texts = sentences(Path(args.mirror), args.sentences)
     if args.mode == "naive" and args.naive_sentences:
-        texts = texts[:args.naive_sentences]
+        texts = texts[: args.naive_sentences]
     n_tokens = int(tokenize_ids(tokenizer, texts, 128).lengths.sum())
-    result = {"mode": args.mode, "device": device, "dtype": str(dtype).replace("torch.", ""),
-              "sentences": len(texts), "tokens": n_tokens, "avg_len": n_tokens / len(texts)}
+    result = {
+        "mode": args.mode,
+        "device": device,
+        "dtype": str(dtype).replace("torch.", ""),
+        "sentences": len(texts),
+        "tokens": n_tokens,
+        "avg_len": n_tokens / len(texts),
+    }
     if args.mode == "gemm":
         gpu = device.startswith("cuda")
         result["gemm_flops"], result["gemm_flops_per_cpu_s"] = gemm_flops(
-            device, dtype, tokens=16384 if gpu else 4096, repeats=50 if gpu else 5)
+            device, dtype, tokens=16384 if gpu else 4096, repeats=50 if gpu else 5
+        )
     elif args.mode == "tokenize":
         t0, c0 = time.perf_counter(), time.process_time()
         tokenize_ids(tokenizer, texts, 128)
@@ -158,12 +172,11 @@ def run_mode(args) -> dict:
         layers = None if args.pooled_layers == "all" else [int(v) for v in args.pooled_layers.split(",")]
         if device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
-        for phase, batch in (("warm-up", texts[:256]), ("timed", texts)):
+        for _phase, batch in (("warm-up", texts[:256]), ("timed", texts)):
             _sync(device)
             t0, c0 = time.perf_counter(), time.process_time()
             if args.mode == "langrep":
-                extract(model, tokenizer, batch, pooled_layers=layers, token_budget=args.token_budget,
-                        max_length=128)
+                extract(model, tokenizer, batch, pooled_layers=layers, token_budget=args.token_budget, max_length=128)
             else:
                 naive(model, tokenizer, batch, device)
             _sync(device)
@@ -180,18 +193,29 @@ def run_mode(args) -> dict:
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--mirror", default=os.environ.get("LANGREP_DATA_MIRROR") or str(ROOT.parent / "shared" / "data"))
-    p.add_argument("--tokenizer", default=str(ROOT / "data" / "models" / "e5-small"),
-                   help="a folder with a (fast) tokenizer; default: the materialized e5 model (XLM-R vocabulary)")
-    p.add_argument("--sentences", type=int, default=None,
-                   help="default: 2,048 on a CPU (the naive loop takes minutes there), 100,000 on a GPU")
+    p.add_argument(
+        "--tokenizer",
+        default=str(ROOT / "data" / "models" / "e5-small"),
+        help="a folder with a (fast) tokenizer; default: the materialized e5 model (XLM-R vocabulary)",
+    )
+    p.add_argument(
+        "--sentences",
+        type=int,
+        default=None,
+        help="default: 2,048 on a CPU (the naive loop takes minutes there), 100,000 on a GPU",
+    )
     p.add_argument("--naive-sentences", type=int, default=None, help="the naive loop on the first N only")
     p.add_argument("--device", default="auto")
     p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
     p.add_argument("--token-budget", type=int, default=None, help="default: 8192 on a CPU, 32768 on a GPU")
     p.add_argument("--pooled-layers", default="all", help='"all" or a comma-separated list, e.g. 8')
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--peak-tflops", type=float, default=None,
-                   help="the accelerator's dense peak for the dtype (e.g. 989 for H100 SXM bf16)")
+    p.add_argument(
+        "--peak-tflops",
+        type=float,
+        default=None,
+        help="the accelerator's dense peak for the dtype (e.g. 989 for H100 SXM bf16)",
+    )
     p.add_argument("--mode", choices=["langrep", "naive", "gemm", "tokenize"], help=argparse.SUPPRESS)
     args = p.parse_args()
     from langrep.models import resolve_device
@@ -202,41 +226,68 @@ def main():
     if args.mode:
         print(json.dumps(run_mode(args)))
         return
-    passthrough = ["--mirror", args.mirror, "--tokenizer", args.tokenizer, "--sentences", str(args.sentences),
-                   "--device", args.device, "--dtype", args.dtype, "--token-budget", str(args.token_budget),
-                   "--pooled-layers", args.pooled_layers, "--threads", str(args.threads)]
+    passthrough = [
+        "--mirror",
+        args.mirror,
+        "--tokenizer",
+        args.tokenizer,
+        "--sentences",
+        str(args.sentences),
+        "--device",
+        args.device,
+        "--dtype",
+        args.dtype,
+        "--token-budget",
+        str(args.token_budget),
+        "--pooled-layers",
+        args.pooled_layers,
+        "--threads",
+        str(args.threads),
+    ]
     if args.naive_sentences:
         passthrough += ["--naive-sentences", str(args.naive_sentences)]
     results = {}
     for mode in ("gemm", "tokenize", "langrep", "naive"):
-        out = subprocess.run([sys.executable, __file__, "--mode", mode, *passthrough], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--mode", mode, *passthrough], check=True, capture_output=True, text=True
+        ).stdout
         results[mode] = json.loads(out.strip().splitlines()[-1])
     ours, base, gemm, tok = results["langrep"], results["naive"], results["gemm"], results["tokenize"]
     fpt = flops_per_token(ours["avg_len"])
     bound = gemm["gemm_flops"] / fpt
     x_naive, want_naive, want_bound = ours["tokens_per_s"] / base["tokens_per_s"], *TARGETS["cuda" if gpu else "cpu"]
-    print(f"device={ours['device']} dtype={ours['dtype']} sentences={ours['sentences']} tokens={ours['tokens']} "
-          f"avg_len={ours['avg_len']:.1f} token_budget={args.token_budget} pooled_layers={args.pooled_layers}")
+    print(
+        f"device={ours['device']} dtype={ours['dtype']} sentences={ours['sentences']} tokens={ours['tokens']} "
+        f"avg_len={ours['avg_len']:.1f} token_budget={args.token_budget} pooled_layers={args.pooled_layers}"
+    )
     for name, r in (("langrep extract, from text", ours), ("naive loop 32x128, from text", base)):
-        print(f"{name:28s}: {r['tokens_per_s']:10.0f} tokens/s ({r['seconds']:.1f} s, {r['sentences']} sentences)  "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB" + (f"  peak GPU {r['peak_gpu_mb']:.0f} MB" if "peak_gpu_mb" in r else ""))
+        print(
+            f"{name:28s}: {r['tokens_per_s']:10.0f} tokens/s ({r['seconds']:.1f} s, {r['sentences']} sentences)  "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+            + (f"  peak GPU {r['peak_gpu_mb']:.0f} MB" if "peak_gpu_mb" in r else "")
+        )
     print(f"{'tokenization alone':28s}: {tok['tokens_per_s']:10.0f} tokens/s")
-    print(f"GEMM {gemm['gemm_flops'] / 1e9:.1f} GFLOP/s measured ({ours['dtype']}); model {fpt / 1e6:.0f} MFLOP/token "
-          f"-> matmul bound {bound:.0f} tokens/s")
+    print(
+        f"GEMM {gemm['gemm_flops'] / 1e9:.1f} GFLOP/s measured ({ours['dtype']}); model {fpt / 1e6:.0f} MFLOP/token "
+        f"-> matmul bound {bound:.0f} tokens/s"
+    )
     print(f"ratio vs naive loop  : {x_naive:.2f}x  (target >= {want_naive:.0f}x)")
     print(f"ratio vs matmul bound: {ours['tokens_per_s'] / bound:.1%}  (target >= {want_bound:.0%})")
     if not gpu:
         # On a shared machine wall time also counts the other jobs; CPU time counts only this
         # process's work (and its threads' spinning while the OS runs someone else).
         cpu_bound = gemm["gemm_flops_per_cpu_s"] / fpt
-        print(f"per CPU-second       : langrep {ours['tokens_per_cpu_s']:.0f}, naive {base['tokens_per_cpu_s']:.0f}, "
-              f"bound {cpu_bound:.0f} tokens/CPU-s -> {ours['tokens_per_cpu_s'] / base['tokens_per_cpu_s']:.2f}x "
-              f"naive, {ours['tokens_per_cpu_s'] / cpu_bound:.1%} of the bound")
+        print(
+            f"per CPU-second       : langrep {ours['tokens_per_cpu_s']:.0f}, naive {base['tokens_per_cpu_s']:.0f}, "
+            f"bound {cpu_bound:.0f} tokens/CPU-s -> {ours['tokens_per_cpu_s'] / base['tokens_per_cpu_s']:.2f}x "
+            f"naive, {ours['tokens_per_cpu_s'] / cpu_bound:.1%} of the bound"
+        )
     if args.peak_tflops:
         achieved = ours["tokens_per_s"] * fpt
-        print(f"fraction of the {ours['dtype']} peak ({args.peak_tflops} TFLOP/s): "
-              f"{achieved / (args.peak_tflops * 1e12):.1%}")
+        print(
+            f"fraction of the {ours['dtype']} peak ({args.peak_tflops} TFLOP/s): "
+            f"{achieved / (args.peak_tflops * 1e12):.1%}"
+        )
 
 
 if __name__ == "__main__":

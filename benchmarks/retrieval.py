@@ -11,6 +11,7 @@ GPU). numpy is blocked too (a full 100k x 100k float32 similarity matrix is 40 G
 ``--numpy-block`` query rows at a time, top-k by argpartition. Every method's lists are compared
 with FAISS's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,20 +34,21 @@ def _data(n: int, dim: int, seed: int):
     from langrep.knn import normalize
 
     rng = np.random.default_rng(seed)
-    return normalize(rng.standard_normal((n, dim), dtype=np.float32)), \
-        normalize(rng.standard_normal((n, dim), dtype=np.float32))
+    return normalize(rng.standard_normal((n, dim), dtype=np.float32)), normalize(
+        rng.standard_normal((n, dim), dtype=np.float32)
+    )
 
 
 def numpy_knn(q: np.ndarray, d: np.ndarray, k: int, block: int):
     sims = np.empty((len(q), k), np.float32)
     inds = np.empty((len(q), k), np.int64)
     for s in range(0, len(q), block):
-        m = q[s:s + block] @ d.T
+        m = q[s : s + block] @ d.T
         part = np.argpartition(-m, k - 1, axis=1)[:, :k]
         psim = np.take_along_axis(m, part, 1)
         order = np.argsort(-psim, axis=1)
-        sims[s:s + block] = np.take_along_axis(psim, order, 1)
-        inds[s:s + block] = np.take_along_axis(part, order, 1)
+        sims[s : s + block] = np.take_along_axis(psim, order, 1)
+        inds[s : s + block] = np.take_along_axis(part, order, 1)
     return sims, inds
 
 
@@ -73,8 +75,18 @@ def _run(method: str, args, threads: int, queue) -> None:
         bwd = knn(y, x, args.k, args.block_size, device=device, backend=backend)
     seconds = time.perf_counter() - t
     gpu_mib = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else None
-    queue.put({"method": method, "device": device, "seconds": seconds, "base_mib": base,
-               "peak_mib": _vm("VmHWM"), "gpu_mib": gpu_mib, "fwd": fwd, "bwd": bwd})
+    queue.put(
+        {
+            "method": method,
+            "device": device,
+            "seconds": seconds,
+            "base_mib": base,
+            "peak_mib": _vm("VmHWM"),
+            "gpu_mib": gpu_mib,
+            "fwd": fwd,
+            "bwd": bwd,
+        }
+    )
 
 
 def main() -> None:
@@ -82,8 +94,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000, help="vectors per side (default 100000)")
     ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--k", type=int, default=4)
-    ap.add_argument("--methods", default=None, help="comma-separated among faiss, torch, numpy "
-                    "(default: faiss,torch,numpy on a CPU, faiss,torch with a GPU)")
+    ap.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated among faiss, torch, numpy (default: faiss,torch,numpy on a CPU, faiss,torch with a GPU)",
+    )
     ap.add_argument("--device", default="auto", help="device of the torch path (auto: cuda when present)")
     ap.add_argument("--block-size", type=int, default=8192, help="query rows per search call (FAISS, torch)")
     ap.add_argument("--numpy-block", type=int, default=1024, help="query rows per numpy matmul")
@@ -107,17 +122,21 @@ def main() -> None:
         p.join()
         r = results[method]
         gpu_note = f", peak GPU {r['gpu_mib']:.0f} MiB" if r["gpu_mib"] is not None else ""
-        print(f"{method:5s} ({r['device']}): {r['seconds']:8.2f} s for top-{args.k} both ways, N={args.n}, "
-              f"dim={args.dim}, {threads} CPU threads; peak RSS {r['peak_mib']:.0f} MiB "
-              f"({r['peak_mib'] - r['base_mib']:+.0f} MiB over the {r['base_mib']:.0f} MiB of data){gpu_note}",
-              flush=True)
+        print(
+            f"{method:5s} ({r['device']}): {r['seconds']:8.2f} s for top-{args.k} both ways, N={args.n}, "
+            f"dim={args.dim}, {threads} CPU threads; peak RSS {r['peak_mib']:.0f} MiB "
+            f"({r['peak_mib'] - r['base_mib']:+.0f} MiB over the {r['base_mib']:.0f} MiB of data){gpu_note}",
+            flush=True,
+        )
     ref = results["faiss"]
     for method in methods[1:]:
         r = results[method]
         same = np.mean([(ref[d][1] == r[d][1]).all(axis=1).mean() for d in ("fwd", "bwd")])
         diff = max(np.abs(ref[d][0] - r[d][0]).max() for d in ("fwd", "bwd"))
-        print(f"{method} vs faiss: {100 * same:.3f}% of rows with identical top-{args.k} lists; "
-              f"max |sim difference| {diff:.2e}; time ratio {r['seconds'] / ref['seconds']:.3f}x faiss's")
+        print(
+            f"{method} vs faiss: {100 * same:.3f}% of rows with identical top-{args.k} lists; "
+            f"max |sim difference| {diff:.2e}; time ratio {r['seconds'] / ref['seconds']:.3f}x faiss's"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Shared fixtures: the offline data mirror and tiny random models built in code (no download)."""
+
 from __future__ import annotations
 
 import os
@@ -35,17 +36,25 @@ def build_tiny_tokenizer(words=WORDS):
     pieces = list(dict.fromkeys(words))
     # character pieces so that unseen words still tokenize into several subwords
     chars = sorted({c for w in pieces for c in w})
-    vocab = {t: i for i, t in enumerate(specials + pieces + [c for c in chars if c not in pieces] + ["##" + c for c in chars])}
+    vocab = {
+        t: i
+        for i, t in enumerate(specials + pieces + [c for c in chars if c not in pieces] + ["##" + c for c in chars])
+    }
     tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=50))
     tok.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
         special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]",
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
     )
 
 
@@ -54,8 +63,14 @@ def build_tiny_bert(vocab_size: int, masked_lm: bool = False, seed: int = 0, lay
     from transformers import BertConfig, BertForMaskedLM, BertModel
 
     torch.manual_seed(seed)
-    cfg = BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
-                     num_attention_heads=4, intermediate_size=2 * hidden, max_position_embeddings=128)
+    cfg = BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=128,
+    )
     model = (BertForMaskedLM if masked_lm else BertModel)(cfg)
     return model.eval()
 

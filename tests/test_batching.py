@@ -1,17 +1,34 @@
 """langrep.batching: tokenization into flat ids, length-sorted and shuffled batches, padding
 (the batcher of extraction, the MLM head, translation and transfer)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from langrep.batching import (TokenIds, length_sorted_batches, pad_batch, pad_tensors, pad_token_id,
-                              shuffled_batches, special_ids, tokenize, tokenize_ids)
+from langrep.batching import (
+    TokenIds,
+    length_sorted_batches,
+    pad_batch,
+    pad_tensors,
+    pad_token_id,
+    shuffled_batches,
+    special_ids,
+    tokenize,
+    tokenize_ids,
+)
 from langrep.errors import LangrepError
 
-SENTENCES = ["the girl can help me", "there is no one who can help me", "der hund ist da", "a boy",
-             "la fille qui peut aider", "我 是 女孩", "the dog is in the house . the cat is there !"]
+SENTENCES = [
+    "the girl can help me",
+    "there is no one who can help me",
+    "der hund ist da",
+    "a boy",
+    "la fille qui peut aider",
+    "我 是 女孩",
+    "the dog is in the house . the cat is there !",
+]
 
 
 def test_batches_respect_the_budget_and_cover_every_sentence():
@@ -46,8 +63,9 @@ def test_tokenize_ids_equals_the_transformers_call_and_restores_the_tokenizer(ti
             backend.no_padding()
         want = tiny_tokenizer(SENTENCES, truncation=True, max_length=max_length)["input_ids"]
         assert [got[i].tolist() for i in range(len(SENTENCES))] == want
-        assert max(len(x) for x in want) == min(max_length, max(len(x) for x in tokenize(
-            tiny_tokenizer, SENTENCES, 10_000)))
+        assert max(len(x) for x in want) == min(
+            max_length, max(len(x) for x in tokenize(tiny_tokenizer, SENTENCES, 10_000))
+        )
 
 
 def test_token_ids_and_vectorized_padding_match_a_python_loop():
@@ -130,5 +148,6 @@ def test_pad_tensors_and_the_tokenizer_ids(tiny_tokenizer):
     assert ids.tolist() == [[5, 6, 7], [9, 3, 3]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
     assert pad_tensors([(1,), (2, 2)], [1], pad_id=0, width=3)[0].tolist() == [[2, 2, 0]]
     assert pad_token_id(tiny_tokenizer) == tiny_tokenizer.convert_tokens_to_ids("[PAD]")
-    assert special_ids(tiny_tokenizer) == sorted(tiny_tokenizer.convert_tokens_to_ids(
-        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    assert special_ids(tiny_tokenizer) == sorted(
+        tiny_tokenizer.convert_tokens_to_ids(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    )

@@ -1,5 +1,6 @@
 """The Tatoeba catalog: every LASER language, code resolution, presets, and a download of a language
 the offline mirror lacks (through a file:// URL, no network)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,12 +31,25 @@ def test_the_mirror_agrees_with_the_catalog(shared_data):
         assert hashlib.sha256(f.read_bytes()).hexdigest() == catalog.TATOEBA_SHA256[f.name], f.name
 
 
-@pytest.mark.parametrize("given, code", [
-    ("nld", "nl"), ("jpn", "ja"), ("heb", "he"), ("nl", "nl"),  # LASER's code or ISO 639-1
-    ("cmn", "zh"), ("swh", "sw"), ("pes", "fa"), ("zsm", "ms"),  # LASER names the individual language
-    ("kur", "kmr"), ("ku", "kmr"), ("kmr", "kmr"),  # Kurdish is kmr, as in UD
-    ("yue", "yue"), ("hsb", "hsb"), ("ang", "ang"),  # no ISO 639-1 code: LASER's
-])
+@pytest.mark.parametrize(
+    "given, code",
+    [
+        ("nld", "nl"),
+        ("jpn", "ja"),
+        ("heb", "he"),
+        ("nl", "nl"),  # LASER's code or ISO 639-1
+        ("cmn", "zh"),
+        ("swh", "sw"),
+        ("pes", "fa"),
+        ("zsm", "ms"),  # LASER names the individual language
+        ("kur", "kmr"),
+        ("ku", "kmr"),
+        ("kmr", "kmr"),  # Kurdish is kmr, as in UD
+        ("yue", "yue"),
+        ("hsb", "hsb"),
+        ("ang", "ang"),  # no ISO 639-1 code: LASER's
+    ],
+)
 def test_codes_resolve_to_iso_639_1_where_one_exists(given, code):
     assert catalog.resolve_tatoeba_lang(given) == code
     assert catalog.tatoeba_code(code) == catalog.TATOEBA_LANGUAGES[code].laser
@@ -50,8 +64,15 @@ def test_presets_and_duplicates():
     assert catalog.resolve_tatoeba_langs([]) == [] and catalog.resolve_tatoeba_langs(None) == []
 
 
-@pytest.mark.parametrize("given, suggested", [("ndl", "nl (nld, Dutch)"), ("Dutch", "nl (nld, Dutch)"),
-                                              ("jap", "ja (jpn, Japanese)"), ("deu2", "de (deu, German)")])
+@pytest.mark.parametrize(
+    "given, suggested",
+    [
+        ("ndl", "nl (nld, Dutch)"),
+        ("Dutch", "nl (nld, Dutch)"),
+        ("jap", "ja (jpn, Japanese)"),
+        ("deu2", "de (deu, German)"),
+    ],
+)
 def test_unknown_code_names_it_and_the_closest_known_ones(given, suggested):
     with pytest.raises(LangrepError) as e:
         catalog.resolve_tatoeba_langs(["de", given])
@@ -69,8 +90,10 @@ def _remote(tmp_path: Path, laser: str, n: int = 5) -> dict[str, bytes]:
     """A fake LASER tree (data/tatoeba/v1 flattened) holding one pair."""
     remote = tmp_path / "remote"
     remote.mkdir(exist_ok=True)
-    files = {f"tatoeba.{laser}-eng.{laser}": "".join(f"Zin nummer {i}.\n" for i in range(n)).encode(),
-             f"tatoeba.{laser}-eng.eng": "".join(f"Sentence number {i}.\n" for i in range(n)).encode()}
+    files = {
+        f"tatoeba.{laser}-eng.{laser}": "".join(f"Zin nummer {i}.\n" for i in range(n)).encode(),
+        f"tatoeba.{laser}-eng.eng": "".join(f"Sentence number {i}.\n" for i in range(n)).encode(),
+    }
     for name, data in files.items():
         (remote / name).write_bytes(data)
     return files
@@ -84,7 +107,10 @@ def test_download_of_a_language_not_in_the_mirror(tmp_path, monkeypatch):
     monkeypatch.setattr(fetch, "TATOEBA_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
     raw = tmp_path / "raw"
     out = fetch.fetch("tatoeba", raw_root=raw, mirror=None, code=catalog.tatoeba_code("nl"))
-    assert [p.relative_to(raw).as_posix() for p in out] == ["tatoeba/tatoeba.nld-eng.nld", "tatoeba/tatoeba.nld-eng.eng"]
+    assert [p.relative_to(raw).as_posix() for p in out] == [
+        "tatoeba/tatoeba.nld-eng.nld",
+        "tatoeba/tatoeba.nld-eng.eng",
+    ]
     assert {p.name: p.read_bytes() for p in out} == files
 
     settings = DataSettings.from_config({"mirror": None})
@@ -102,7 +128,9 @@ def test_download_with_a_wrong_checksum_fails_and_places_nothing(tmp_path, monke
     _remote(tmp_path, "nld")  # not the published files: the catalog's sha256 cannot match
     monkeypatch.setattr(fetch, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
     raw = tmp_path / "raw"
-    with pytest.raises(LangrepError, match="sha256 .* does not match the expected " + catalog.TATOEBA_SHA256["tatoeba.nld-eng.nld"]):
+    with pytest.raises(
+        LangrepError, match="sha256 .* does not match the expected " + catalog.TATOEBA_SHA256["tatoeba.nld-eng.nld"]
+    ):
         fetch.fetch_tatoeba("nld", raw_root=raw, mirror=None)
     assert not [p for p in raw.rglob("*") if p.is_file()]
 

@@ -1,4 +1,5 @@
 """config/README.md documents every key of the config schema, and both shipped configs validate."""
+
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,15 @@ def _keys(node, prefix=""):
 
 def test_schema_walk_finds_the_known_keys():
     paths = {p for p, _ in _keys(SCHEMA)}
-    assert {"data.mirror", "extraction.token_budget", "retrieval.bucc.k", "models.*.source",
-            "translation.head.steps", "transfer.pos.layers", "transfer.train.lr"} <= paths
+    assert {
+        "data.mirror",
+        "extraction.token_budget",
+        "retrieval.bucc.k",
+        "models.*.source",
+        "translation.head.steps",
+        "transfer.pos.layers",
+        "transfer.train.lr",
+    } <= paths
 
 
 @pytest.mark.parametrize("path,train_key", sorted(set(_keys(SCHEMA)), key=lambda x: x[0]))

@@ -1,4 +1,5 @@
 """Normalization into data/corpora/{corpus}/{lang}.parquet, on the mirrored files, and the rules."""
+
 from __future__ import annotations
 
 import os
@@ -60,15 +61,20 @@ def test_parse_corpus_ids():
 
 def test_corpus_inputs(settings):
     assert corpora.corpus_inputs("tatoeba_zh-en", "en", settings) == {
-        "xx": "data/raw/tatoeba/tatoeba.cmn-eng.cmn", "en": "data/raw/tatoeba/tatoeba.cmn-eng.eng"}
+        "xx": "data/raw/tatoeba/tatoeba.cmn-eng.cmn",
+        "en": "data/raw/tatoeba/tatoeba.cmn-eng.eng",
+    }
     assert corpora.corpus_inputs("bucc_zh-en_test", "zh", settings) == {
-        "sentences": "data/raw/bucc2018/zh-en/zh-en.test.zh"}
+        "sentences": "data/raw/bucc2018/zh-en/zh-en.test.zh"
+    }
     assert corpora.corpus_inputs("ud_dev", "en", settings) == {
-        "conllu": "data/raw/ud/UD_English-EWT/en_ewt-ud-dev.conllu"}
+        "conllu": "data/raw/ud/UD_English-EWT/en_ewt-ud-dev.conllu"
+    }
     assert corpora.corpus_inputs("mono", "fr", settings) == {"text": "data/raw/mono/fr.txt"}
     assert corpora.corpus_inputs("mono", "kmr", settings) == {"text": "data/raw/tatoeba/tatoeba.kur-eng.kur"}
     assert corpora.corpus_inputs("mono", "bxr", settings) == {
-        "conllu": "data/raw/ud/UD_Buryat-BDT/bxr_bdt-ud-train.conllu"}
+        "conllu": "data/raw/ud/UD_Buryat-BDT/bxr_bdt-ud-train.conllu"
+    }
     download = DataSettings.from_config({"mirror": None})
     assert corpora.corpus_inputs("mono", "kmr", download) == {"text": "data/raw/mono/kmr.txt"}
     with pytest.raises(LangrepError, match="tatoeba_de-en has no language 'fr'"):
@@ -130,8 +136,9 @@ def test_bucc_subset_keeps_every_gold_sentence(shared_data, tmp_path):
     n = corpora.normalize_corpus("bucc_zh-en_dev", "en", inputs, out, bucc_sentences=1000)
     ids = pq.read_table(out)["id"].to_pylist()
     assert n == len(ids) == 1000
-    gold_en = {line.split("\t")[1].strip()
-               for line in (shared_data / "bucc2018/zh-en/zh-en.dev.gold").read_text().splitlines()}
+    gold_en = {
+        line.split("\t")[1].strip() for line in (shared_data / "bucc2018/zh-en/zh-en.dev.gold").read_text().splitlines()
+    }
     assert gold_en <= set(ids)
     all_ids = [line.split("\t")[0] for line in (shared_data / "bucc2018/zh-en/zh-en.dev.en").read_text().splitlines()]
     assert ids == [i for i in all_ids if i in set(ids)]  # file order
@@ -166,7 +173,10 @@ def test_mono_cap_and_stand_ins(settings, shared_data, tmp_path):
     assert few["text"].to_pylist() == raw and few["id"].to_pylist() == ["1", "2", "3"]
     hsb = _normalize("mono", "hsb", settings, shared_data, tmp_path, mono_sentences=1000)
     assert hsb.num_rows == 483  # the whole Tatoeba hsb side
-    assert hsb["text"][0].as_py() == (shared_data / "tatoeba" / "tatoeba.hsb-eng.hsb").read_text(encoding="utf-8").split("\n")[0].strip()
+    assert (
+        hsb["text"][0].as_py()
+        == (shared_data / "tatoeba" / "tatoeba.hsb-eng.hsb").read_text(encoding="utf-8").split("\n")[0].strip()
+    )
     sme = _normalize("mono", "sme", settings, shared_data, tmp_path, mono_sentences=None)
     assert sme.num_rows == 2257
     ud = readers.read_conllu(shared_data / "ud" / "UD_North_Sami-Giella" / "sme_giella-ud-train.conllu")
@@ -225,8 +235,14 @@ def _snakemake(workdir: Path, *args: str, env_mirror: str | None = None, ok: boo
     env.pop(data_settings.MIRROR_ENV, None)
     if env_mirror is not None:
         env[data_settings.MIRROR_ENV] = env_mirror
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-c1", *args], cwd=workdir, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-c1", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
     return proc.stdout + proc.stderr
 
@@ -239,8 +255,14 @@ def _job_counts(out: str) -> dict[str, int]:
 def test_rules_dry_run_with_mirror(shared_data, tmp_path):
     out = _snakemake(_workdir(tmp_path, shared_data), "-n")
     assert _job_counts(out) == {
-        "fetch_tatoeba": 2, "fetch_bucc": 1, "fetch_ud": 1, "fetch_mono": 1, "bucc_gold": 1,
-        "normalize_corpus": 6, "all": 1}
+        "fetch_tatoeba": 2,
+        "fetch_bucc": 1,
+        "fetch_ud": 1,
+        "fetch_mono": 1,
+        "bucc_gold": 1,
+        "normalize_corpus": 6,
+        "all": 1,
+    }
     assert "data/raw/tatoeba/tatoeba.kur-eng.kur" in out  # kmr mono stand-in
     assert "data/raw/mono/kmr.txt" not in out
     # the environment variable, empty, switches to downloads: mono kmr then comes from Wikipedia
@@ -251,15 +273,17 @@ def test_rules_dry_run_with_mirror(shared_data, tmp_path):
 @pytest.mark.slow
 def test_rules_run_from_mirror(shared_data, tmp_path):
     # few jobs (each rule script starts a Python): fetch_bucc + bucc_gold, fetch_tatoeba + mono stand-in
-    out = _snakemake(_workdir(tmp_path, shared_data), "data/corpora/bucc_zh-en_dev/gold.parquet",
-                     "data/corpora/mono/kmr.parquet")
+    out = _snakemake(
+        _workdir(tmp_path, shared_data), "data/corpora/bucc_zh-en_dev/gold.parquet", "data/corpora/mono/kmr.parquet"
+    )
     assert _job_counts(out) == {"fetch_bucc": 1, "bucc_gold": 1, "fetch_tatoeba": 1, "normalize_corpus": 1}
     c = tmp_path / "data" / "corpora"
     assert pq.read_table(c / "bucc_zh-en_dev" / "gold.parquet").num_rows == 257
     kmr = pq.read_table(c / "mono" / "kmr.parquet")
     assert kmr.num_rows == 7 and kmr["lang"].to_pylist() == ["kmr"] * 7
     assert (tmp_path / "data/raw/bucc2018/zh-en/zh-en.dev.gold").read_bytes() == (
-        shared_data / "bucc2018/zh-en/zh-en.dev.gold").read_bytes()
+        shared_data / "bucc2018/zh-en/zh-en.dev.gold"
+    ).read_bytes()
     assert (tmp_path / "logs/corpora/normalize/mono/kmr.log").read_text().strip().endswith("7 rows")
 
 

@@ -1,4 +1,5 @@
 """envs/langrep.yaml (the rules' conda environment) and its post-deploy script."""
+
 import os
 import re
 import subprocess
@@ -73,13 +74,26 @@ def test_post_deploy_installs_langrep_from_the_project_folder(tmp_path):
     env.pop("VIRTUAL_ENV", None)
     # the env's own build tool, as envs/langrep.yaml pins it
     pin = next(d for d in yaml.safe_load(ENV.read_text())["dependencies"] if str(d).startswith("setuptools"))
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", pin.split("#")[0].strip()],
-                   check=True, env=env, timeout=300)
+    subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", pin.split("#")[0].strip()],
+        check=True,
+        env=env,
+        timeout=300,
+    )
     script = ROOT / "envs" / "langrep.post-deploy.sh"
     wrong = subprocess.run(["bash", str(script)], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert wrong.returncode != 0 and "run snakemake from the langrep project folder" in wrong.stderr
     done = subprocess.run(["bash", str(script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
-    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import importlib.util; print(importlib.util.find_spec('langrep').origin)"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True)
+    where = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import importlib.util; print(importlib.util.find_spec('langrep').origin)",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert where.stdout.strip() == str(ROOT / "src" / "langrep" / "__init__.py")

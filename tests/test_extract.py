@@ -1,4 +1,5 @@
 """Extraction against a slow token-by-token reference on a tiny random BERT."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -66,7 +67,7 @@ def test_special_tokens_are_excluded_by_default(tiny_bert, tiny_tokenizer):
 
 def test_shards_combine_to_the_mean_of_the_whole(tiny_bert, tiny_tokenizer):
     whole = extract(tiny_bert, tiny_tokenizer, SENTENCES, pooled_layers=[])
-    shards = [extract(tiny_bert, tiny_tokenizer, SENTENCES[i:i + 3], pooled_layers=[]).sums for i in (0, 3, 6)]
+    shards = [extract(tiny_bert, tiny_tokenizer, SENTENCES[i : i + 3], pooled_layers=[]).sums for i in (0, 3, 6)]
     combined = combine_sums(shards)
     assert combined.n_tokens == whole.n_tokens
     # fp32 forward passes over differently padded batches differ in the last bits only
@@ -76,8 +77,9 @@ def test_shards_combine_to_the_mean_of_the_whole(tiny_bert, tiny_tokenizer):
 def test_extract_to_parquet_streams_in_corpus_order(tmp_path, tiny_bert, tiny_tokenizer):
     ids = [f"s{i}" for i in range(len(SENTENCES))]
     path = tmp_path / "emb.parquet"
-    sums = extract_to_parquet(tiny_bert, tiny_tokenizer, ids, SENTENCES, path, pooled_layers=[0, 2],
-                              token_budget=32, chunk_sentences=3)
+    sums = extract_to_parquet(
+        tiny_bert, tiny_tokenizer, ids, SENTENCES, path, pooled_layers=[0, 2], token_budget=32, chunk_sentences=3
+    )
     whole = extract(tiny_bert, tiny_tokenizer, SENTENCES, pooled_layers=[0, 2])
     assert pq.read_schema(path).names == ["id", "n_tokens", "layer_0", "layer_2"]
     got_ids, x = read_pooled(path, 2)
@@ -119,8 +121,13 @@ def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
     for lang, t in texts.items():
         corpus = tmp_path / f"{lang}.parquet"
         pd.DataFrame({"id": [str(i) for i in range(len(t))], "lang": lang, "text": t}).to_parquet(corpus)
-        sides.append({"corpus_path": corpus, "embeddings_path": tmp_path / "pair" / f"{lang}.emb.parquet",
-                      "sums_path": tmp_path / "pair" / f"{lang}.sums.parquet"})
+        sides.append(
+            {
+                "corpus_path": corpus,
+                "embeddings_path": tmp_path / "pair" / f"{lang}.emb.parquet",
+                "sums_path": tmp_path / "pair" / f"{lang}.sums.parquet",
+            }
+        )
         single[lang] = (tmp_path / "single" / f"{lang}.emb.parquet", tmp_path / "single" / f"{lang}.sums.parquet")
         extract_corpus(corpus, tiny_model_dir, *single[lang], settings)
     extract_parallel_corpus(sides, tiny_model_dir, settings)
@@ -135,14 +142,18 @@ def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
     empty = tmp_path / "empty.parquet"
     pd.DataFrame({"id": [], "lang": [], "text": []}).astype(str).to_parquet(empty)
     with pytest.raises(LangrepError, match="no sentences"):
-        extract_parallel_corpus([{"corpus_path": empty, "embeddings_path": tmp_path / "e.parquet",
-                                  "sums_path": tmp_path / "s.parquet"}], tiny_model_dir, settings)
+        extract_parallel_corpus(
+            [{"corpus_path": empty, "embeddings_path": tmp_path / "e.parquet", "sums_path": tmp_path / "s.parquet"}],
+            tiny_model_dir,
+            settings,
+        )
     assert not (tmp_path / "e.parquet").exists()
 
 
 # ---------------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------------
+
 
 def test_a_single_string_or_a_non_string_item_is_refused(tiny_bert, tiny_tokenizer):
     # a str is a sequence of characters: it must not be embedded one character per "sentence"
@@ -159,8 +170,13 @@ def test_a_single_string_or_a_non_string_item_is_refused(tiny_bert, tiny_tokeniz
 def test_chunks_start_small_and_double():
     from langrep.extract import chunk_bounds
 
-    assert chunk_bounds(10_000, 3000, first=1000) == [(0, 1000), (1000, 3000), (3000, 6000), (6000, 9000),
-                                                      (9000, 10_000)]
+    assert chunk_bounds(10_000, 3000, first=1000) == [
+        (0, 1000),
+        (1000, 3000),
+        (3000, 6000),
+        (6000, 9000),
+        (9000, 10_000),
+    ]
     assert chunk_bounds(5, None) == [(0, 5)]
     assert chunk_bounds(0, 3000) == [(0, 0)]
 
@@ -183,6 +199,7 @@ def test_many_chunks_equal_one(tiny_bert, tiny_tokenizer):
 # ---------------------------------------------------------------------------------------------
 # reduced precision
 # ---------------------------------------------------------------------------------------------
+
 
 class LookupEncoder(torch.nn.Module):
     """Hidden states that depend on each token alone (layer l of token i: ``table[l, i]``), so the

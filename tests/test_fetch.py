@@ -1,9 +1,10 @@
-"""Fetching: the data settings, the mirror, the catalog's paths, and every download path exercised through file:// URLs (no network)."""
+"""Fetching: the data settings, the mirror, the catalog's paths, and every download path
+exercised through file:// URLs (no network)."""
+
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import tarfile
 import zipfile
 from pathlib import Path
@@ -48,7 +49,9 @@ def test_resolve_mirror_env_overrides(monkeypatch, tmp_path):
 
 
 def test_settings_defaults_and_overrides():
-    s = DataSettings.from_config({"mirror": "m", "ud_treebanks": {"ar": {"treebank": "UD_Arabic-PADT", "prefix": "ar_padt"}}})
+    s = DataSettings.from_config(
+        {"mirror": "m", "ud_treebanks": {"ar": {"treebank": "UD_Arabic-PADT", "prefix": "ar_padt"}}}
+    )
     assert s.mirror == Path("m") and s.ud_release == "r2.17" and s.mono_sentences == 1000
     assert s.treebank("ar") == Treebank("UD_Arabic-PADT", "ar_padt")
     assert s.treebank("en") == Treebank("UD_English-EWT", "en_ewt")  # defaults kept
@@ -57,14 +60,17 @@ def test_settings_defaults_and_overrides():
         s.treebank("xx")
 
 
-@pytest.mark.parametrize("data,key", [
-    ({"mono_sentences": 0}, "data.mono_sentences"),
-    ({"mono_sentences": "all"}, "data.mono_sentences"),
-    ({"bucc_sentences": 0}, "data.bucc_sentences"),
-    ({"ud_treebanks": {"de": {"treebank": "German-GSD", "prefix": "de_gsd"}}}, "data.ud_treebanks.de.treebank"),
-    ({"ud_treebanks": {"de": "UD_German-GSD"}}, "data.ud_treebanks.de"),
-    ({"wikipedia_dump": "latest"}, "data.wikipedia_dump"),
-])
+@pytest.mark.parametrize(
+    "data,key",
+    [
+        ({"mono_sentences": 0}, "data.mono_sentences"),
+        ({"mono_sentences": "all"}, "data.mono_sentences"),
+        ({"bucc_sentences": 0}, "data.bucc_sentences"),
+        ({"ud_treebanks": {"de": {"treebank": "German-GSD", "prefix": "de_gsd"}}}, "data.ud_treebanks.de.treebank"),
+        ({"ud_treebanks": {"de": "UD_German-GSD"}}, "data.ud_treebanks.de"),
+        ({"wikipedia_dump": "latest"}, "data.wikipedia_dump"),
+    ],
+)
 def test_the_schema_refuses_bad_values_naming_the_key(data, key):
     """Types, ranges and patterns are the schema's to check: the workflow validates the config
     against it before DataSettings reads the section."""
@@ -98,7 +104,13 @@ def test_config_files_match_library_defaults():
 
 def test_language_codes():
     assert {k: catalog.tatoeba_code(k) for k in ("de", "zh", "kmr", "sw", "hsb", "ga")} == {
-        "de": "deu", "zh": "cmn", "kmr": "kur", "sw": "swh", "hsb": "hsb", "ga": "gle"}
+        "de": "deu",
+        "zh": "cmn",
+        "kmr": "kur",
+        "sw": "swh",
+        "hsb": "hsb",
+        "ga": "gle",
+    }
     assert catalog.tatoeba_code("nld") == "nld" and catalog.tatoeba_code("ku") == "kur"
     with pytest.raises(LangrepError, match="unknown Tatoeba language 'xx'"):
         catalog.tatoeba_code("xx")
@@ -120,7 +132,9 @@ def test_missing_mirror_file_names_file_and_dataset(shared_data, tmp_path):
 def test_fetch_from_mirror_is_byte_identical(shared_data, tmp_path):
     out = fetch.fetch("tatoeba", raw_root=tmp_path, mirror=shared_data, code="deu")
     assert [p.relative_to(tmp_path).as_posix() for p in out] == [
-        "tatoeba/tatoeba.deu-eng.deu", "tatoeba/tatoeba.deu-eng.eng"]
+        "tatoeba/tatoeba.deu-eng.deu",
+        "tatoeba/tatoeba.deu-eng.eng",
+    ]
     for p in out:
         assert p.read_bytes() == (shared_data / p.relative_to(tmp_path)).read_bytes()
     assert _leftovers(tmp_path) == []
@@ -150,8 +164,11 @@ def test_mirror_checksums_follow_content_not_path(shared_data, tmp_path):
     for m in (a, b):
         (m / rel).parent.mkdir(parents=True)
         (m / rel).write_bytes((shared_data / rel).read_bytes())
-    assert fetch.mirror_sha256(a, rel, "tatoeba") == fetch.mirror_sha256(b, rel, "tatoeba") == \
-        catalog.TATOEBA_SHA256["tatoeba.deu-eng.deu"]
+    assert (
+        fetch.mirror_sha256(a, rel, "tatoeba")
+        == fetch.mirror_sha256(b, rel, "tatoeba")
+        == catalog.TATOEBA_SHA256["tatoeba.deu-eng.deu"]
+    )
     (b / rel).write_text("a fixed file\n")
     assert fetch.mirror_sha256(b, rel, "tatoeba") != fetch.mirror_sha256(a, rel, "tatoeba")
     with pytest.raises(LangrepError, match="not in the offline mirror"):
@@ -159,13 +176,19 @@ def test_mirror_checksums_follow_content_not_path(shared_data, tmp_path):
 
 
 def test_fetch_relpaths_are_what_fetch_places(shared_data, tmp_path):
-    units = [("tatoeba", {"code": "deu"}), ("ud", {"treebank": "UD_German-GSD", "prefix": "de_gsd", "split": "test"}),
-             ("mono", {"lang": "de"}), ("bucc2018", {"xx": "zh", "split": "dev"}), ("xnli", {})]
+    units = [
+        ("tatoeba", {"code": "deu"}),
+        ("ud", {"treebank": "UD_German-GSD", "prefix": "de_gsd", "split": "test"}),
+        ("mono", {"lang": "de"}),
+        ("bucc2018", {"xx": "zh", "split": "dev"}),
+        ("xnli", {}),
+    ]
     for dataset, options in units:
         placed = fetch.fetch(dataset, raw_root=tmp_path, mirror=shared_data, **options)
         placed = [placed] if isinstance(placed, Path) else placed
-        assert sorted(p.relative_to(tmp_path).as_posix() for p in placed) == \
-            sorted(catalog.fetch_relpaths(dataset, **options))
+        assert sorted(p.relative_to(tmp_path).as_posix() for p in placed) == sorted(
+            catalog.fetch_relpaths(dataset, **options)
+        )
 
 
 def test_check_mirror(tmp_path, shared_data):
@@ -211,10 +234,20 @@ def test_ud_download_url(shared_data, tmp_path, monkeypatch):
     tb = tmp_path / "remote" / "UD_German-GSD" / "r2.99"
     tb.mkdir(parents=True)
     (tb / "de_gsd-ud-test.conllu").write_bytes(
-        (shared_data / "ud" / "UD_German-GSD" / "de_gsd-ud-test.conllu").read_bytes())
-    monkeypatch.setattr(fetch, "UD_URL", (tmp_path / "remote").as_uri() + "/{treebank}/{tag}/{prefix}-ud-{split}.conllu")
-    out = fetch.fetch("ud", raw_root=tmp_path / "raw", mirror=None, treebank="UD_German-GSD",
-                        prefix="de_gsd", split="test", release="r2.99")
+        (shared_data / "ud" / "UD_German-GSD" / "de_gsd-ud-test.conllu").read_bytes()
+    )
+    monkeypatch.setattr(
+        fetch, "UD_URL", (tmp_path / "remote").as_uri() + "/{treebank}/{tag}/{prefix}-ud-{split}.conllu"
+    )
+    out = fetch.fetch(
+        "ud",
+        raw_root=tmp_path / "raw",
+        mirror=None,
+        treebank="UD_German-GSD",
+        prefix="de_gsd",
+        split="test",
+        release="r2.99",
+    )
     assert out == tmp_path / "raw" / "ud" / "UD_German-GSD" / "de_gsd-ud-test.conllu"
     assert len(readers.read_conllu(out)) == 977
     with pytest.raises(LangrepError, match="failed"):
@@ -222,13 +255,29 @@ def test_ud_download_url(shared_data, tmp_path, monkeypatch):
 
 
 def _fake_xnli_zip(path: Path) -> None:
-    header = ["language", "gold_label", "sentence1_binary_parse", "sentence2_binary_parse", "sentence1_parse",
-              "sentence2_parse", "sentence1", "sentence2", "promptID", "pairID", "genre",
-              "label1", "label2", "label3", "label4", "label5"]
+    header = [
+        "language",
+        "gold_label",
+        "sentence1_binary_parse",
+        "sentence2_binary_parse",
+        "sentence1_parse",
+        "sentence2_parse",
+        "sentence1",
+        "sentence2",
+        "promptID",
+        "pairID",
+        "genre",
+        "label1",
+        "label2",
+        "label3",
+        "label4",
+        "label5",
+    ]
 
     def row(lang, label, p, h):
-        return "\t".join([lang, label, "", "", "", "", f" {p} ", h, "1", "2", "fiction",
-                          label, label, label, label, label])
+        return "\t".join(
+            [lang, label, "", "", "", "", f" {p} ", h, "1", "2", "fiction", label, label, label, label, label]
+        )
 
     with zipfile.ZipFile(path, "w") as zf:
         for split in ("test", "dev"):
@@ -249,7 +298,8 @@ def test_xnli_download_converts_to_xtreme_layout(tmp_path, monkeypatch):
     assert sorted(p.relative_to(raw).as_posix() for p in out) == sorted(catalog.xnli_relpaths())
     assert (raw / "xnli" / "test-sw.tsv").read_text() == "test premise 1 sw\thyp 1\ntest premise 2 sw\thyp 2\n"
     assert (raw / "xnli" / "dev-zh.tsv").read_text() == (
-        "dev premise 1 zh\thyp 1\tcontradiction\ndev premise 2 zh\thyp 2\tentailment\n")
+        "dev premise 1 zh\thyp 1\tcontradiction\ndev premise 2 zh\thyp 2\tentailment\n"
+    )
     assert readers.read_xnli(raw / "xnli" / "dev-de.tsv", labelled=True).label == ["contradiction", "entailment"]
     assert [p.name for p in (raw / "xnli").iterdir() if not p.name.endswith(".tsv")] == []  # zip removed
 
@@ -275,16 +325,24 @@ def _fake_bucc_tar(path: Path, xx: str, part: str, files: dict[str, str]) -> Non
 def test_bucc_download_sample_is_dev(tmp_path, monkeypatch):
     remote = tmp_path / "remote"
     remote.mkdir()
-    _fake_bucc_tar(remote / "bucc2018-de-en.sample-gold.tar.bz2", "de", "sample", {
-        "de": "de-000001\tEin Satz.\nde-000002\tNoch einer.\n",
-        "en": "en-000001\tA sentence.\nen-000002\tAnother.\nen-000003\tUnpaired.\n",
-        "gold": "de-000002\ten-000002\n",
-    })
+    _fake_bucc_tar(
+        remote / "bucc2018-de-en.sample-gold.tar.bz2",
+        "de",
+        "sample",
+        {
+            "de": "de-000001\tEin Satz.\nde-000002\tNoch einer.\n",
+            "en": "en-000001\tA sentence.\nen-000002\tAnother.\nen-000003\tUnpaired.\n",
+            "gold": "de-000002\ten-000002\n",
+        },
+    )
     monkeypatch.setattr(fetch, "BUCC_URL", remote.as_uri() + "/bucc2018-{xx}-en.{part}-gold.tar.bz2")
     raw = tmp_path / "raw"
     out = fetch.fetch("bucc2018", raw_root=raw, mirror=None, xx="de", split="dev")
     assert sorted(p.relative_to(raw).as_posix() for p in out) == [
-        "bucc2018/de-en/de-en.dev.de", "bucc2018/de-en/de-en.dev.en", "bucc2018/de-en/de-en.dev.gold"]
+        "bucc2018/de-en/de-en.dev.de",
+        "bucc2018/de-en/de-en.dev.en",
+        "bucc2018/de-en/de-en.dev.gold",
+    ]
     assert (raw / "bucc2018/de-en/de-en.dev.de").read_text() == "de-000001\tEin Satz.\nde-000002\tNoch einer.\n"
     n = corpora.write_bucc_gold(**corpora.bucc_gold_inputs("de", "dev", raw), out=tmp_path / "gold.parquet")
     assert n == 1
@@ -297,7 +355,9 @@ def test_bucc_download_sample_is_dev(tmp_path, monkeypatch):
 def test_bucc_archive_missing_member(tmp_path, monkeypatch):
     remote = tmp_path / "remote"
     remote.mkdir()
-    _fake_bucc_tar(remote / "bucc2018-fr-en.training-gold.tar.bz2", "fr", "training", {"fr": "fr-1\tx\n", "en": "en-1\ty\n"})
+    _fake_bucc_tar(
+        remote / "bucc2018-fr-en.training-gold.tar.bz2", "fr", "training", {"fr": "fr-1\tx\n", "en": "en-1\ty\n"}
+    )
     monkeypatch.setattr(fetch, "BUCC_URL", remote.as_uri() + "/bucc2018-{xx}-en.{part}-gold.tar.bz2")
     with pytest.raises(LangrepError, match="fr-en.training.gold"):
         fetch.fetch_bucc("fr", "test", tmp_path / "raw", None)
@@ -309,14 +369,23 @@ def test_bucc_archive_missing_member(tmp_path, monkeypatch):
 
 
 def test_split_sentences():
-    text = ("Geschichte\nDer Ort liegt am Fluss. Er wurde 1200 gegründet! Heute?  Viele Leute wohnen dort.\n"
-            "北京是中国的首都。北京有很多名胜古迹和博物馆。")
+    text = (
+        "Geschichte\nDer Ort liegt am Fluss. Er wurde 1200 gegründet! Heute?  Viele Leute wohnen dort.\n"
+        "北京是中国的首都。北京有很多名胜古迹和博物馆。"
+    )
     assert fetch.split_sentences(text, min_chars=10) == [
-        "Geschichte", "Der Ort liegt am Fluss.", "Er wurde 1200 gegründet!",
-        "Viele Leute wohnen dort.", "北京有很多名胜古迹和博物馆。"]
+        "Geschichte",
+        "Der Ort liegt am Fluss.",
+        "Er wurde 1200 gegründet!",
+        "Viele Leute wohnen dort.",
+        "北京有很多名胜古迹和博物馆。",
+    ]
     # the default minimum (20 characters) drops the heading and the short pieces
     assert fetch.split_sentences(text) == [
-        "Der Ort liegt am Fluss.", "Er wurde 1200 gegründet!", "Viele Leute wohnen dort."]
+        "Der Ort liegt am Fluss.",
+        "Er wurde 1200 gegründet!",
+        "Viele Leute wohnen dort.",
+    ]
 
 
 def test_fetch_mono_streams_wikipedia(tmp_path, monkeypatch):

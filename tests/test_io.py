@@ -1,4 +1,5 @@
 """Atomic writes: all or nothing, and artifacts with the modes the user's umask gives."""
+
 import os
 import stat
 
@@ -20,13 +21,19 @@ def test_artifacts_get_the_mode_of_the_umask(tmp_path, umask):
         tmp.write_text("x")
     plain = tmp_path / "plain.txt"
     plain.write_text("x")  # what any other program would create
-    assert stat.S_IMODE((tmp_path / "a" / "file.txt").stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) \
+    assert (
+        stat.S_IMODE((tmp_path / "a" / "file.txt").stat().st_mode)
+        == stat.S_IMODE(plain.stat().st_mode)
         == 0o666 & ~umask
+    )
     with atomic_directory(tmp_path / "model") as d:
         (d / "config.json").write_text("{}")
     (tmp_path / "plain_dir").mkdir()
-    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == stat.S_IMODE((tmp_path / "plain_dir").stat().st_mode) \
+    assert (
+        stat.S_IMODE((tmp_path / "model").stat().st_mode)
+        == stat.S_IMODE((tmp_path / "plain_dir").stat().st_mode)
         == 0o777 & ~umask
+    )
 
 
 def test_a_failed_write_leaves_neither_file_nor_temporary(tmp_path):

@@ -1,16 +1,24 @@
 """Layer numbering and the shift hooks of langrep.layer_shift (used by translation and transfer),
 on tiny random BERTs built in code (tests/conftest.py)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-
 from conftest import build_tiny_bert
-from langrep.errors import LangrepError
-from langrep.layer_shift import (LayerShift, encoder_layers, layer_module, n_hidden_states, n_layers, resolve_layer,
-                                 shift_at_layer)
 from translation_common import EN, one_thread  # noqa: F401 (one_thread: an autouse fixture)
+
+from langrep.errors import LangrepError
+from langrep.layer_shift import (
+    LayerShift,
+    encoder_layers,
+    layer_module,
+    n_hidden_states,
+    n_layers,
+    resolve_layer,
+    shift_at_layer,
+)
 
 
 @pytest.fixture()
@@ -65,9 +73,11 @@ def test_hook_changes_only_layers_at_and_above(mlm, tiny_tokenizer, layer):
     enc = mlm.bert
     batch = _batch(tiny_tokenizer, EN[:3])
     seen = {}
+
     # Record layer outputs with hooks of our own, registered after the MDS hook (they see its result).
     def rec(i):
         return lambda m, inp, out: seen.__setitem__(i, (out[0] if isinstance(out, tuple) else out).clone())
+
     mods = [enc.embeddings, *enc.encoder.layer]
     with torch.inference_mode():
         handles = [m.register_forward_hook(rec(i)) for i, m in enumerate(mods)]
@@ -107,8 +117,11 @@ def test_zero_mean_hook_output_is_h_minus_mean(bert, tiny_tokenizer, layer):
     expect = plain[layer] - torch.tensor(mean, dtype=torch.float32)
     # what actually flows on: the input of the next layer (or the model's last_hidden_state)
     flowing = {}
-    probe = (bert.encoder.layer[layer].register_forward_pre_hook(lambda m, args: flowing.setdefault("h", args[0]))
-             if layer < 3 else None)
+    probe = (
+        bert.encoder.layer[layer].register_forward_pre_hook(lambda m, args: flowing.setdefault("h", args[0]))
+        if layer < 3
+        else None
+    )
     with LayerShift.zero_mean(layer, mean).apply(bert):
         with torch.no_grad():
             out = bert(**batch, output_hidden_states=True)
@@ -145,7 +158,6 @@ def test_mds_hook_is_h_plus_alpha_mean_difference(bert, tiny_tokenizer):
 
 def test_hook_handles_tuple_outputs(bert, tiny_tokenizer):
     # transformers 4.x layers return tuples: wrap a layer so it does, and check the shift still applies
-    batch = _batch(tiny_tokenizer)
     layer = bert.encoder.layer[0]
     original_forward = layer.forward
     layer.forward = lambda *a, **k: (original_forward(*a, **k), "extra")

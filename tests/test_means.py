@@ -32,14 +32,17 @@ def test_shifts_on_torch_keep_dtype_and_agree_with_numpy():
 
 def test_empty_sums_have_no_mean():
     with pytest.raises(LangrepError, match="no tokens"):
-        LayerSums(np.zeros((2, 3)), 0).means
+        _ = LayerSums(np.zeros((2, 3)), 0).means
 
 
 @pytest.mark.parametrize("bad", [np.float64(1.0), np.ones((2, 4)), np.ones((1, 4)), np.ones(3), np.ones(5)])
 def test_means_that_would_broadcast_wrongly_are_refused(bad):
     h = np.zeros((2, 4))
-    for op in (lambda m: zero_mean(h, m), lambda m: mean_difference_shift(h, m, np.ones(4)),
-               lambda m: mean_difference_shift(h, np.ones(4), m)):
+    for op in (
+        lambda m: zero_mean(h, m),
+        lambda m: mean_difference_shift(h, m, np.ones(4)),
+        lambda m: mean_difference_shift(h, np.ones(4), m),
+    ):
         with pytest.raises(LangrepError, match=r"shape \(4,\)"):
             op(bad)
     with pytest.raises(LangrepError, match="shape"):

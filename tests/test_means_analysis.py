@@ -1,4 +1,5 @@
 """The language-means analysis on synthetic means and sentences whose answers are known."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,6 @@ from langrep import means_analysis as ma
 from langrep.errors import LangrepError
 from langrep.means import LanguageMeans, write_means
 from langrep.retrieval import tatoeba_rows
-
 
 # ---------------------------------------------------------------------------------------------
 # Geometry
@@ -159,7 +159,10 @@ def test_convergence_curve_with_a_known_answer():
     err = {r["n_tokens"]: r["value"] for r in rows if r["metric"] == "prefix_error"}
     assert err[500] == pytest.approx(np.sqrt(0.5)) and err[2000] == pytest.approx(0.0)  # |(1,0)-(.5,.5)| / 1
     assert {r["n_tokens_used"] for r in rows} == {500, 1000, 2000}
-    assert all(r["metric"] == "prefix_cosine" for r in ma.convergence_rows("xx", 4, ma.prefix_means(pooled, counts, [500]), full))
+    assert all(
+        r["metric"] == "prefix_cosine"
+        for r in ma.convergence_rows("xx", 4, ma.prefix_means(pooled, counts, [500]), full)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,8 +226,18 @@ def test_analyse_model_from_files(tmp_path):
     acc = df[(df.metric == "tatoeba_accuracy") & df.n_tokens.isna()]
     for xx in ("de", "fr"):
         means_paths = {"mono": {"xx": plan["means"][xx], "en": plan["means"]["en"]}}
-        ref = pd.DataFrame(tatoeba_rows("m", xx, plan["tatoeba"][xx]["xx"], plan["tatoeba"][xx]["en"], means_paths,
-                                        [1], headline=1, methods=["zero_mean", "mds"]))
+        ref = pd.DataFrame(
+            tatoeba_rows(
+                "m",
+                xx,
+                plan["tatoeba"][xx]["xx"],
+                plan["tatoeba"][xx]["en"],
+                means_paths,
+                [1],
+                headline=1,
+                methods=["zero_mean", "mds"],
+            )
+        )
         for r in ref.itertuples():
             got = acc[(acc.lang == xx) & (acc.method == r.method) & (acc.direction == r.direction)].value
             assert got.tolist() == [pytest.approx(r.value)], (xx, r.method, r.direction)

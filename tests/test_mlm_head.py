@@ -1,4 +1,5 @@
 """The MLM head fitted on a frozen encoder: whole-vocabulary decoding, fitting, held-out quality, files."""
+
 from __future__ import annotations
 
 import json
@@ -6,12 +7,12 @@ import json
 import pandas as pd
 import pytest
 import torch
-
 from conftest import build_tiny_bert
+from translation_common import DE, EN, one_thread  # noqa: F401 (one_thread: an autouse fixture)
+
 from langrep.errors import LangrepError
 from langrep.mlm_head import FittedMLMHead, corpus_vocab, head_kind, load_head, save_head, write_pretrained_marker
 from langrep.mlm_head_fitting import evaluate_head, fit_mlm_head, prepare_head, split_heldout
-from translation_common import DE, EN, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,18 @@ def test_argmax_is_the_exact_argmax_over_the_whole_vocabulary(encoder):
 
 def test_head_emits_a_token_absent_from_its_fitting_text(encoder, tiny_tokenizer):
     # Fitted on English only; the tied decoder still gives back German words it never saw.
-    fit = fit_mlm_head(encoder, tiny_tokenizer, {"en": EN * 8}, steps=300, batch_size=64, negatives=32, width=64,
-                       lr=1e-2, mask_prob=0.0, seed=0)
+    fit = fit_mlm_head(
+        encoder,
+        tiny_tokenizer,
+        {"en": EN * 8},
+        steps=300,
+        batch_size=64,
+        negatives=32,
+        width=64,
+        lr=1e-2,
+        mask_prob=0.0,
+        seed=0,
+    )
     assert fit.stats["vocab_size"] == len(tiny_tokenizer) == fit.head.vocab_size
     fit_vocab = corpus_vocab(tiny_tokenizer, EN)
     q = evaluate_head(fit.head, encoder, tiny_tokenizer, {"de": DE}, fit_vocab=fit_vocab, mask_prob=0.0)["de"]
@@ -59,8 +70,17 @@ def test_head_emits_a_token_absent_from_its_fitting_text(encoder, tiny_tokenizer
 
 
 def test_fitting_lowers_loss_reconstructs_and_round_trips(encoder, tiny_tokenizer, tmp_path):
-    fit = fit_mlm_head(encoder, tiny_tokenizer, {"en": EN * 4, "de": DE * 4}, steps=150, batch_size=64,
-                       negatives=32, width=64, lr=1e-2, seed=0)
+    fit = fit_mlm_head(
+        encoder,
+        tiny_tokenizer,
+        {"en": EN * 4, "de": DE * 4},
+        steps=150,
+        batch_size=64,
+        negatives=32,
+        width=64,
+        lr=1e-2,
+        seed=0,
+    )
     s = fit.stats
     assert s["loss_last"] < 0.5 * s["loss_first"], s
     assert s["train_accuracy_unmasked"] > 0.8, s
@@ -73,7 +93,7 @@ def test_fitting_lowers_loss_reconstructs_and_round_trips(encoder, tiny_tokenize
     with torch.inference_mode():
         torch.testing.assert_close(loaded(h), fit.head(h))
     # the decoder is tied to the (frozen) input embeddings, every row a token of the tokenizer
-    torch.testing.assert_close(loaded.decoder_weight, encoder.get_input_embeddings().weight[:len(tiny_tokenizer)])
+    torch.testing.assert_close(loaded.decoder_weight, encoder.get_input_embeddings().weight[: len(tiny_tokenizer)])
 
 
 def test_masked_accuracy_counts_masked_positions_only(encoder, tiny_tokenizer):

@@ -2,11 +2,10 @@ import json
 
 import pytest
 import torch
+from conftest import build_tiny_bert
 
 from langrep.errors import LangrepError
 from langrep.models import NoMLMHeadError, load_encoder, load_masked_lm, materialize_model, resolve_dtype
-
-from conftest import build_tiny_bert
 
 
 def test_materialize_keeps_the_mlm_head_and_loads_offline(tmp_path, tiny_model_dir, tiny_tokenizer):
@@ -43,9 +42,14 @@ def test_bad_model_folder_and_dtype(tmp_path):
         resolve_dtype("float8", "cpu")
 
 
-@pytest.mark.parametrize("flags, native", [("fpu sse avx512f avx512_bf16 amx_tile", True),
-                                           ("fpu sse avx512f amx_bf16", True),
-                                           ("fpu sse avx2 avx512f avx512bw", False)])
+@pytest.mark.parametrize(
+    "flags, native",
+    [
+        ("fpu sse avx512f avx512_bf16 amx_tile", True),
+        ("fpu sse avx512f amx_bf16", True),
+        ("fpu sse avx2 avx512f avx512bw", False),
+    ],
+)
 def test_auto_dtype_is_bf16_only_on_cpus_with_native_bf16(tmp_path, monkeypatch, flags, native):
     import langrep.models as models
 

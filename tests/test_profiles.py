@@ -1,5 +1,6 @@
 """The execution profiles: the workflow dry-runs with each profile and both configs, the SLURM
 profile needs no SLURM installation for that, and its per-rule resources name real rules."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,7 @@ def _snakemake(wd: Path, *args, mirror: str | None = None) -> subprocess.Complet
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     env["LANGREP_DATA_MIRROR"] = mirror if mirror is not None else ""
     # no sbatch/squeue on PATH: the dry run must not need them
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if not (Path(p) / "sbatch").exists())
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "sbatch").exists())
     return subprocess.run([SNAKEMAKE, *args], cwd=wd, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -44,8 +44,7 @@ def _snakemake(wd: Path, *args, mirror: str | None = None) -> subprocess.Complet
 def test_dry_run(workdir, profile, configfile):
     # the default config reads the offline mirror; the paper config downloads (nothing is fetched in -n)
     mirror = str(MIRROR) if configfile == "config/config.yaml" else ""
-    r = _snakemake(workdir, "-n", "--profile", f"profiles/{profile}", "--configfile", configfile,
-                   mirror=mirror)
+    r = _snakemake(workdir, "-n", "--profile", f"profiles/{profile}", "--configfile", configfile, mirror=mirror)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = r.stdout + r.stderr
     assert "This was a dry-run" in out
@@ -82,8 +81,7 @@ def test_slurm_jobs_get_as_many_cpus_as_threads(workdir):
     threads are the SLURM profile's set-threads (1 for the others), and no job asks for another
     number of CPUs (the executor asks for as many CPUs as threads when cpus_per_task is unset)."""
     prof = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
-    r = _snakemake(workdir, "-n", "--profile", "profiles/slurm", "--cores", "64", "--configfile",
-                   "config/paper.yaml")
+    r = _snakemake(workdir, "-n", "--profile", "profiles/slurm", "--cores", "64", "--configfile", "config/paper.yaml")
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?:\n\n|\Z)", r.stdout, re.S | re.M)
     assert len(jobs) > 100

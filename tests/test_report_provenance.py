@@ -1,4 +1,5 @@
 """The provenance record: package versions, git state, and checksums of exactly the files named."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +32,7 @@ def test_provenance_git_versions_and_checksums_of_the_named_files(tmp_path):
     if head.returncode == 0:
         assert rec["git"]["commit"] == head.stdout.strip() and isinstance(rec["git"]["dirty"], bool)
     assert rec["packages"]["pandas"] == pd.__version__ and "torch" in rec["packages"]
-    (key, info), = rec["data"].items()
+    ((key, info),) = rec["data"].items()
     assert key.endswith("raw/tatoeba/a.txt") and info == {"sha256": hashlib.sha256(b"hello\n").hexdigest(), "bytes": 6}
     assert rec["models"]["m"]["files"]["model.safetensors"]["sha256"] == hashlib.sha256(b"weights").hexdigest()
     assert rec["models"]["m"]["materialized"]["revision"] == "r1"

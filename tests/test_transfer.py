@@ -1,22 +1,34 @@
 """Transfer stage: alignment, metrics, the cached frozen bottom, training, checkpoints and the file-to-file steps,
 on a tiny random BERT and a WordPiece tokenizer built in code (tests/conftest.py)."""
-from __future__ import annotations
 
-import math
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import build_tiny_bert
+
 from langrep.errors import InputFormatError, LangrepError
 from langrep.means import LanguageMeans, write_means
-from langrep.transfer import (LayerShift, Sentence, Tagger, TrainSettings, attachment_scores, encode_words,
-                              fit, layer_span, load_checkpoint, pos_accuracy, predict, read_ud, save_checkpoint,
-                              score, task_model)
+from langrep.transfer import (
+    LayerShift,
+    Sentence,
+    Tagger,
+    TrainSettings,
+    attachment_scores,
+    encode_words,
+    fit,
+    layer_span,
+    load_checkpoint,
+    pos_accuracy,
+    predict,
+    read_ud,
+    save_checkpoint,
+    score,
+    task_model,
+)
 from langrep.transfer.alignment import collate
-from langrep.transfer.data import DEPRELS, UPOS
 from langrep.transfer.stack import freeze_bottom
 from langrep.transfer.train import Forward, build_task_model, make_corpus
 
@@ -39,7 +51,12 @@ def test_first_subword_positions(tiny_tokenizer):
     # each word's position holds the first piece of that word; continuation pieces start with ##
     assert [tokens[p] for p in enc.first_subword] == ["the", "house", "can", "help"]
     assert tokens[enc.first_subword[1] + 1].startswith("##")
-    assert enc.first_subword == (1, 2, 2 + len(tiny_tokenizer.tokenize("housedog")), 3 + len(tiny_tokenizer.tokenize("housedog")))
+    assert enc.first_subword == (
+        1,
+        2,
+        2 + len(tiny_tokenizer.tokenize("housedog")),
+        3 + len(tiny_tokenizer.tokenize("housedog")),
+    )
     assert enc.replaced == ()
 
 
@@ -116,8 +133,9 @@ def test_attachment_scores_by_hand():
     assert uas == pytest.approx(100 * 4 / 5)  # punctuation counts
     assert las == pytest.approx(100 * 3 / 5)
     # a truncated word (None) counts as an error
-    uas, las = attachment_scores([[2, 3, 0, 3, None]], [["det", "nsubj", "root", "advmod", None]],
-                                 gold_heads, gold_rels)
+    uas, las = attachment_scores(
+        [[2, 3, 0, 3, None]], [["det", "nsubj", "root", "advmod", None]], gold_heads, gold_rels
+    )
     assert (uas, las) == (pytest.approx(80.0), pytest.approx(80.0))
 
 
@@ -213,14 +231,19 @@ def test_frozen_bottom_runs_in_bf16_and_trains_only_the_top(tiny_tokenizer):
     assert (model.read_layer, model.frozen_layers, model.autocast_dtype) == (2, 1, torch.bfloat16)
     assert enc.embeddings.word_embeddings.weight.dtype == torch.bfloat16
     assert enc.encoder.layer[0].output.dense.weight.dtype == torch.bfloat16
-    trainable = {n.split(".")[3] for n, p in model.named_parameters() if p.requires_grad and n.startswith("encoder_model.encoder")}
+    trainable = {
+        n.split(".")[3]
+        for n, p in model.named_parameters()
+        if p.requires_grad and n.startswith("encoder_model.encoder")
+    }
     assert trainable == {"1"}  # layer 2's module (encoder.layer[1]); layer 3 lies above the read layer
     assert all(p.dtype == torch.float32 for p in model.parameters() if p.requires_grad)
     batch = _batch(tiny_tokenizer)
     with torch.no_grad():  # a plain forward pass of the mixed-dtype encoder works (hidden state 1 is cast)
         states = enc(**batch, output_hidden_states=True).hidden_states
-        torch.testing.assert_close(model.read(batch["input_ids"], batch["attention_mask"]), states[2].float(),
-                                   rtol=2e-2, atol=2e-2)
+        torch.testing.assert_close(
+            model.read(batch["input_ids"], batch["attention_mask"]), states[2].float(), rtol=2e-2, atol=2e-2
+        )
     with pytest.raises(LangrepError, match="frozen layers 2 must lie in 0..1"):
         Tagger(enc, read_layer=1, frozen_layers=2)
     with pytest.raises(LangrepError, match="read_layer.*out of range"):
@@ -242,20 +265,36 @@ def test_sentences_are_cut_at_the_models_positions(tiny_tokenizer):
     assert tags.count(None) == 200 - 126
 
 
-
 # ---------------------------------------------------------------------------------------------
 # data, training, checkpoints
 
 
 def _toy_sentences(n: int, seed: int = 0) -> list[Sentence]:
     """A toy language where the tag is a function of the word and the tree is a chain."""
-    lexicon = {"the": "DET", "a": "DET", "girl": "NOUN", "boy": "NOUN", "dog": "NOUN", "cat": "NOUN",
-               "can": "AUX", "help": "VERB", "me": "PRON", ".": "PUNCT"}
+    lexicon = {
+        "the": "DET",
+        "a": "DET",
+        "girl": "NOUN",
+        "boy": "NOUN",
+        "dog": "NOUN",
+        "cat": "NOUN",
+        "can": "AUX",
+        "help": "VERB",
+        "me": "PRON",
+        ".": "PUNCT",
+    }
     rels = {"DET": "det", "NOUN": "nsubj", "AUX": "aux", "VERB": "root", "PRON": "obj", "PUNCT": "punct"}
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
-        words = [str(rng.choice(["the", "a"])), str(rng.choice(["girl", "boy", "dog", "cat"])), "can", "help", "me", "."]
+        words = [
+            str(rng.choice(["the", "a"])),
+            str(rng.choice(["girl", "boy", "dog", "cat"])),
+            "can",
+            "help",
+            "me",
+            ".",
+        ]
         upos = [lexicon[w] for w in words]
         heads = [2, 4, 4, 0, 4, 4]
         out.append(Sentence(f"s{i}", tuple(words), tuple(upos), tuple(heads), tuple(rels[u] for u in upos)))
@@ -263,11 +302,17 @@ def _toy_sentences(n: int, seed: int = 0) -> list[Sentence]:
 
 
 def write_ud(path, sentences):
-    pd.DataFrame({
-        "id": [s.id for s in sentences], "lang": "xx", "text": [" ".join(s.words) for s in sentences],
-        "words": [list(s.words) for s in sentences], "upos": [list(s.upos) for s in sentences],
-        "heads": [list(s.heads) for s in sentences], "deprels": [list(s.deprels) for s in sentences],
-    }).to_parquet(path, index=False)
+    pd.DataFrame(
+        {
+            "id": [s.id for s in sentences],
+            "lang": "xx",
+            "text": [" ".join(s.words) for s in sentences],
+            "words": [list(s.words) for s in sentences],
+            "upos": [list(s.upos) for s in sentences],
+            "heads": [list(s.heads) for s in sentences],
+            "deprels": [list(s.deprels) for s in sentences],
+        }
+    ).to_parquet(path, index=False)
     return path
 
 
@@ -301,8 +346,19 @@ def test_training_settings_reject_unknown_keys():
         TrainSettings.from_config({"learning_rate": 1e-3}, "transfer.pos.train")
 
 
-FAST = dict(epochs=20, batch_size=8, lr=1e-3, head_lr=1e-2, warmup_ratio=0.0, train_top_layers=1,
-            eval_every=10, dropout=0.0, arc_dim=32, rel_dim=16, seed=5)
+FAST = dict(
+    epochs=20,
+    batch_size=8,
+    lr=1e-3,
+    head_lr=1e-2,
+    warmup_ratio=0.0,
+    train_top_layers=1,
+    eval_every=10,
+    dropout=0.0,
+    arc_dim=32,
+    rel_dim=16,
+    seed=5,
+)
 
 
 @pytest.mark.parametrize("task,pooling", [("pos", "first"), ("parsing", "mean")])
@@ -394,24 +450,38 @@ def _pretrained_means(model_dir, mono: dict, tmp_path) -> dict:
 
 
 def test_train_and_evaluate_files(tmp_path, tiny_model_dir):
+    from langrep.means import read_means
     from langrep.scores import read_scores
     from langrep.transfer import evaluate_task, finetuned_means, train_task
-    from langrep.means import read_means
 
     train = write_ud(tmp_path / "train.parquet", _toy_sentences(24, seed=0))
     dev = write_ud(tmp_path / "dev.parquet", _toy_sentences(6, seed=1))
-    tests = {"de": write_ud(tmp_path / "de.parquet", _toy_sentences(5, seed=2)),
-             "fr": write_ud(tmp_path / "fr.parquet", _toy_sentences(4, seed=3))}
-    mono = {"en": _write_mono(tmp_path / "mono_en.parquet", ["the girl can help me", "a dog"]),
-            "de": _write_mono(tmp_path / "mono_de.parquet", ["der hund ist da", "die katze"]),
-            "fr": _write_mono(tmp_path / "mono_fr.parquet", ["la fille est", "qui peut aider"])}
+    tests = {
+        "de": write_ud(tmp_path / "de.parquet", _toy_sentences(5, seed=2)),
+        "fr": write_ud(tmp_path / "fr.parquet", _toy_sentences(4, seed=3)),
+    }
+    mono = {
+        "en": _write_mono(tmp_path / "mono_en.parquet", ["the girl can help me", "a dog"]),
+        "de": _write_mono(tmp_path / "mono_de.parquet", ["der hund ist da", "die katze"]),
+        "fr": _write_mono(tmp_path / "mono_fr.parquet", ["la fille est", "qui peut aider"]),
+    }
     means = _pretrained_means(tiny_model_dir, mono, tmp_path)
     settings = {**FAST, "max_steps": 4, "eval_every": 2, "dropout": 0.1, "word_pooling": "mean"}
     # read layer 3 (last), layer 3 trains: hidden state F = 2 is the cached frozen bottom
     for name, layer in [("original", None), ("zero_mean-l2", "2"), ("zero_mean-llast", "last")]:
-        train_task("parsing", tiny_model_dir, train, dev, tmp_path / name / "model.pt", settings,
-                   zero_mean_layer=layer, english_means=means["en"] if layer else None, device="cpu",
-                   dtype="float32", progress=False)
+        train_task(
+            "parsing",
+            tiny_model_dir,
+            train,
+            dev,
+            tmp_path / name / "model.pt",
+            settings,
+            zero_mean_layer=layer,
+            english_means=means["en"] if layer else None,
+            device="cpu",
+            dtype="float32",
+            progress=False,
+        )
     zm = torch.load(tmp_path / "zero_mean-l2" / "model.pt", weights_only=True)
     assert zm["meta"]["method"] == "zero_mean" and zm["meta"]["layer"] == 2
     assert torch.load(tmp_path / "zero_mean-llast" / "model.pt", weights_only=True)["meta"]["layer"] == 3
@@ -419,13 +489,36 @@ def test_train_and_evaluate_files(tmp_path, tiny_model_dir):
 
     out = tmp_path / "scores" / "parsing.csv"
     ckpts = {"2": tmp_path / "zero_mean-l2" / "model.pt", "last": tmp_path / "zero_mean-llast" / "model.pt"}
-    common = dict(layers=["2", "last"], alphas=[0.0, 1.0], test_sentences=3, bootstrap=200, device="cpu",
-                  dtype="float32", progress=False)
-    evaluate_task("parsing", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt", ckpts, train, dev,
-                  tests, means, mono, out, **common)
+    common = dict(
+        layers=["2", "last"],
+        alphas=[0.0, 1.0],
+        test_sentences=3,
+        bootstrap=200,
+        device="cpu",
+        dtype="float32",
+        progress=False,
+    )
+    evaluate_task(
+        "parsing",
+        "tiny",
+        tiny_model_dir,
+        tmp_path / "original" / "model.pt",
+        ckpts,
+        train,
+        dev,
+        tests,
+        means,
+        mono,
+        out,
+        **common,
+    )
     df = read_scores(out)
     assert set(df.metric) == {"uas", "las"}
-    assert df.value.between(0, 100).all() and (df.ci_low <= df.value + 1e-9).all() and (df.value <= df.ci_high + 1e-9).all()
+    assert (
+        df.value.between(0, 100).all()
+        and (df.ci_low <= df.value + 1e-9).all()
+        and (df.value <= df.ci_high + 1e-9).all()
+    )
     assert set(df.read_layer) == {3} and set(df.frozen_layers) == {2} and set(df.word_pooling) == {"mean"}
     # baselines: UAS only, layer-free, on every language and split
     base = df[df.method.isin(["attach_next", "attach_prev"])]
@@ -467,16 +560,51 @@ def test_train_and_evaluate_files(tmp_path, tiny_model_dir):
     # means of other text (another token count) are refused
     write_means(LanguageMeans(read_means(means["fr"]).means, 999), tmp_path / "other_fr.parquet")
     with pytest.raises(LangrepError, match="fr.*999.*not the same text"):
-        evaluate_task("parsing", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt", ckpts, train, dev,
-                      tests, {**means, "fr": tmp_path / "other_fr.parquet"}, mono, out, **common)
+        evaluate_task(
+            "parsing",
+            "tiny",
+            tiny_model_dir,
+            tmp_path / "original" / "model.pt",
+            ckpts,
+            train,
+            dev,
+            tests,
+            {**means, "fr": tmp_path / "other_fr.parquet"},
+            mono,
+            out,
+            **common,
+        )
     # a Zero-mean checkpoint trained at another layer is refused
     with pytest.raises(LangrepError, match="layer 2, expected 1"):
-        evaluate_task("parsing", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt",
-                      {"1": tmp_path / "zero_mean-l2" / "model.pt"}, train, dev, tests, means, mono, out,
-                      **{**common, "layers": ["1"]})
+        evaluate_task(
+            "parsing",
+            "tiny",
+            tiny_model_dir,
+            tmp_path / "original" / "model.pt",
+            {"1": tmp_path / "zero_mean-l2" / "model.pt"},
+            train,
+            dev,
+            tests,
+            means,
+            mono,
+            out,
+            **{**common, "layers": ["1"]},
+        )
     with pytest.raises(LangrepError, match=r"no pre-trained means for \['fr'\]"):
-        evaluate_task("parsing", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt", ckpts, train, dev,
-                      tests, {k: v for k, v in means.items() if k != "fr"}, mono, out, **common)
+        evaluate_task(
+            "parsing",
+            "tiny",
+            tiny_model_dir,
+            tmp_path / "original" / "model.pt",
+            ckpts,
+            train,
+            dev,
+            tests,
+            {k: v for k, v in means.items() if k != "fr"},
+            mono,
+            out,
+            **common,
+        )
 
 
 def test_pos_evaluation_has_the_majority_baseline(tmp_path, tiny_model_dir):
@@ -486,19 +614,55 @@ def test_pos_evaluation_has_the_majority_baseline(tmp_path, tiny_model_dir):
     train = write_ud(tmp_path / "train.parquet", _toy_sentences(24, seed=0))
     dev = write_ud(tmp_path / "dev.parquet", _toy_sentences(6, seed=1))
     tests = {"de": write_ud(tmp_path / "de.parquet", _toy_sentences(5, seed=2))}
-    mono = {"en": _write_mono(tmp_path / "mono_en.parquet", ["the girl can help me"]),
-            "de": _write_mono(tmp_path / "mono_de.parquet", ["der hund ist da"])}
+    mono = {
+        "en": _write_mono(tmp_path / "mono_en.parquet", ["the girl can help me"]),
+        "de": _write_mono(tmp_path / "mono_de.parquet", ["der hund ist da"]),
+    }
     means = _pretrained_means(tiny_model_dir, mono, tmp_path)
     settings = {**FAST, "max_steps": 2, "read_layer": 2}
     for name, layer in [("original", None), ("zero_mean-l1", "1")]:
-        train_task("pos", tiny_model_dir, train, dev, tmp_path / name / "model.pt", settings, zero_mean_layer=layer,
-                   english_means=means["en"] if layer else None, device="cpu", progress=False)
+        train_task(
+            "pos",
+            tiny_model_dir,
+            train,
+            dev,
+            tmp_path / name / "model.pt",
+            settings,
+            zero_mean_layer=layer,
+            english_means=means["en"] if layer else None,
+            device="cpu",
+            progress=False,
+        )
     with pytest.raises(LangrepError, match="transfer.pos.layers: layer 3 is above the layer the head reads"):
-        train_task("pos", tiny_model_dir, train, dev, tmp_path / "x.pt", settings, zero_mean_layer="3",
-                   english_means=means["en"], device="cpu", progress=False)
-    df = evaluate_task("pos", "tiny", tiny_model_dir, tmp_path / "original" / "model.pt",
-                       {"1": tmp_path / "zero_mean-l1" / "model.pt"}, train, dev, tests, means, mono,
-                       tmp_path / "pos.csv", layers=["1"], bootstrap=100, device="cpu", progress=False)
+        train_task(
+            "pos",
+            tiny_model_dir,
+            train,
+            dev,
+            tmp_path / "x.pt",
+            settings,
+            zero_mean_layer="3",
+            english_means=means["en"],
+            device="cpu",
+            progress=False,
+        )
+    df = evaluate_task(
+        "pos",
+        "tiny",
+        tiny_model_dir,
+        tmp_path / "original" / "model.pt",
+        {"1": tmp_path / "zero_mean-l1" / "model.pt"},
+        train,
+        dev,
+        tests,
+        means,
+        mono,
+        tmp_path / "pos.csv",
+        layers=["1"],
+        bootstrap=100,
+        device="cpu",
+        progress=False,
+    )
     assert len(read_scores(tmp_path / "pos.csv")) == len(df)
     maj = df[df.method == "majority"]
     # each toy sentence is DET NOUN AUX VERB PRON PUNCT: all tags equally frequent, the alphabetically

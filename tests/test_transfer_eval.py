@@ -1,4 +1,5 @@
 """Evaluation pieces of the transfer stage: tree decoding, bootstrap intervals, trivial baselines."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,9 +9,21 @@ import pytest
 import torch
 
 from langrep.errors import LangrepError
-from langrep.transfer import (BiaffineParser, Sentence, attach_next, attach_prev, attachment_scores,
-                              baseline_predictions, eisner, excludes_zero, is_tree, majority_tag,
-                              paired_difference, pos_accuracy, score_interval)
+from langrep.transfer import (
+    BiaffineParser,
+    Sentence,
+    attach_next,
+    attach_prev,
+    attachment_scores,
+    baseline_predictions,
+    eisner,
+    excludes_zero,
+    is_tree,
+    majority_tag,
+    paired_difference,
+    pos_accuracy,
+    score_interval,
+)
 
 # ---------------------------------------------------------------------------------------------
 # tree decoding
@@ -55,9 +68,7 @@ def test_is_tree_by_hand():
 
 def test_greedy_misses_the_tree_that_eisner_finds():
     # 3 words. Greedy: word 1 -> 2, word 2 -> 1 (a cycle), word 3 -> root. Columns: root, w1, w2, w3.
-    s = np.array([[-9.0, -9.0, 5.0, 1.0],
-                  [2.0, 4.0, -9.0, 0.0],
-                  [3.0, -9.0, 1.0, -9.0]])
+    s = np.array([[-9.0, -9.0, 5.0, 1.0], [2.0, 4.0, -9.0, 0.0], [3.0, -9.0, 1.0, -9.0]])
     greedy = [int(np.argmax(np.where(np.arange(4) == d, -np.inf, row))) for d, row in enumerate(s, 1)]
     assert greedy == [2, 1, 0] and not is_tree(greedy)
     heads = eisner(s)
@@ -68,8 +79,7 @@ def test_greedy_misses_the_tree_that_eisner_finds():
 
 def test_single_root_even_when_two_roots_score_higher():
     # every word prefers the root; the best single-root tree puts word 2 on the root
-    s = np.array([[10.0, 0.0, 1.0],
-                  [12.0, 2.0, 0.0]])
+    s = np.array([[10.0, 0.0, 1.0], [12.0, 2.0, 0.0]])
     greedy_roots = sum(int(np.argmax(row)) == 0 for row in s)
     assert greedy_roots == 2
     heads = eisner(s)
@@ -170,9 +180,16 @@ def test_score_interval_weights_sentences_by_words():
 
 def _treebank():
     # "The dog barks ." / "Cats sleep"
-    return [Sentence("1", ("The", "dog", "barks", "."), ("DET", "NOUN", "VERB", "PUNCT"), (2, 3, 0, 3),
-                     ("det", "nsubj", "root", "punct")),
-            Sentence("2", ("Cats", "sleep"), ("NOUN", "VERB"), (2, 0), ("nsubj", "root"))]
+    return [
+        Sentence(
+            "1",
+            ("The", "dog", "barks", "."),
+            ("DET", "NOUN", "VERB", "PUNCT"),
+            (2, 3, 0, 3),
+            ("det", "nsubj", "root", "punct"),
+        ),
+        Sentence("2", ("Cats", "sleep"), ("NOUN", "VERB"), (2, 0), ("nsubj", "root")),
+    ]
 
 
 def test_majority_tag_and_its_accuracy():

@@ -1,4 +1,5 @@
 """Token translation by MDS: the fast sweep vs the hook, metrics, head fitting, the run."""
+
 from __future__ import annotations
 
 import math
@@ -7,17 +8,25 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import build_tiny_bert
+from translation_common import DE, EN, ZH, one_thread  # noqa: F401 (one_thread: an autouse fixture)
+
 from langrep.errors import InputFormatError, LangrepError
 from langrep.means import LanguageMeans, write_means
 from langrep.mlm_head import save_head, write_pretrained_marker
 from langrep.mlm_head_fitting import fit_mlm_head
 from langrep.scores import read_scores
-from langrep.translation import (Decoder, bleu1, convert_rate, neither_share, run_translation,
-                                 split_masked_lm, sweep_outputs, translate)
+from langrep.translation import (
+    Decoder,
+    bleu1,
+    convert_rate,
+    neither_share,
+    run_translation,
+    split_masked_lm,
+    sweep_outputs,
+    translate,
+)
 from langrep.translation_data import prepare_vocab
-from translation_common import DE, EN, ZH, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +67,9 @@ def test_sweep_equals_hook_for_every_layer_and_alpha(mlm, tiny_tokenizer):
     for t in deltas:
         for layer in range(4):
             for a in alphas:
-                ref = translate(dec, tiny_tokenizer, EN, layer=layer, src_mean=means["en"][layer],
-                                tgt_mean=means[t][layer], alpha=a)
+                ref = translate(
+                    dec, tiny_tokenizer, EN, layer=layer, src_mean=means["en"][layer], tgt_mean=means[t][layer], alpha=a
+                )
                 assert got[(t, layer, a)] == ref, (t, layer, a)
                 n_changed += ref != got[(t, layer, 0.0)]
     assert n_changed > 0  # the shifts do change outputs, so the equality is not vacuous
@@ -111,8 +121,14 @@ def _corpora(tmp_path, texts_by_lang, hidden, n_layers, seed=0):
     for lang, texts in texts_by_lang.items():
         words = HYPOTHESES[lang]
         xnli[lang] = tmp_path / f"xnli_{lang}.parquet"
-        pd.DataFrame({"id": [str(i) for i in range(len(texts))], "lang": lang, "text": texts,
-                      "hypothesis": [words[i % len(words)] for i in range(len(texts))]}).to_parquet(xnli[lang])
+        pd.DataFrame(
+            {
+                "id": [str(i) for i in range(len(texts))],
+                "lang": lang,
+                "text": texts,
+                "hypothesis": [words[i % len(words)] for i in range(len(texts))],
+            }
+        ).to_parquet(xnli[lang])
         means[lang] = tmp_path / f"means_{lang}.parquet"
         write_means(LanguageMeans(rng.normal(size=(n_layers + 1, hidden)), 100), means[lang])
     return xnli, means
@@ -136,19 +152,43 @@ def test_run_writes_valid_tables(tmp_path, tiny_tokenizer, tiny_model_dir, kind)
         enc = build_tiny_bert(len(tiny_tokenizer), seed=3)
         enc.save_pretrained(model_dir)
         tiny_tokenizer.save_pretrained(model_dir)
-        fit = fit_mlm_head(enc, tiny_tokenizer, {k: v * 2 for k, v in texts.items()}, steps=20, batch_size=32,
-                           negatives=16, width=16)
+        fit = fit_mlm_head(
+            enc, tiny_tokenizer, {k: v * 2 for k, v in texts.items()}, steps=20, batch_size=32, negatives=16, width=16
+        )
         save_head(fit.head, fit.stats, head_dir)
     out = tmp_path / "out"
-    sets = prepare_vocab(model="tiny", model_dir=model_dir, xnli_paths=xnli, source="en",
-                         sets_out=out / "vocab.parquet", table_out=out / "vocab.csv")
-    settings = {"source": "en", "targets": ["de", "zh"], "alphas": [-1, 0, 1, 3], "layer": 1, "layers": [0, 2, 3],
-                "n_sentences": None, "sweep_sentences": 2, "bleu_tokenize": {"default": "13a", "zh": "zh"},
-                "n_samples": 2, "device": "cpu"}
+    sets = prepare_vocab(
+        model="tiny",
+        model_dir=model_dir,
+        xnli_paths=xnli,
+        source="en",
+        sets_out=out / "vocab.parquet",
+        table_out=out / "vocab.csv",
+    )
+    settings = {
+        "source": "en",
+        "targets": ["de", "zh"],
+        "alphas": [-1, 0, 1, 3],
+        "layer": 1,
+        "layers": [0, 2, 3],
+        "n_sentences": None,
+        "sweep_sentences": 2,
+        "bleu_tokenize": {"default": "13a", "zh": "zh"},
+        "n_samples": 2,
+        "device": "cpu",
+    }
     info = run_translation(
-        settings, model="tiny", model_dir=model_dir, head_dir=head_dir, xnli_paths=xnli,
-        vocab_path=out / "vocab.parquet", means_paths=means, scores_out=out / "scores.csv",
-        samples_out=out / "samples.csv", log=None)
+        settings,
+        model="tiny",
+        model_dir=model_dir,
+        head_dir=head_dir,
+        xnli_paths=xnli,
+        vocab_path=out / "vocab.parquet",
+        means_paths=means,
+        scores_out=out / "scores.csv",
+        samples_out=out / "samples.csv",
+        log=None,
+    )
     assert info["head"] == kind and info["n_directions"] == 4
     sc = read_scores(out / "scores.csv")
     assert len(sc) == 4 * 4 * 4 * 3  # directions x layers (sweep + table layer) x alphas x metrics
@@ -187,25 +227,55 @@ def test_run_writes_valid_tables(tmp_path, tiny_tokenizer, tiny_model_dir, kind)
 def test_run_rejects_non_parallel_corpora(tmp_path, tiny_model_dir, tiny_tokenizer):
     xnli, means = _corpora(tmp_path, {"en": EN, "de": DE[:2]}, hidden=32, n_layers=3)
     write_pretrained_marker(tmp_path / "head")
-    prepare_vocab(model="tiny", model_dir=tiny_model_dir, xnli_paths=xnli, source="en",
-                  sets_out=tmp_path / "v.parquet", table_out=tmp_path / "v.csv")
+    prepare_vocab(
+        model="tiny",
+        model_dir=tiny_model_dir,
+        xnli_paths=xnli,
+        source="en",
+        sets_out=tmp_path / "v.parquet",
+        table_out=tmp_path / "v.csv",
+    )
     with pytest.raises(InputFormatError, match="xnli_de.parquet"):
-        run_translation({"source": "en", "targets": ["de"], "n_sentences": 4, "layer": 1, "device": "cpu"},
-                        model="tiny", model_dir=tiny_model_dir, head_dir=tmp_path / "head", xnli_paths=xnli,
-                        vocab_path=tmp_path / "v.parquet", means_paths=means, scores_out=tmp_path / "s.csv",
-                        samples_out=tmp_path / "x.csv", log=None)
+        run_translation(
+            {"source": "en", "targets": ["de"], "n_sentences": 4, "layer": 1, "device": "cpu"},
+            model="tiny",
+            model_dir=tiny_model_dir,
+            head_dir=tmp_path / "head",
+            xnli_paths=xnli,
+            vocab_path=tmp_path / "v.parquet",
+            means_paths=means,
+            scores_out=tmp_path / "s.csv",
+            samples_out=tmp_path / "x.csv",
+            log=None,
+        )
     assert not (tmp_path / "s.csv").exists()
 
 
 def test_config_keys_are_checked(tmp_path):
     with pytest.raises(LangrepError, match=r"config key translation.n_sentence: unknown; known: alphas, "):
-        run_translation({"n_sentence": 3, "head": {}}, model="m", model_dir=tmp_path, head_dir=tmp_path,
-                        xnli_paths={}, vocab_path=tmp_path, means_paths={}, scores_out=tmp_path / "s.csv",
-                        samples_out=tmp_path / "x.csv")
+        run_translation(
+            {"n_sentence": 3, "head": {}},
+            model="m",
+            model_dir=tmp_path,
+            head_dir=tmp_path,
+            xnli_paths={},
+            vocab_path=tmp_path,
+            means_paths={},
+            scores_out=tmp_path / "s.csv",
+            samples_out=tmp_path / "x.csv",
+        )
     with pytest.raises(LangrepError, match=r"config key translation.head.stepz: unknown; known: batch_size, "):
-        run_translation({"head": {"stepz": 3}}, model="m", model_dir=tmp_path, head_dir=tmp_path,
-                        xnli_paths={}, vocab_path=tmp_path, means_paths={}, scores_out=tmp_path / "s.csv",
-                        samples_out=tmp_path / "x.csv")
+        run_translation(
+            {"head": {"stepz": 3}},
+            model="m",
+            model_dir=tmp_path,
+            head_dir=tmp_path,
+            xnli_paths={},
+            vocab_path=tmp_path,
+            means_paths={},
+            scores_out=tmp_path / "s.csv",
+            samples_out=tmp_path / "x.csv",
+        )
 
 
 def test_config_files_give_the_library_every_translation_key():

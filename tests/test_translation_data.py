@@ -1,5 +1,6 @@
 """Translation data on the real XNLI test files: lines (premise + hypothesis), de-duplication, pairing,
 token sets."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -19,8 +20,9 @@ def xnli(shared_data, tmp_path_factory):
     paths = {}
     for lang in ("en", "de", "zh"):
         paths[lang] = out / f"{lang}.parquet"
-        corpora.normalize_corpus("xnli_test", lang, corpora.corpus_inputs("xnli_test", lang, settings,
-                                                                          raw_root=shared_data), paths[lang])
+        corpora.normalize_corpus(
+            "xnli_test", lang, corpora.corpus_inputs("xnli_test", lang, settings, raw_root=shared_data), paths[lang]
+        )
     return paths
 
 

@@ -1,4 +1,5 @@
 """The workflow end to end on a tiny random model and the real mirrored data, in a temporary folder."""
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,18 @@ def small_config(model_dir: Path, mirror: Path) -> dict:
 
 
 def run(workdir: Path, *args, check=True, **kw):
-    cmd = SNAKEMAKE + ["--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), "--cores", "2",
-                       "--configfile", str(workdir / "config" / "config.yaml"), "--rerun-incomplete",
-                       *args]
+    cmd = SNAKEMAKE + [
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        "--configfile",
+        str(workdir / "config" / "config.yaml"),
+        "--rerun-incomplete",
+        *args,
+    ]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, check=check, **kw)
 
@@ -82,7 +92,6 @@ def test_extraction_stage_runs_caches_and_survives_a_kill(workdir):
 
     # Kill the run while a job is writing an output (its temporary file exists), rerun as the README
     # says (unlock, run again), and get the same artifacts and no temporary left behind.
-    reference = {t: (workdir / t).read_bytes() for t in TARGETS}
     means_ref = read_means(workdir / TARGETS[0]).means
     for t in TARGETS:
         (workdir / t).unlink()
@@ -90,10 +99,20 @@ def test_extraction_stage_runs_caches_and_survives_a_kill(workdir):
         p.unlink()
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     # (targets first: after --configfile they would be read as more config files)
-    cmd = SNAKEMAKE + [*TARGETS, "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir),
-                       "--cores", "1", "--configfile", str(workdir / "config" / "config.yaml")]
-    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = SNAKEMAKE + [
+        *TARGETS,
+        "--snakefile",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "1",
+        "--configfile",
+        str(workdir / "config" / "config.yaml"),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     outputs = [workdir / "results/tiny" / d / "tatoeba_de-en" for d in ("embeddings", "sums")]
     outputs += [workdir / "results/tiny" / d / "mono" for d in ("embeddings", "sums", "means")]
     caught = []
@@ -125,8 +144,9 @@ def tiny_full_config(model_dir: Path, mirror: Path) -> dict:
     t.update(targets=["de"], n_sentences=4, alphas=[0, 1], layer=2, n_samples=1)
     tr = cfg["transfer"]
     tr.update(test_sentences=8, bootstrap=50)
-    tr["train"].update(train_sentences=24, dev_sentences=8, batch_size=8, max_steps=4, read_layer="last",
-                       train_top_layers=1)
+    tr["train"].update(
+        train_sentences=24, dev_sentences=8, batch_size=8, max_steps=4, read_layer="last", train_top_layers=1
+    )
     tr["pos"].update(langs=["de"], layers=[1])
     tr["parsing"].update(langs=["kk"], layers=["last"])
     cfg["report"]["run"] = "tiny"

@@ -1,10 +1,10 @@
 """Beyond the paper, end to end on a tiny model: a Tatoeba language outside the built-in set given by
 its LASER code, a random control, and the language-means analysis (in a temporary folder)."""
+
 from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from test_settings import private_mirror
 from test_workflow import run, small_config, write_config
 

@@ -1,4 +1,5 @@
 """What the translation and MLM-head tests share: tiny parallel texts and a one-thread torch."""
+
 from __future__ import annotations
 
 import pytest

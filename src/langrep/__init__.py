@@ -2,6 +2,7 @@
 
 The library behind the langrep Snakemake workflow. Each module has one job; see DEVELOPERS.md.
 """
+
 from langrep.errors import LangrepError
 from langrep.means import mean_difference_shift, zero_mean
 

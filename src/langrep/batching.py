@@ -9,12 +9,13 @@ numpy indexing (:func:`pad_tensors`: the same as torch tensors), so the host sid
 costs little beside the device's work. What a task adds to a batch (word positions, pooling
 weights) stays with the task.
 """
+
 from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class TokenIds:
             raise LangrepError(f"TokenIds: offsets must rise to len(flat) = {len(self.flat)}")
 
     @classmethod
-    def from_lists(cls, sequences: Sequence[Sequence[int]]) -> "TokenIds":
+    def from_lists(cls, sequences: Sequence[Sequence[int]]) -> TokenIds:
         lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
         offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -43,7 +44,7 @@ class TokenIds:
         return cls(flat, offsets)
 
     @classmethod
-    def of(cls, sequences) -> "TokenIds":
+    def of(cls, sequences) -> TokenIds:
         """``sequences`` as :class:`TokenIds` (returned as is when it already is one)."""
         return sequences if isinstance(sequences, TokenIds) else cls.from_lists(sequences)
 
@@ -55,11 +56,16 @@ class TokenIds:
         return len(self.offsets) - 1
 
     def __getitem__(self, i: int) -> np.ndarray:
-        return self.flat[self.offsets[i]:self.offsets[i + 1]]
+        return self.flat[self.offsets[i] : self.offsets[i + 1]]
 
 
-def length_sorted_batches(lengths: Sequence[int], token_budget: int, min_tokens: int | None = None,
-                          max_padding: float | None = 0.15, shortest_first: bool = False) -> list[np.ndarray]:
+def length_sorted_batches(
+    lengths: Sequence[int],
+    token_budget: int,
+    min_tokens: int | None = None,
+    max_padding: float | None = 0.15,
+    shortest_first: bool = False,
+) -> list[np.ndarray]:
     """Batches of indices, each with ``len(batch) * longest <= token_budget``.
 
     Sentences are sorted by length, longest first, and taken greedily. A batch stops growing
@@ -120,8 +126,7 @@ def shuffled_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Gen
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def pad_batch(sequences, index: Sequence[int], pad_id: int, width: int | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
+def pad_batch(sequences, index: Sequence[int], pad_id: int, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(ids, attention_mask)`` of the sequences ``index``: int64 ``(B, width)`` ids padded with
     ``pad_id`` on the right, and the bool mask of real tokens. ``sequences`` is a :class:`TokenIds`
     or a list of id sequences; ``width`` defaults to the longest selected sequence."""

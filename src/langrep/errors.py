@@ -1,4 +1,5 @@
 """Errors that name what is wrong with the user's input (file and line, or config key)."""
+
 from __future__ import annotations
 
 

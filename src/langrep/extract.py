@@ -17,12 +17,13 @@ bounded by the chunk, not the corpus, and files are written in corpus order. Spe
 ([CLS]/[SEP], <s>/</s>) and padding are left out of pooling and sums unless
 ``include_special_tokens`` is set.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -56,8 +57,10 @@ def check_texts(texts) -> list[str]:
     """``texts`` as a list of strings; a clear error for a single string or a non-string item
     (a string is itself a sequence, and would be embedded character by character)."""
     if isinstance(texts, (str, bytes)):
-        raise LangrepError(f"texts must be a sequence of strings, got a single {type(texts).__name__} "
-                           f"({texts[:40]!r}); pass [text] to embed one sentence")
+        raise LangrepError(
+            f"texts must be a sequence of strings, got a single {type(texts).__name__} "
+            f"({texts[:40]!r}); pass [text] to embed one sentence"
+        )
     try:
         texts = list(texts)
     except TypeError:
@@ -78,8 +81,9 @@ def _to_device(array: np.ndarray, device):
     return t.to(device)
 
 
-def _forward_batches(model, tokens: TokenIds, token_budget: int, pad_id: int, specials: Sequence[int] | None,
-                     progress: bool = False):
+def _forward_batches(
+    model, tokens: TokenIds, token_budget: int, pad_id: int, specials: Sequence[int] | None, progress: bool = False
+):
     """Yield ``(indices, hidden_states, token_mask)`` per length-sorted batch of ``tokens``;
     ``specials`` (None = count them) are left out of ``token_mask``."""
     import torch
@@ -108,8 +112,14 @@ def _forward_batches(model, tokens: TokenIds, token_budget: int, pad_id: int, sp
         bar.close()
 
 
-def iter_batches(model, tokenizer, input_ids, token_budget: int = DEFAULT.token_budget,
-                 include_special_tokens: bool = DEFAULT.include_special_tokens, progress: bool = False):
+def iter_batches(
+    model,
+    tokenizer,
+    input_ids,
+    token_budget: int = DEFAULT.token_budget,
+    include_special_tokens: bool = DEFAULT.include_special_tokens,
+    progress: bool = False,
+):
     """Yield ``(indices, hidden_states, token_mask)`` per batch.
 
     ``input_ids``: a list of id sequences or a :class:`~langrep.batching.TokenIds`.
@@ -117,18 +127,37 @@ def iter_batches(model, tokenizer, input_ids, token_budget: int = DEFAULT.token_
     the model's device) marks the tokens that count (no padding; no special tokens unless asked).
     """
     specials = None if include_special_tokens else special_ids(tokenizer)
-    yield from _forward_batches(model, TokenIds.of(input_ids), token_budget, pad_token_id(tokenizer), specials,
-                                progress)
+    yield from _forward_batches(
+        model, TokenIds.of(input_ids), token_budget, pad_token_id(tokenizer), specials, progress
+    )
 
 
-def extract(model, tokenizer, texts: Sequence[str],
-            pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers, token_budget: int = DEFAULT.token_budget,
-            max_length: int = DEFAULT.max_length, include_special_tokens: bool = DEFAULT.include_special_tokens,
-            progress: bool = False, chunk_sentences: int | None = CHUNK_SENTENCES) -> Extraction:
+def extract(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers,
+    token_budget: int = DEFAULT.token_budget,
+    max_length: int = DEFAULT.max_length,
+    include_special_tokens: bool = DEFAULT.include_special_tokens,
+    progress: bool = False,
+    chunk_sentences: int | None = CHUNK_SENTENCES,
+) -> Extraction:
     """Pooled embeddings (``pooled_layers``; None = every layer) and per-layer sums for ``texts``
     (worked through in chunks of at most ``chunk_sentences``)."""
-    parts = list(iter_chunks(model, tokenizer, texts, pooled_layers, token_budget, max_length,
-                             include_special_tokens, progress, chunk_sentences))
+    parts = list(
+        iter_chunks(
+            model,
+            tokenizer,
+            texts,
+            pooled_layers,
+            token_budget,
+            max_length,
+            include_special_tokens,
+            progress,
+            chunk_sentences,
+        )
+    )
     if len(parts) == 1:
         _, pooled, sums, counts = parts[0]
         return Extraction(pooled, sums, counts)
@@ -137,8 +166,9 @@ def extract(model, tokenizer, texts: Sequence[str],
     return Extraction(pooled, sums, np.concatenate([p[3] for p in parts]))
 
 
-def chunk_bounds(n: int, chunk_sentences: int | None = CHUNK_SENTENCES, first: int | None = None
-                 ) -> list[tuple[int, int]]:
+def chunk_bounds(
+    n: int, chunk_sentences: int | None = CHUNK_SENTENCES, first: int | None = None
+) -> list[tuple[int, int]]:
     """``(start, stop)`` of consecutive chunks of ``n`` sentences: ``first``, then doubling up to
     ``chunk_sentences`` (None = one chunk). Always at least one (possibly empty) chunk."""
     if not chunk_sentences:
@@ -167,8 +197,15 @@ def _tokenized_chunks(tokenizer, texts: list[str], max_length: int, bounds) -> I
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _pool_chunk(model, tokens: TokenIds, layers: list[int], token_budget: int, pad_id: int,
-                specials: Sequence[int] | None, progress: bool) -> tuple[dict[int, np.ndarray], LayerSums, np.ndarray]:
+def _pool_chunk(
+    model,
+    tokens: TokenIds,
+    layers: list[int],
+    token_budget: int,
+    pad_id: int,
+    specials: Sequence[int] | None,
+    progress: bool,
+) -> tuple[dict[int, np.ndarray], LayerSums, np.ndarray]:
     """Pooled vectors of ``layers``, every layer's float64 sums and the token counts of one chunk."""
     import torch
 
@@ -193,15 +230,24 @@ def _pool_chunk(model, tokens: TokenIds, layers: list[int], token_budget: int, p
                 pooled[:, rows] = per_sentence[pick] / n_tok.clamp(min=1).unsqueeze(-1).to(torch.float32)
     pooled_host = pooled.cpu().numpy()
     counts_host = counts.cpu().numpy()
-    return ({l: pooled_host[i] for i, l in enumerate(layers)},
-            LayerSums(sums.cpu().numpy(), int(counts_host.sum())), counts_host)
+    return (
+        {l: pooled_host[i] for i, l in enumerate(layers)},
+        LayerSums(sums.cpu().numpy(), int(counts_host.sum())),
+        counts_host,
+    )
 
 
-def iter_chunks(model, tokenizer, texts: Sequence[str],
-                pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers, token_budget: int = DEFAULT.token_budget,
-                max_length: int = DEFAULT.max_length, include_special_tokens: bool = DEFAULT.include_special_tokens,
-                progress: bool = False, chunk_sentences: int | None = CHUNK_SENTENCES
-                ) -> Iterator[tuple[int, dict[int, np.ndarray], LayerSums, np.ndarray]]:
+def iter_chunks(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers,
+    token_budget: int = DEFAULT.token_budget,
+    max_length: int = DEFAULT.max_length,
+    include_special_tokens: bool = DEFAULT.include_special_tokens,
+    progress: bool = False,
+    chunk_sentences: int | None = CHUNK_SENTENCES,
+) -> Iterator[tuple[int, dict[int, np.ndarray], LayerSums, np.ndarray]]:
     """Yield ``(start, pooled, sums, sentence_tokens)`` for consecutive chunks of ``texts``."""
     texts = check_texts(texts)
     n_states = n_hidden_states(model)
@@ -217,17 +263,26 @@ def iter_chunks(model, tokenizer, texts: Sequence[str],
     on_gpu = next(model.parameters()).device.type == "cuda"
     bounds = chunk_bounds(len(texts), chunk_sentences, first=None if on_gpu else chunk_sentences)
     for start, tokens in _tokenized_chunks(tokenizer, texts, max_length, bounds):
-        pooled, sums, counts = _pool_chunk(model, tokens, layers, token_budget, pad_token_id(tokenizer), specials,
-                                           progress)
+        pooled, sums, counts = _pool_chunk(
+            model, tokens, layers, token_budget, pad_token_id(tokenizer), specials, progress
+        )
         yield start, pooled, sums, counts
 
 
-def extract_to_parquet(model, tokenizer, ids: Sequence[str], texts: Sequence[str],
-                       embeddings_path, pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers,
-                       token_budget: int = DEFAULT.token_budget, max_length: int = DEFAULT.max_length,
-                       include_special_tokens: bool = DEFAULT.include_special_tokens, progress: bool = False,
-                       chunk_sentences: int | None = CHUNK_SENTENCES,
-                       metadata: dict[str, str] | None = None) -> LayerSums:
+def extract_to_parquet(
+    model,
+    tokenizer,
+    ids: Sequence[str],
+    texts: Sequence[str],
+    embeddings_path,
+    pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers,
+    token_budget: int = DEFAULT.token_budget,
+    max_length: int = DEFAULT.max_length,
+    include_special_tokens: bool = DEFAULT.include_special_tokens,
+    progress: bool = False,
+    chunk_sentences: int | None = CHUNK_SENTENCES,
+    metadata: dict[str, str] | None = None,
+) -> LayerSums:
     """Stream pooled embeddings to ``embeddings_path`` in corpus order; return the layer sums."""
     if len(ids) != len(texts):
         raise LangrepError(f"{len(ids)} ids but {len(texts)} texts")
@@ -237,8 +292,15 @@ def extract_to_parquet(model, tokenizer, ids: Sequence[str], texts: Sequence[str
     with atomic_write(embeddings_path) as tmp:
         try:
             for start, pooled, sums, counts in iter_chunks(
-                model, tokenizer, texts, pooled_layers, token_budget, max_length,
-                include_special_tokens, progress, chunk_sentences,
+                model,
+                tokenizer,
+                texts,
+                pooled_layers,
+                token_budget,
+                max_length,
+                include_special_tokens,
+                progress,
+                chunk_sentences,
             ):
                 total = sums if total is None else total + sums
                 table = _pooled_table(ids[start : start + len(counts)], counts, pooled)

@@ -1,4 +1,5 @@
 """Atomic artifact writes: a run killed at any point never leaves a half-written file."""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,8 +8,8 @@ import re
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 import pyarrow as pa

@@ -6,6 +6,7 @@ its heap happened to keep, the torch backend the lowest rows, in increasing orde
 runs on any torch device (a CPU too, which the tests use); on CUDA the product is kept in full
 float32 (no TF32).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,8 +54,14 @@ def resolve_device(device: str | None) -> str:
     return device
 
 
-def knn(queries: np.ndarray, database: np.ndarray, k: int, block_size: int = DEFAULT_BLOCK_SIZE,
-        device: str = "cpu", backend: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def knn(
+    queries: np.ndarray,
+    database: np.ndarray,
+    k: int,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    device: str = "cpu",
+    backend: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k`` inner products of every query against ``database`` (exact).
 
     Both inputs should already be normalized (then the scores are cosines). Returns
@@ -65,8 +72,8 @@ def knn(queries: np.ndarray, database: np.ndarray, k: int, block_size: int = DEF
         raise LangrepError(f"knn needs 2-d arrays, got {queries.shape} and {database.shape}")
     if queries.shape[1] != database.shape[1]:
         raise LangrepError(
-            f"embedding sizes differ: queries have {queries.shape[1]} dimensions, "
-            f"the database {database.shape[1]}")
+            f"embedding sizes differ: queries have {queries.shape[1]} dimensions, the database {database.shape[1]}"
+        )
     if len(database) == 0:
         raise LangrepError("knn: the database is empty")
     if block_size < 1:
@@ -96,8 +103,8 @@ def _knn_faiss(queries, database, k: int, block_size: int):
     sims = np.empty((len(queries), k), dtype=np.float32)
     inds = np.empty((len(queries), k), dtype=np.int64)
     for start in range(0, len(queries), block_size):
-        block = np.ascontiguousarray(queries[start:start + block_size], dtype=np.float32)
-        sims[start:start + len(block)], inds[start:start + len(block)] = index.search(block, k)
+        block = np.ascontiguousarray(queries[start : start + block_size], dtype=np.float32)
+        sims[start : start + len(block)], inds[start : start + len(block)] = index.search(block, k)
     return sims, inds
 
 
@@ -124,11 +131,11 @@ def _knn_torch(queries, database, k: int, block_size: int, device: str):
         sims = torch.empty((len(queries), k), dtype=torch.float32, device=dev)
         inds = torch.empty((len(queries), k), dtype=torch.int64, device=dev)
         for start in range(0, len(queries), rows):
-            q = torch.from_numpy(np.ascontiguousarray(queries[start:start + rows], dtype=np.float32))
+            q = torch.from_numpy(np.ascontiguousarray(queries[start : start + rows], dtype=np.float32))
             q = q.pin_memory().to(dev, non_blocking=True) if dev.type == "cuda" else q.to(dev)
             s = q @ db_t.T
             v, i = _topk_lowest_rows(s, k)
-            sims[start:start + len(q)], inds[start:start + len(q)] = v, i
+            sims[start : start + len(q)], inds[start : start + len(q)] = v, i
         return sims.cpu().numpy(), inds.cpu().numpy()
 
 

@@ -16,11 +16,12 @@ both shift this way (:class:`LayerShift`):
 
 their arithmetic is :func:`langrep.means.zero_mean` and :func:`langrep.means.mean_difference_shift`.
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 import numpy as np
 
@@ -119,13 +120,13 @@ class LayerShift:
     offset: np.ndarray  # (H,)
 
     @classmethod
-    def zero_mean(cls, layer: int, mean) -> "LayerShift":
+    def zero_mean(cls, layer: int, mean) -> LayerShift:
         """Zero-mean: ``h - R_L`` (``mean``: R_L^layer)."""
         mean = np.asarray(mean, dtype=np.float64)
         return cls(layer, zero_mean(np.zeros_like(mean), mean))
 
     @classmethod
-    def mds(cls, layer: int, src_mean, tgt_mean, alpha: float = 1.0) -> "LayerShift":
+    def mds(cls, layer: int, src_mean, tgt_mean, alpha: float = 1.0) -> LayerShift:
         """MDS from the source language towards the target: ``h + alpha (R_tgt - R_src)``."""
         src_mean = np.asarray(src_mean, dtype=np.float64)
         return cls(layer, mean_difference_shift(np.zeros_like(src_mean), src_mean, tgt_mean, alpha))

@@ -1,4 +1,5 @@
 """Logging for rule scripts: everything (warnings, tracebacks, progress bars) goes to the rule's log."""
+
 from __future__ import annotations
 
 import logging

@@ -4,11 +4,12 @@
 accumulated as float64 sums and token counts (so shards combine exactly) and stored as one Parquet
 file per (model, corpus, language): one row per layer, l = 0 being the embedding output.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -42,8 +43,10 @@ def _like(vec, h, name: str):
         raise TypeError(f"expected a numpy array or a torch tensor, got {type(h).__name__}")
     shape = tuple(vec.shape) if hasattr(vec, "shape") else np.shape(vec)
     if h.ndim == 0 or shape != (h.shape[-1],):
-        raise LangrepError(f"{name} must be one vector of the hidden states' width: hidden states of shape "
-                           f"{tuple(h.shape)} need shape {tuple(h.shape[-1:])}, got shape {shape}")
+        raise LangrepError(
+            f"{name} must be one vector of the hidden states' width: hidden states of shape "
+            f"{tuple(h.shape)} need shape {tuple(h.shape[-1:])}, got shape {shape}"
+        )
     if isinstance(h, np.ndarray):
         return np.asarray(vec, dtype=h.dtype)
     return torch.as_tensor(np.asarray(vec) if not isinstance(vec, torch.Tensor) else vec).to(
@@ -58,7 +61,7 @@ class LayerSums:
     sums: np.ndarray  # (L + 1, H) float64: row l = hidden state l
     n_tokens: int
 
-    def __add__(self, other: "LayerSums") -> "LayerSums":
+    def __add__(self, other: LayerSums) -> LayerSums:
         if self.sums.shape != other.sums.shape:
             raise LangrepError(f"cannot add sums of shapes {self.sums.shape} and {other.sums.shape}")
         return LayerSums(self.sums + other.sums, self.n_tokens + other.n_tokens)

@@ -34,6 +34,7 @@ sentences by the full means) and says so in the log. Rows go to ``results/{model
 (task ``means``; columns as in :mod:`langrep.scores` plus ``classifier``, ``chance``,
 ``n_sentences``, ``n_tokens``, ``n_tokens_used``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,7 +80,7 @@ def cluster_order(similarity: np.ndarray) -> list[int]:
         keys = sorted(clusters)
         best = None
         for i, a in enumerate(keys):
-            for b in keys[i + 1:]:
+            for b in keys[i + 1 :]:
                 dist = d[np.ix_(clusters[a], clusters[b])].mean()
                 if best is None or dist < best[0] - 1e-15:
                     best = (dist, a, b)
@@ -110,14 +111,18 @@ def geometry_rows(langs: Sequence[str], means: Mapping[str, np.ndarray], layers:
             for j in range(i + 1, len(langs)):
                 rows.append(dict(lang=f"{a}-{langs[j]}", layer=layer, metric="mean_cosine", value=sim[i, j]))
         for lang, (p1, p2) in zip(langs, pca_2d(m)):
-            rows += [dict(lang=lang, layer=layer, metric="pca_1", value=p1),
-                     dict(lang=lang, layer=layer, metric="pca_2", value=p2)]
+            rows += [
+                dict(lang=lang, layer=layer, metric="pca_1", value=p1),
+                dict(lang=lang, layer=layer, metric="pca_2", value=p2),
+            ]
         if "en" in means:
             en = means["en"][layer]
             for lang in langs:
                 dist = float(np.linalg.norm(means[lang][layer] - en))
-                rows += [dict(lang=lang, layer=layer, metric="diff_norm_en", value=dist),
-                         dict(lang=lang, layer=layer, metric="diff_rel_en", value=dist / float(np.linalg.norm(en)))]
+                rows += [
+                    dict(lang=lang, layer=layer, metric="diff_norm_en", value=dist),
+                    dict(lang=lang, layer=layer, metric="diff_rel_en", value=dist / float(np.linalg.norm(en))),
+                ]
     return [dict(r, method="original", split="mono") for r in rows]
 
 
@@ -171,8 +176,9 @@ def macro_accuracy(labels: np.ndarray, predicted: np.ndarray) -> tuple[float, di
     return float(np.mean(list(per.values()))), per
 
 
-def identification_rows(x: np.ndarray, labels: np.ndarray, means: Mapping[str, np.ndarray], split: str,
-                        layer: int) -> list[dict]:
+def identification_rows(
+    x: np.ndarray, labels: np.ndarray, means: Mapping[str, np.ndarray], split: str, layer: int
+) -> list[dict]:
     """Every classifier (and Original / Zero-mean) on the held-out vectors ``x`` with languages
     ``labels``; ``means``: the language means at this layer (the candidates of ``means``)."""
     labels = np.asarray(labels)
@@ -182,16 +188,18 @@ def identification_rows(x: np.ndarray, labels: np.ndarray, means: Mapping[str, n
         raise LangrepError(f"identification: no language mean for {missing}")
     cands = sorted(means)
     zeroed = x - np.stack([means[lang] for lang in labels.tolist()])
-    runs = [("means", "original", np.asarray(cands)[nearest_centroid(x, np.stack([means[c] for c in cands]))],
-             len(cands))]
+    runs = [
+        ("means", "original", np.asarray(cands)[nearest_centroid(x, np.stack([means[c] for c in cands]))], len(cands))
+    ]
     for method, data in (("original", x), ("zero_mean", zeroed)):
         runs.append(("heldout_means", method, two_fold_centroid_labels(data, labels), len(present)))
         runs.append(("nearest_neighbour", method, nearest_neighbour_labels(data, labels), len(present)))
     rows = []
     for classifier, method, pred, k in runs:
         overall, per = macro_accuracy(labels, pred)
-        base = dict(layer=layer, method=method, split=split, metric="lid_accuracy", classifier=classifier,
-                    chance=100.0 / k)
+        base = dict(
+            layer=layer, method=method, split=split, metric="lid_accuracy", classifier=classifier, chance=100.0 / k
+        )
         rows.append(dict(base, lang="all", value=overall, n_sentences=len(labels)))
         rows += [dict(base, lang=lang, value=v, n_sentences=int((labels == lang).sum())) for lang, v in per.items()]
     return rows
@@ -236,8 +244,9 @@ def prefix_means(pooled: np.ndarray, n_tokens: np.ndarray, targets: Sequence[int
     return PrefixMeans(keep, [int(cum[i]) for i in idx], means)
 
 
-def convergence_rows(lang: str, layer: int, prefixes: PrefixMeans, full: np.ndarray,
-                     others: Sequence[np.ndarray] = ()) -> list[dict]:
+def convergence_rows(
+    lang: str, layer: int, prefixes: PrefixMeans, full: np.ndarray, others: Sequence[np.ndarray] = ()
+) -> list[dict]:
     """Cosine between each prefix mean and the mean of all tokens (``full``) and, given the other
     languages' means, ``prefix_error``: the prefix mean's distance from ``full`` relative to the
     distance from ``full`` to the nearest other language's mean (below 1: the prefix mean is nearer
@@ -254,8 +263,9 @@ def convergence_rows(lang: str, layer: int, prefixes: PrefixMeans, full: np.ndar
     return rows
 
 
-def prefix_retrieval_rows(lang: str, layer: int, xx: np.ndarray, en: np.ndarray, points: Sequence[tuple],
-                          directions: Sequence[str]) -> list[dict]:
+def prefix_retrieval_rows(
+    lang: str, layer: int, xx: np.ndarray, en: np.ndarray, points: Sequence[tuple], directions: Sequence[str]
+) -> list[dict]:
     """Tatoeba accuracy (%) of the aligned sides ``xx``/``en`` with Zero-mean and MDS, once per
     ``(n_tokens, n_tokens_used, xx_mean, en_mean)`` of ``points`` (n_tokens None: all tokens)."""
     from langrep.retrieval import accuracy_at_1, apply_method
@@ -266,17 +276,31 @@ def prefix_retrieval_rows(lang: str, layer: int, xx: np.ndarray, en: np.ndarray,
             for direction in directions:
                 q, db, mq, mdb = (xx, en, xx_mean, en_mean) if direction == "xx-en" else (en, xx, en_mean, xx_mean)
                 q, db = apply_method(method, q, db, np.asarray(mq, q.dtype), np.asarray(mdb, q.dtype))
-                rows.append(dict(lang=lang, layer=layer, method=method, direction=direction, split="tatoeba",
-                                 metric="tatoeba_accuracy", value=accuracy_at_1(q, db), n_tokens=t,
-                                 n_tokens_used=used, n_sentences=len(xx)))
+                rows.append(
+                    dict(
+                        lang=lang,
+                        layer=layer,
+                        method=method,
+                        direction=direction,
+                        split="tatoeba",
+                        metric="tatoeba_accuracy",
+                        value=accuracy_at_1(q, db),
+                        n_tokens=t,
+                        n_tokens_used=used,
+                        n_sentences=len(xx),
+                    )
+                )
     return rows
 
 
 def _prefix_points(xx: PrefixMeans, en: PrefixMeans, full_xx: np.ndarray, full_en: np.ndarray) -> list[tuple]:
     """The token counts both corpora reach below their size, then all tokens (the means files)."""
     en_at = dict(zip(en.n_target, zip(en.n_used, en.means)))
-    points = [(t, min(u, en_at[t][0]), m, en_at[t][1]) for t, u, m in zip(xx.n_target, xx.n_used, xx.means)
-              if t in en_at and t < xx.n_used[-1] and t < en.n_used[-1]]
+    points = [
+        (t, min(u, en_at[t][0]), m, en_at[t][1])
+        for t, u, m in zip(xx.n_target, xx.n_used, xx.means)
+        if t in en_at and t < xx.n_used[-1] and t < en.n_used[-1]
+    ]
     return points + [(None, min(xx.n_used[-1], en.n_used[-1]), full_xx, full_en)]
 
 
@@ -300,10 +324,14 @@ def _pooled_layers(paths) -> set[int]:
     return out or set()
 
 
-def analyse_model(model: str, plan: Mapping, layer: int = RETRIEVAL_DEFAULT.layer,
-                  heldout: int = DEFAULT.heldout_sentences,
-                  directions: Sequence[str] = tuple(RETRIEVAL_DEFAULT.tatoeba.directions),
-                  grid_start: int = DEFAULT.tokens_from) -> list[dict]:
+def analyse_model(
+    model: str,
+    plan: Mapping,
+    layer: int = RETRIEVAL_DEFAULT.layer,
+    heldout: int = DEFAULT.heldout_sentences,
+    directions: Sequence[str] = tuple(RETRIEVAL_DEFAULT.tatoeba.directions),
+    grid_start: int = DEFAULT.tokens_from,
+) -> list[dict]:
     """Every row of ``means.csv`` for one model.
 
     ``plan``: ``langs`` (the run's languages), ``means`` (lang -> means file), ``mono`` (lang ->
@@ -321,8 +349,11 @@ def analyse_model(model: str, plan: Mapping, layer: int = RETRIEVAL_DEFAULT.laye
     mono = dict(plan.get("mono") or {})
     pairs = {xx: p for xx, p in (plan.get("tatoeba") or {}).items() if xx in means}
     if not mono:
-        log.info("%s: no pooled mono sentences (extraction.pool_mono is false): no convergence curves, "
-                 "no mono held-out identification, identification of Tatoeba sentences by the full means", model)
+        log.info(
+            "%s: no pooled mono sentences (extraction.pool_mono is false): no convergence curves, "
+            "no mono held-out identification, identification of Tatoeba sentences by the full means",
+            model,
+        )
     mono_layers = _pooled_layers(mono.values()) if mono else set()
     tat_layers = _pooled_layers([p for pair in pairs.values() for p in pair.values()]) if pairs else set()
 
@@ -333,28 +364,41 @@ def analyse_model(model: str, plan: Mapping, layer: int = RETRIEVAL_DEFAULT.laye
         if l in mono_layers:
             for lang, path in mono.items():
                 _, counts, x = _read_layer(path, l)
-                prefixes[lang] = prefix_means(x, counts, [*token_grid(int(counts.sum()), grid_start), int(counts.sum())])
-                rows += convergence_rows(lang, l, prefixes[lang], full[lang],
-                                         [m for other, m in full.items() if other != lang])
+                prefixes[lang] = prefix_means(
+                    x, counts, [*token_grid(int(counts.sum()), grid_start), int(counts.sum())]
+                )
+                rows += convergence_rows(
+                    lang, l, prefixes[lang], full[lang], [m for other, m in full.items() if other != lang]
+                )
                 if len(x) >= 2 * heldout:  # the rest keeps most of the corpus
                     rest = slice(0, len(x) - heldout)
                     lid_means[lang] = (x[rest] * counts[rest, None]).sum(0, dtype=np.float64) / counts[rest].sum()
-                    held[lang] = x[len(x) - heldout:]
+                    held[lang] = x[len(x) - heldout :]
                 else:
-                    log.info("%s: %s has %d mono sentences, fewer than 2 x %d: not held out", model, lang, len(x), heldout)
+                    log.info(
+                        "%s: %s has %d mono sentences, fewer than 2 x %d: not held out", model, lang, len(x), heldout
+                    )
             if len(held) >= 2:
-                rows += identification_rows(np.concatenate(list(held.values())),
-                                            np.repeat(list(held), [len(v) for v in held.values()]),
-                                            lid_means, "mono", l)
+                rows += identification_rows(
+                    np.concatenate(list(held.values())),
+                    np.repeat(list(held), [len(v) for v in held.values()]),
+                    lid_means,
+                    "mono",
+                    l,
+                )
         if l in tat_layers and pairs:
             sides = {xx: _read_layer(p["xx"], l)[2][:heldout] for xx, p in pairs.items()}
             first = next(iter(pairs.values()))
             if "en" in means:
                 sides["en"] = _read_layer(first["en"], l)[2][:heldout]
             if len(sides) >= 2:
-                rows += identification_rows(np.concatenate(list(sides.values())),
-                                            np.repeat(list(sides), [len(v) for v in sides.values()]),
-                                            lid_means, "tatoeba", l)
+                rows += identification_rows(
+                    np.concatenate(list(sides.values())),
+                    np.repeat(list(sides), [len(v) for v in sides.values()]),
+                    lid_means,
+                    "tatoeba",
+                    l,
+                )
             if l == layer and "en" in prefixes:
                 for xx, p in pairs.items():
                     if xx not in prefixes:
@@ -368,13 +412,24 @@ def analyse_model(model: str, plan: Mapping, layer: int = RETRIEVAL_DEFAULT.laye
     return [dict({"model": model, "task": TASK, "direction": ""}, **r) for r in rows]
 
 
-def run_means_analysis(model: str, plan: Mapping, output, settings: AnalysisSettings | Mapping | None = None,
-                       retrieval: RetrievalSettings | Mapping | None = None) -> None:
+def run_means_analysis(
+    model: str,
+    plan: Mapping,
+    output,
+    settings: AnalysisSettings | Mapping | None = None,
+    retrieval: RetrievalSettings | Mapping | None = None,
+) -> None:
     """:func:`analyse_model` into ``output`` (``results/{model}/scores/means.csv``); ``settings``:
     config ``analysis:``, ``retrieval``: config ``retrieval:`` (its layer and Tatoeba directions),
     each a settings object or a mapping of some of its keys."""
     s, r = AnalysisSettings.from_config(settings), RetrievalSettings.from_config(retrieval)
-    rows = analyse_model(model, plan, layer=r.layer, heldout=s.heldout_sentences, directions=r.tatoeba.directions,
-                         grid_start=s.tokens_from)
+    rows = analyse_model(
+        model,
+        plan,
+        layer=r.layer,
+        heldout=s.heldout_sentences,
+        directions=r.tatoeba.directions,
+        grid_start=s.tokens_from,
+    )
     write_scores(rows, output)
     log.info("%s: %d rows", output, len(rows))

@@ -6,12 +6,13 @@ in each direction, the two lists merged greedily by decreasing score into a one-
 and the threshold that maximizes F1 against the gold pairs of one split, applied unchanged to
 another.
 """
+
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,9 @@ class Candidates:
         return len(self.score)
 
 
-def ratio_margin(sims: np.ndarray, inds: np.ndarray, query_knn_mean: np.ndarray,
-                 database_knn_mean: np.ndarray) -> np.ndarray:
+def ratio_margin(
+    sims: np.ndarray, inds: np.ndarray, query_knn_mean: np.ndarray, database_knn_mean: np.ndarray
+) -> np.ndarray:
     """LASER's ratio margin of each (query, neighbour) pair:
     ``cos(x, y) / ((mean_k cos(x, NN_k(x)) + mean_k cos(y, NN_k(y))) / 2)``.
     A zero denominator (all-zero vectors) gives score 0."""
@@ -47,8 +49,14 @@ def ratio_margin(sims: np.ndarray, inds: np.ndarray, query_knn_mean: np.ndarray,
     return out
 
 
-def mine(x: np.ndarray, y: np.ndarray, k: int = DEFAULT_K, block_size: int = DEFAULT_BLOCK_SIZE,
-         min_score: float = 0.0, device: str = "cpu") -> Candidates:
+def mine(
+    x: np.ndarray,
+    y: np.ndarray,
+    k: int = DEFAULT_K,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    min_score: float = 0.0,
+    device: str = "cpu",
+) -> Candidates:
     """LASER ``--mode mine --retrieval max --margin ratio``.
 
     Forward: each x's best-margin candidate among its k nearest y; backward: each y's among its k
@@ -89,9 +97,15 @@ def mine(x: np.ndarray, y: np.ndarray, k: int = DEFAULT_K, block_size: int = DEF
     return Candidates(src[keep].astype(np.int64), tgt[keep].astype(np.int64), score[keep])
 
 
-def mine_unified(x: np.ndarray, y: np.ndarray, src_texts: Sequence[str] | None = None,
-                 tgt_texts: Sequence[str] | None = None, k: int = DEFAULT_K,
-                 block_size: int = DEFAULT_BLOCK_SIZE, device: str = "cpu") -> Candidates:
+def mine_unified(
+    x: np.ndarray,
+    y: np.ndarray,
+    src_texts: Sequence[str] | None = None,
+    tgt_texts: Sequence[str] | None = None,
+    k: int = DEFAULT_K,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    device: str = "cpu",
+) -> Candidates:
     """:func:`mine` with LASER's handling of repeated sentences, when the texts are given.
 
     ``mine_bitexts.py --unify`` embeds every distinct text once, and ``bucc.py`` drops every
@@ -150,8 +164,7 @@ def select_threshold(scores: np.ndarray, correct: np.ndarray, n_gold: int) -> fl
     return float((s[best] + s[best + 1]) / 2) if best + 1 < len(s) else float(s[best])
 
 
-def precision_recall_f1(extracted: Iterable[tuple[str, str]], gold: set[tuple[str, str]]
-                        ) -> tuple[float, float, float]:
+def precision_recall_f1(extracted: Iterable[tuple[str, str]], gold: set[tuple[str, str]]) -> tuple[float, float, float]:
     """Percentages, as ``bucc.py`` prints them (0 when nothing correct was extracted)."""
     extracted = set(extracted)
     if not gold:
@@ -164,16 +177,22 @@ def precision_recall_f1(extracted: Iterable[tuple[str, str]], gold: set[tuple[st
     return 100 * p, 100 * r, 100 * 2 * p * r / (p + r)
 
 
-def bucc_evaluate(cands: Candidates, src_ids: Sequence[str], tgt_ids: Sequence[str],
-                  gold: set[tuple[str, str]], threshold: float | None = None) -> dict[str, float]:
+def bucc_evaluate(
+    cands: Candidates,
+    src_ids: Sequence[str],
+    tgt_ids: Sequence[str],
+    gold: set[tuple[str, str]],
+    threshold: float | None = None,
+) -> dict[str, float]:
     """Threshold (chosen on ``gold`` when ``None``), precision, recall and F1 (%) of the candidates
     scoring ``>= threshold``."""
     pairs = [(src_ids[s], tgt_ids[t]) for s, t in zip(cands.src, cands.tgt)]
     return evaluate_pairs(pairs, cands.score, gold, threshold)
 
 
-def evaluate_pairs(pairs: Sequence[tuple[str, str]], scores: np.ndarray, gold: set[tuple[str, str]],
-                   threshold: float | None = None) -> dict[str, float]:
+def evaluate_pairs(
+    pairs: Sequence[tuple[str, str]], scores: np.ndarray, gold: set[tuple[str, str]], threshold: float | None = None
+) -> dict[str, float]:
     """:func:`bucc_evaluate` of candidate ``(src_id, tgt_id)`` pairs and their scores."""
     if threshold is None:
         correct = np.array([p in gold for p in pairs], dtype=bool)
@@ -197,8 +216,7 @@ def read_gold_table(path) -> pd.DataFrame:
     return df[["src_id", "tgt_id"]].astype(str)
 
 
-def read_gold(path, src_ids: Sequence[str] | None = None, tgt_ids: Sequence[str] | None = None
-              ) -> set[tuple[str, str]]:
+def read_gold(path, src_ids: Sequence[str] | None = None, tgt_ids: Sequence[str] | None = None) -> set[tuple[str, str]]:
     """Gold pairs ``(src_id, tgt_id)`` from ``gold.parquet``; when the ids of the sides are given,
     every gold id must be among them (have an embedding)."""
     df = read_gold_table(path)
@@ -211,6 +229,6 @@ def read_gold(path, src_ids: Sequence[str] | None = None, tgt_ids: Sequence[str]
         if unknown:
             row, value = unknown[0]
             raise LangrepError(
-                f"{path}, row {row}: {col} {value!r} has no {side} embedding "
-                f"({len(unknown)} gold ids missing in all)")
+                f"{path}, row {row}: {col} {value!r} has no {side} embedding ({len(unknown)} gold ids missing in all)"
+            )
     return gold

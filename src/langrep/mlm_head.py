@@ -11,11 +11,12 @@ each vocabulary chunk and the best of the shortlist is chosen in float32, which 
 argmax unless ``k`` other ids tie with it within bf16 rounding (identical on 2,048 e5-small
 positions with a random bias; bf16 alone agreed on 97.6%).
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -28,8 +29,15 @@ from langrep.io import atomic_write
 HEAD_FILE = "head.safetensors"
 STATS_FILE = "head.json"
 PRETRAINED_MARKER = "pretrained"
-_TENSORS = {"dense_in.weight", "dense_in.bias", "dense_out.weight", "dense_out.bias", "layer_norm.weight",
-            "layer_norm.bias", "bias"}
+_TENSORS = {
+    "dense_in.weight",
+    "dense_in.bias",
+    "dense_out.weight",
+    "dense_out.bias",
+    "layer_norm.weight",
+    "layer_norm.bias",
+    "bias",
+}
 
 
 def fast_dtype(device) -> torch.dtype:
@@ -110,12 +118,12 @@ class FittedMLMHead(nn.Module):
         k = min(k, chunk, self.vocab_size)
         out = []
         for i in range(0, len(u), block):
-            ub = u[i:i + block]
+            ub = u[i : i + block]
             aug = torch.cat([ub, ub.new_ones(len(ub), 1), ub.new_zeros(len(ub), packed.shape[1] - ub.shape[1] - 1)], 1)
             aug = aug.to(dtype)
             vals, ids = [], []
             for s in range(0, len(packed), chunk):
-                v, j = (aug @ packed[s:s + chunk].T).topk(min(k, len(packed) - s), dim=-1)
+                v, j = (aug @ packed[s : s + chunk].T).topk(min(k, len(packed) - s), dim=-1)
                 vals.append(v)
                 ids.append(j + s)
             cand = torch.cat(ids, 1).gather(1, torch.cat(vals, 1).float().topk(k, dim=-1).indices)  # [n, k]

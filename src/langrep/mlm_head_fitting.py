@@ -13,23 +13,31 @@ Decoding stays exact over the whole vocabulary.
 Quality (:func:`evaluate_head`): per language, on held-out monolingual sentences, the share of
 tokens given back on clean input (reconstruction) and the masked-token accuracy.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from langrep.batching import TokenIds, length_sorted_batches, pad_tensors, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import InputFormatError, LangrepError
-from langrep.batching import (TokenIds, length_sorted_batches, pad_tensors, pad_token_id, special_ids,
-                              tokenize_ids)
-from langrep.mlm_head import (PRETRAINED_MARKER, FittedMLMHead, corpus_vocab, fast_dtype, head_vocab_size,
-                              input_embeddings, save_head, write_pretrained_marker)
+from langrep.mlm_head import (
+    PRETRAINED_MARKER,
+    FittedMLMHead,
+    corpus_vocab,
+    fast_dtype,
+    head_vocab_size,
+    input_embeddings,
+    save_head,
+    write_pretrained_marker,
+)
 from langrep.settings import HeadSettings, TranslationSettings
 
 # the keyword defaults below: config translation.head's
@@ -42,8 +50,9 @@ class HeadFit:
     stats: dict
 
 
-def _corrupt(ids: list[int], specials: set[int], n_vocab: int, mask_id: int, rng, mask_prob: float,
-             bert_mix: bool = True):
+def _corrupt(
+    ids: list[int], specials: set[int], n_vocab: int, mask_id: int, rng, mask_prob: float, bert_mix: bool = True
+):
     """BERT corruption: (corrupted ids, selected positions). ``bert_mix`` False: every selected
     position becomes the mask token (the masked-accuracy evaluation)."""
     out, selected = list(ids), [False] * len(ids)
@@ -62,8 +71,14 @@ def _corrupt(ids: list[int], specials: set[int], n_vocab: int, mask_id: int, rng
     return out, selected
 
 
-def encode_positions(encoder, seqs: Sequence[Sequence[int]], inputs: Sequence[Sequence[int]], specials: set[int],
-                     pad_id: int, token_budget: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def encode_positions(
+    encoder,
+    seqs: Sequence[Sequence[int]],
+    inputs: Sequence[Sequence[int]],
+    specials: set[int],
+    pad_id: int,
+    token_budget: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Last hidden states of ``inputs`` (token id lists) at the non-special positions of ``seqs``.
 
     Returns (features [N, H] float32, original ids [N], sentence index [N]), sentences in order.
@@ -73,8 +88,7 @@ def encode_positions(encoder, seqs: Sequence[Sequence[int]], inputs: Sequence[Se
     tokens = TokenIds.from_lists(inputs)
     encoder.eval()
     with torch.inference_mode():
-        for batch in length_sorted_batches([len(s) for s in seqs], token_budget, max_padding=None,
-                                           shortest_first=True):
+        for batch in length_sorted_batches([len(s) for s in seqs], token_budget, max_padding=None, shortest_first=True):
             ids, mask = pad_tensors(tokens, batch, pad_id)
             hidden = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev)).last_hidden_state
             for row, i in enumerate(batch):
@@ -97,11 +111,23 @@ def _sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length
     return seqs, langs
 
 
-def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]], *, steps: int = DEFAULT.steps,
-                 batch_size: int = DEFAULT.batch_size, negatives: int = DEFAULT.negatives, width: int = DEFAULT.width,
-                 lr: float = DEFAULT.lr, mask_prob: float = DEFAULT.mask_prob, max_length: int = DEFAULT.max_length,
-                 token_budget: int = DEFAULT.token_budget, seed: int = DEFAULT.seed, log_every: int = 100,
-                 log=None) -> HeadFit:
+def fit_mlm_head(
+    encoder,
+    tokenizer,
+    texts_by_lang: Mapping[str, Sequence[str]],
+    *,
+    steps: int = DEFAULT.steps,
+    batch_size: int = DEFAULT.batch_size,
+    negatives: int = DEFAULT.negatives,
+    width: int = DEFAULT.width,
+    lr: float = DEFAULT.lr,
+    mask_prob: float = DEFAULT.mask_prob,
+    max_length: int = DEFAULT.max_length,
+    token_budget: int = DEFAULT.token_budget,
+    seed: int = DEFAULT.seed,
+    log_every: int = 100,
+    log=None,
+) -> HeadFit:
     """Fit a :class:`FittedMLMHead` on the frozen ``encoder`` (see the module docstring)."""
     if steps < 1 or batch_size < 1 or negatives < 1 or lr <= 0:
         raise LangrepError("translation.head: steps, batch_size and negatives must be >= 1 and lr > 0")
@@ -116,10 +142,14 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
     corrupted = [_corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob) for s in seqs]
     pad = pad_token_id(tokenizer)
     clean, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
-    at = torch.as_tensor([sel for s, c in zip(seqs, corrupted) for tok, sel in zip(s, c[1]) if tok not in specials],
-                         dtype=torch.bool)
-    noisy = (encode_positions(encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget)[0][at.to(clean.device)]
-             if at.any() else clean[:0])
+    at = torch.as_tensor(
+        [sel for s, c in zip(seqs, corrupted) for tok, sel in zip(s, c[1]) if tok not in specials], dtype=torch.bool
+    )
+    noisy = (
+        encode_positions(encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget)[0][at.to(clean.device)]
+        if at.any()
+        else clean[:0]
+    )
     # every position of the clean pass (reconstruction) + the corrupted positions of the BERT pass
     x = torch.cat([clean, noisy])
     targets = torch.cat([targets, targets[at]])
@@ -127,15 +157,20 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
     t_encode = time.perf_counter() - t0
     if len(x) == 0:
         raise LangrepError("the MLM head's fitting text has no (non-special) token")
-    head = FittedMLMHead(input_embeddings(encoder), n_vocab, width,
-                         layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12))
+    head = FittedMLMHead(
+        input_embeddings(encoder),
+        n_vocab,
+        width,
+        layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12),
+    )
     dev = x.device
     head, targets, x = head.to(dev), targets.to(dev), x.clone()  # clone: inference tensors cannot enter autograd
     fast = fast_dtype(dev)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     warm = max(1, min(50, steps // 10))
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * s / steps)))
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * s / steps))
+    )
     gen = torch.Generator().manual_seed(seed)
     n, b = len(x), min(batch_size, len(x))
     k = min(negatives, n_vocab)
@@ -168,18 +203,23 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
     sel = selected.to(dev)[sample]
     stats = {
         "objective": "cross-entropy of the input token at every non-special position of the clean input, plus "
-                     f"the original token at the corrupted positions of a BERT-corrupted pass ({mask_prob:.0%}: 80/10/10)",
+        f"the original token at the corrupted positions of a BERT-corrupted pass ({mask_prob:.0%}: 80/10/10)",
         "softmax": f"whole vocabulary at decoding; fitting: sampled softmax (batch targets + {k} uniform "
-                   "negatives, log-Q corrected)",
+        "negatives, log-Q corrected)",
         "architecture": f"LayerNorm(W2 gelu(W1 h + b1) + b2), hidden {x.shape[1]} -> {width} -> {x.shape[1]}; "
-                        "decoder tied to the frozen input embeddings, plus a bias per token",
+        "decoder tied to the frozen input embeddings, plus a bias per token",
         "languages": sorted(texts_by_lang),
         "n_fit_sentences": len(seqs),
         "n_positions": int(n),
         "n_masked_positions": int(selected.sum()),
         "fit_vocab_size": int(len(torch.unique(targets))),
         "vocab_size": int(n_vocab),
-        "steps": steps, "batch_size": b, "negatives": k, "width": width, "lr": lr, "mask_prob": mask_prob,
+        "steps": steps,
+        "batch_size": b,
+        "negatives": k,
+        "width": width,
+        "lr": lr,
+        "mask_prob": mask_prob,
         "seed": seed,
         "loss_first": float(np.mean(losses[:window])),
         "loss_last": float(np.mean(losses[-window:])),
@@ -191,10 +231,18 @@ def fit_mlm_head(encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]],
     return HeadFit(head, stats)
 
 
-def evaluate_head(head: FittedMLMHead, encoder, tokenizer, texts_by_lang: Mapping[str, Sequence[str]], *,
-                  fit_vocab: set[int] | None = None, mask_prob: float = DEFAULT.mask_prob,
-                  max_length: int = DEFAULT.max_length, token_budget: int = DEFAULT.token_budget,
-                  seed: int = 1) -> dict[str, dict]:
+def evaluate_head(
+    head: FittedMLMHead,
+    encoder,
+    tokenizer,
+    texts_by_lang: Mapping[str, Sequence[str]],
+    *,
+    fit_vocab: set[int] | None = None,
+    mask_prob: float = DEFAULT.mask_prob,
+    max_length: int = DEFAULT.max_length,
+    token_budget: int = DEFAULT.token_budget,
+    seed: int = 1,
+) -> dict[str, dict]:
     """Per language: ``reconstruction`` (% of non-special tokens given back on clean input) and
     ``masked_accuracy`` (% of ``mask_prob`` of them, all replaced by the mask token, predicted).
 
@@ -205,25 +253,33 @@ def evaluate_head(head: FittedMLMHead, encoder, tokenizer, texts_by_lang: Mappin
     pad = pad_token_id(tokenizer)
     rng = np.random.default_rng(seed)
     seqs, langs = _sentences(tokenizer, texts_by_lang, max_length)
-    masked = [_corrupt(s, specials, head.vocab_size, tokenizer.mask_token_id, rng, mask_prob, bert_mix=False)
-              for s in seqs]
+    masked = [
+        _corrupt(s, specials, head.vocab_size, tokenizer.mask_token_id, rng, mask_prob, bert_mix=False) for s in seqs
+    ]
     x, y, sent = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
     xm, _, _ = encode_positions(encoder, seqs, [m[0] for m in masked], specials, pad, token_budget)
-    sel = torch.as_tensor([m[1][j] for s, m in zip(seqs, masked) for j, tok in enumerate(s) if tok not in specials],
-                          dtype=torch.bool)
+    sel = torch.as_tensor(
+        [m[1][j] for s, m in zip(seqs, masked) for j, tok in enumerate(s) if tok not in specials], dtype=torch.bool
+    )
     ok = (head.argmax(x) == y.to(x.device)).cpu()
     ok_masked = (head.argmax(xm[sel.to(xm.device)]) == y[sel].to(xm.device)).cpu()
     lang_of = np.asarray(langs)[sent.numpy()]
-    unseen = (torch.as_tensor([int(t) not in fit_vocab for t in y.tolist()], dtype=torch.bool)
-              if fit_vocab is not None else None)
+    unseen = (
+        torch.as_tensor([int(t) not in fit_vocab for t in y.tolist()], dtype=torch.bool)
+        if fit_vocab is not None
+        else None
+    )
     out = {}
     for lang in texts_by_lang:
         at = torch.as_tensor(lang_of == lang)
         m_at = at[sel]
-        rec = {"n_sentences": int(sum(1 for x_ in langs if x_ == lang)), "n_tokens": int(at.sum()),
-               "reconstruction": 100 * float(ok[at].float().mean()),
-               "n_masked": int(m_at.sum()),
-               "masked_accuracy": 100 * float(ok_masked[m_at].float().mean()) if m_at.any() else None}
+        rec = {
+            "n_sentences": int(sum(1 for x_ in langs if x_ == lang)),
+            "n_tokens": int(at.sum()),
+            "reconstruction": 100 * float(ok[at].float().mean()),
+            "n_masked": int(m_at.sum()),
+            "masked_accuracy": 100 * float(ok_masked[m_at].float().mean()) if m_at.any() else None,
+        }
         if unseen is not None:
             u = at & unseen
             rec["unseen_in_fit_share"] = 100 * float(u.sum()) / max(1, int(at.sum()))
@@ -237,12 +293,18 @@ def split_heldout(texts: Sequence[str], n_fit: int, n_heldout: int) -> tuple[lis
     corpus) are held out; the first ``n_fit`` of the rest are fitted on."""
     texts = list(texts)
     hold = min(n_heldout, len(texts) // 5)
-    rest = texts[:len(texts) - hold]
-    return rest[:n_fit], texts[len(texts) - hold:]
+    rest = texts[: len(texts) - hold]
+    return rest[:n_fit], texts[len(texts) - hold :]
 
 
-def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: HeadSettings | Mapping | None = None,
-                 device: str | None = TranslationSettings.defaults().device, log=None) -> str:
+def prepare_head(
+    model_dir,
+    mono_paths: Mapping[str, str],
+    out_dir,
+    settings: HeadSettings | Mapping | None = None,
+    device: str | None = TranslationSettings.defaults().device,
+    log=None,
+) -> str:
     """The ``mlm_head`` rule: record ``pretrained`` when the model has an MLM head, else fit a head on
     the mono corpora (``mono_paths``: language -> Parquet), report its held-out quality, save it.
 
@@ -271,33 +333,50 @@ def prepare_head(model_dir, mono_paths: Mapping[str, str], out_dir, settings: He
             raise InputFormatError(path, None, "missing column 'text'")
         fit_texts[lang], held_texts[lang] = split_heldout(df["text"].astype(str).tolist(), n_fit, n_held)
         if not fit_texts[lang] or not held_texts[lang]:
-            raise LangrepError(f"{path}: {len(df)} sentences; the MLM head needs at least 5 per language "
-                               "(one in five is held out)")
+            raise LangrepError(
+                f"{path}: {len(df)} sentences; the MLM head needs at least 5 per language (one in five is held out)"
+            )
     t0, c0 = time.perf_counter(), time.process_time()
     encoder, tokenizer = load_encoder(model_dir, device=resolve_device(device))
     for p in encoder.parameters():
         p.requires_grad_(False)
     common = dict(mask_prob=float(s.mask_prob), max_length=s.max_length, token_budget=s.token_budget)
-    fit = fit_mlm_head(encoder, tokenizer, fit_texts, steps=s.steps, batch_size=s.batch_size,
-                       negatives=s.negatives, width=s.width, lr=float(s.lr), seed=s.seed, log=log, **common)
+    fit = fit_mlm_head(
+        encoder,
+        tokenizer,
+        fit_texts,
+        steps=s.steps,
+        batch_size=s.batch_size,
+        negatives=s.negatives,
+        width=s.width,
+        lr=float(s.lr),
+        seed=s.seed,
+        log=log,
+        **common,
+    )
     fit_vocab = corpus_vocab(tokenizer, [t for v in fit_texts.values() for t in v], common["max_length"])
     quality = evaluate_head(fit.head, encoder, tokenizer, held_texts, fit_vocab=fit_vocab, **common)
     n_tok = sum(q["n_tokens"] for q in quality.values())
-    fit.stats.update({
-        "model_embedding_rows": int(input_embeddings(encoder).shape[0]),
-        "tokenizer_vocab_size": len(tokenizer),
-        "encoder_dtype": str(next(encoder.parameters()).dtype).removeprefix("torch."),
-        "sentences_per_lang": n_fit, "heldout_per_lang": n_held,
-        "heldout": quality,
-        "heldout_reconstruction": sum(q["reconstruction"] * q["n_tokens"] for q in quality.values()) / n_tok,
-        "heldout_reconstruction_min": min(q["reconstruction"] for q in quality.values()),
-        "seconds_total": round(time.perf_counter() - t0, 2),
-        "cpu_seconds_total": round(time.process_time() - c0, 2),
-    })
+    fit.stats.update(
+        {
+            "model_embedding_rows": int(input_embeddings(encoder).shape[0]),
+            "tokenizer_vocab_size": len(tokenizer),
+            "encoder_dtype": str(next(encoder.parameters()).dtype).removeprefix("torch."),
+            "sentences_per_lang": n_fit,
+            "heldout_per_lang": n_held,
+            "heldout": quality,
+            "heldout_reconstruction": sum(q["reconstruction"] * q["n_tokens"] for q in quality.values()) / n_tok,
+            "heldout_reconstruction_min": min(q["reconstruction"] for q in quality.values()),
+            "seconds_total": round(time.perf_counter() - t0, 2),
+            "cpu_seconds_total": round(time.process_time() - c0, 2),
+        }
+    )
     save_head(fit.head, fit.stats, out_dir)
     if log:
         for lang, q in quality.items():
-            log(f"held-out {lang}: reconstruction {q['reconstruction']:.1f}% of {q['n_tokens']} tokens, "
-                f"masked accuracy {q['masked_accuracy'] or float('nan'):.1f}% of {q['n_masked']}")
+            log(
+                f"held-out {lang}: reconstruction {q['reconstruction']:.1f}% of {q['n_tokens']} tokens, "
+                f"masked accuracy {q['masked_accuracy'] or float('nan'):.1f}% of {q['n_masked']}"
+            )
         log(f"fitted head: {json.dumps({k: v for k, v in fit.stats.items() if k != 'heldout'})}")
     return "fitted"

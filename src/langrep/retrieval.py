@@ -17,14 +17,15 @@ unchanged to another (``test``). Mining is the heavy step, so it is done and sto
 (:func:`bucc_candidates`, :func:`run_bucc_mine`), and scored for all splits at once
 (:func:`bucc_scores`, :func:`run_bucc_scores`).
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,9 +35,19 @@ from langrep.extract import pooled_layers_in, read_pooled
 from langrep.io import read_parquet_metadata, write_parquet
 from langrep.knn import knn, normalize, resolve_device, set_threads  # knn: re-exported
 from langrep.means import mean_difference_shift, read_means, zero_mean
+
 # re-exported: the LASER mining steps are part of this module's API
-from langrep.mining import (Candidates, bucc_evaluate, evaluate_pairs, mine, mine_unified,  # noqa: F401
-                            precision_recall_f1, ratio_margin, read_gold, select_threshold)
+from langrep.mining import (  # noqa: F401
+    Candidates,
+    bucc_evaluate,
+    evaluate_pairs,
+    mine,
+    mine_unified,
+    precision_recall_f1,
+    ratio_margin,
+    read_gold,
+    select_threshold,
+)
 from langrep.scores import write_scores
 from langrep.settings import RetrievalSettings
 
@@ -53,9 +64,14 @@ DEFAULT = RetrievalSettings.defaults()
 # The three methods
 # --------------------------------------------------------------------------------------------
 
-def apply_method(method: str, query: np.ndarray, database: np.ndarray,
-                 query_mean: np.ndarray | None, database_mean: np.ndarray | None
-                 ) -> tuple[np.ndarray, np.ndarray]:
+
+def apply_method(
+    method: str,
+    query: np.ndarray,
+    database: np.ndarray,
+    query_mean: np.ndarray | None,
+    database_mean: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The (query, database) embeddings compared under ``method`` (not yet normalized)."""
     if method == "original":
         return query, database
@@ -64,7 +80,8 @@ def apply_method(method: str, query: np.ndarray, database: np.ndarray,
     for name, mean, x in (("query", query_mean, query), ("database", database_mean, database)):
         if np.shape(mean) != (x.shape[1],):
             raise LangrepError(
-                f"{name} language mean has shape {np.shape(mean)}, the embeddings {x.shape[1]} dimensions")
+                f"{name} language mean has shape {np.shape(mean)}, the embeddings {x.shape[1]} dimensions"
+            )
     if method == "zero_mean":
         return zero_mean(query, query_mean), zero_mean(database, database_mean)
     if method == "mds":
@@ -76,21 +93,25 @@ def apply_method(method: str, query: np.ndarray, database: np.ndarray,
 # Tatoeba
 # --------------------------------------------------------------------------------------------
 
-def accuracy_at_1(queries: np.ndarray, database: np.ndarray,
-                  block_size: int = DEFAULT.block_size, device: str = "cpu") -> float:
+
+def accuracy_at_1(
+    queries: np.ndarray, database: np.ndarray, block_size: int = DEFAULT.block_size, device: str = "cpu"
+) -> float:
     """Percentage of queries whose cosine nearest neighbour is the database row of the same index."""
     if len(queries) != len(database):
         raise LangrepError(f"paired sets differ in size: {len(queries)} queries, {len(database)} targets")
     if len(queries) == 0:
         raise LangrepError("accuracy of an empty set is undefined")
-    _, inds = knn(normalize(queries, "accuracy queries"), normalize(database, "accuracy targets"), 1,
-                  block_size, device)
+    _, inds = knn(
+        normalize(queries, "accuracy queries"), normalize(database, "accuracy targets"), 1, block_size, device
+    )
     return 100.0 * float(np.mean(inds[:, 0] == np.arange(len(queries))))
 
 
 # --------------------------------------------------------------------------------------------
 # Files -> score rows
 # --------------------------------------------------------------------------------------------
+
 
 def resolve_layers(layers, headline: int | None, paths: Sequence) -> list[int]:
     """``layers`` (a list, or ``"all"`` = every layer pooled in all ``paths``) plus ``headline``."""
@@ -111,8 +132,9 @@ def resolve_layers(layers, headline: int | None, paths: Sequence) -> list[int]:
         chosen.add(int(headline))
     absent = sorted(chosen - available)
     if absent:
-        raise LangrepError(f"retrieval.layer/layers: layer(s) {absent} are not in the embeddings "
-                           f"(have {sorted(available)})")
+        raise LangrepError(
+            f"retrieval.layer/layers: layer(s) {absent} are not in the embeddings (have {sorted(available)})"
+        )
     return sorted(chosen)
 
 
@@ -122,8 +144,10 @@ def _load_side(path, layer: int) -> tuple[list[str], np.ndarray]:
         raise LangrepError(f"{path}: duplicate sentence ids")
     bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
     if len(bad):
-        raise LangrepError(f"{path}: the layer {layer} embedding of sentence {ids[bad[0]]!r} (row {bad[0]}) "
-                           f"is not finite (NaN or inf; {len(bad)} sentences in all)")
+        raise LangrepError(
+            f"{path}: the layer {layer} embedding of sentence {ids[bad[0]]!r} (row {bad[0]}) "
+            f"is not finite (NaN or inf; {len(bad)} sentences in all)"
+        )
     return ids, x
 
 
@@ -156,10 +180,20 @@ def _method_means(methods, means_paths):
     return [(m, s) for m in methods for s in sources]
 
 
-def tatoeba_rows(model: str, lang: str, xx_path, en_path, means_paths: Mapping[str, Mapping[str, str]],
-                 layers, headline: int | None = DEFAULT.layer, methods: Sequence[str] = tuple(DEFAULT.methods),
-                 directions: Sequence[str] = tuple(DEFAULT.tatoeba.directions), block_size: int = DEFAULT.block_size,
-                 split: str = "test", device: str = "cpu") -> list[dict]:
+def tatoeba_rows(
+    model: str,
+    lang: str,
+    xx_path,
+    en_path,
+    means_paths: Mapping[str, Mapping[str, str]],
+    layers,
+    headline: int | None = DEFAULT.layer,
+    methods: Sequence[str] = tuple(DEFAULT.methods),
+    directions: Sequence[str] = tuple(DEFAULT.tatoeba.directions),
+    block_size: int = DEFAULT.block_size,
+    split: str = "test",
+    device: str = "cpu",
+) -> list[dict]:
     """Score rows for one Tatoeba pair ``lang``-en.
 
     ``means_paths`` maps a means source (``eval``/``mono``) to ``{"xx": path, "en": path}``.
@@ -180,8 +214,7 @@ def tatoeba_rows(model: str, lang: str, xx_path, en_path, means_paths: Mapping[s
             raise LangrepError(f"{xx_path} and {en_path}: the two sides' ids differ (e.g. {only})")
         en = en[pd.Index(en_ids).get_indexer(xx_ids)]  # align rows by id
         dim = xx.shape[1]
-        means = {s: {side: _mean_at(p[side], layer, dim) for side in ("xx", "en")}
-                 for s, p in means_paths.items()}
+        means = {s: {side: _mean_at(p[side], layer, dim) for side in ("xx", "en")} for s, p in means_paths.items()}
         cache: dict = {}
         for method, source in _method_means(methods, means_paths):
             for direction in directions:
@@ -192,9 +225,20 @@ def tatoeba_rows(model: str, lang: str, xx_path, en_path, means_paths: Mapping[s
                     q, db = (xx, en) if direction == "xx-en" else (en, xx)
                     q, db = apply_method(method, q, db, mq.get(q_side), mq.get(d_side))
                     cache[key] = accuracy_at_1(q, db, block_size, device)
-                rows.append(dict(model=model, task="tatoeba", lang=lang, layer=layer, method=method,
-                                 direction=direction, split=split, metric="accuracy",
-                                 value=cache[key], means=source))
+                rows.append(
+                    dict(
+                        model=model,
+                        task="tatoeba",
+                        lang=lang,
+                        layer=layer,
+                        method=method,
+                        direction=direction,
+                        split=split,
+                        metric="accuracy",
+                        value=cache[key],
+                        means=source,
+                    )
+                )
         log.info("tatoeba %s-en layer %d done", lang, layer)
     return rows
 
@@ -211,6 +255,7 @@ def _texts_by_id(path, ids: Sequence[str]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # BUCC: candidates of one split (the heavy, device-bound step), then scores of every split
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class MinedSplit:
@@ -229,9 +274,15 @@ def _mined_keys(methods, means_sources) -> list[tuple[str, str]]:
     return keys + [(m, s) for m in methods if m != "original" for s in means_sources]
 
 
-def bucc_candidates(spec: Mapping, layers, headline: int | None = DEFAULT.layer,
-                    methods: Sequence[str] = tuple(DEFAULT.methods), k: int = DEFAULT.bucc.k,
-                    block_size: int = DEFAULT.block_size, device: str = "cpu") -> MinedSplit:
+def bucc_candidates(
+    spec: Mapping,
+    layers,
+    headline: int | None = DEFAULT.layer,
+    methods: Sequence[str] = tuple(DEFAULT.methods),
+    k: int = DEFAULT.bucc.k,
+    block_size: int = DEFAULT.block_size,
+    device: str = "cpu",
+) -> MinedSplit:
     """Mine one BUCC split (``spec`` as a split of :func:`bucc_rows`) at every layer, for every
     method and means source; the gold ids are checked against the embeddings first."""
     means_sources = list(spec.get("means", {}))
@@ -247,15 +298,27 @@ def bucc_candidates(spec: Mapping, layers, headline: int | None = DEFAULT.layer,
         texts = spec.get("texts") or {}
         xx_texts = _texts_by_id(texts["xx"], xx_ids) if texts.get("xx") else None
         en_texts = _texts_by_id(texts["en"], en_ids) if texts.get("en") else None
-        means = {s: {side: _mean_at(p[side], layer, xx.shape[1]) for side in ("xx", "en")}
-                 for s, p in spec.get("means", {}).items()}
+        means = {
+            s: {side: _mean_at(p[side], layer, xx.shape[1]) for side in ("xx", "en")}
+            for s, p in spec.get("means", {}).items()
+        }
         xx_ids, en_ids = np.asarray(xx_ids, dtype=object), np.asarray(en_ids, dtype=object)
         for method, source in _mined_keys(methods, means_sources):
             m = means.get(source, {})
             x, y = apply_method(method, xx, en, m.get("xx"), m.get("en"))
             c = mine_unified(x, y, xx_texts, en_texts, k, block_size, device)
-            frames.append(pd.DataFrame({"layer": layer, "method": method, "means": source,
-                                        "src_id": xx_ids[c.src], "tgt_id": en_ids[c.tgt], "score": c.score}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "layer": layer,
+                        "method": method,
+                        "means": source,
+                        "src_id": xx_ids[c.src],
+                        "tgt_id": en_ids[c.tgt],
+                        "score": c.score,
+                    }
+                )
+            )
         log.info("bucc %s layer %d mined", spec["xx"], layer)
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CANDIDATE_COLUMNS)
     return MinedSplit(frame[list(CANDIDATE_COLUMNS)], chosen, list(methods), means_sources)
@@ -265,10 +328,15 @@ CANDIDATE_COLUMNS = ("layer", "method", "means", "src_id", "tgt_id", "score")
 
 
 def write_candidates(mined: MinedSplit, path, metadata: Mapping[str, str] | None = None) -> None:
-    meta = {"layers": json.dumps(mined.layers), "methods": json.dumps(mined.methods),
-            "means": json.dumps(mined.means), **(metadata or {})}
-    frame = mined.frame.astype({"layer": "int32", "method": str, "means": str, "src_id": str, "tgt_id": str,
-                                "score": "float64"})
+    meta = {
+        "layers": json.dumps(mined.layers),
+        "methods": json.dumps(mined.methods),
+        "means": json.dumps(mined.means),
+        **(metadata or {}),
+    }
+    frame = mined.frame.astype(
+        {"layer": "int32", "method": str, "means": str, "src_id": str, "tgt_id": str, "score": "float64"}
+    )
     write_parquet(frame, path, meta)
 
 
@@ -287,8 +355,9 @@ def read_candidates(path) -> MinedSplit:
     return MinedSplit(frame, json.loads(meta["layers"]), json.loads(meta["methods"]), json.loads(meta["means"]))
 
 
-def bucc_scores(model: str, pair: str, mined: Mapping[str, MinedSplit],
-                gold: Mapping[str, set[tuple[str, str]]]) -> list[dict]:
+def bucc_scores(
+    model: str, pair: str, mined: Mapping[str, MinedSplit], gold: Mapping[str, set[tuple[str, str]]]
+) -> list[dict]:
     """Score rows of one BUCC pair from the candidates of each split: the threshold of every
     (layer, method, means) is chosen on ``dev`` and applied unchanged to the other splits."""
     if "dev" not in mined:
@@ -297,9 +366,11 @@ def bucc_scores(model: str, pair: str, mined: Mapping[str, MinedSplit],
     dev = mined["dev"]
     for split in order:
         if (mined[split].layers, mined[split].methods, mined[split].means) != (dev.layers, dev.methods, dev.means):
-            raise LangrepError(f"bucc {pair}-en: split {split} was mined at layers {mined[split].layers} "
-                               f"with {mined[split].methods} x {mined[split].means}, dev at {dev.layers} "
-                               f"with {dev.methods} x {dev.means}; mine both with the same settings")
+            raise LangrepError(
+                f"bucc {pair}-en: split {split} was mined at layers {mined[split].layers} "
+                f"with {mined[split].methods} x {mined[split].means}, dev at {dev.layers} "
+                f"with {dev.methods} x {dev.means}; mine both with the same settings"
+            )
     rows = []
     for layer in dev.layers:
         thresholds: dict = {}
@@ -311,20 +382,40 @@ def bucc_scores(model: str, pair: str, mined: Mapping[str, MinedSplit],
                 key = (method, "" if method == "original" else source)
                 if key not in cache:
                     g = groups.get(key, frame.iloc[:0])
-                    cache[key] = evaluate_pairs(list(zip(g["src_id"], g["tgt_id"])), g["score"].to_numpy(),
-                                                gold[split], thresholds.get(key))
+                    cache[key] = evaluate_pairs(
+                        list(zip(g["src_id"], g["tgt_id"])), g["score"].to_numpy(), gold[split], thresholds.get(key)
+                    )
                     if split == "dev":
                         thresholds[key] = cache[key]["threshold"]
                 for metric in ("precision", "recall", "f1", "threshold"):
-                    rows.append(dict(model=model, task="bucc", lang=pair, layer=layer, method=method,
-                                     direction="xx-en", split=split, metric=metric,
-                                     value=cache[key][metric], means=source))
+                    rows.append(
+                        dict(
+                            model=model,
+                            task="bucc",
+                            lang=pair,
+                            layer=layer,
+                            method=method,
+                            direction="xx-en",
+                            split=split,
+                            metric=metric,
+                            value=cache[key][metric],
+                            means=source,
+                        )
+                    )
     return rows
 
 
-def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, headline: int | None = DEFAULT.layer,
-              methods: Sequence[str] = tuple(DEFAULT.methods), k: int = DEFAULT.bucc.k,
-              block_size: int = DEFAULT.block_size, device: str = "cpu") -> list[dict]:
+def bucc_rows(
+    model: str,
+    pair: str,
+    splits: Mapping[str, Mapping],
+    layers,
+    headline: int | None = DEFAULT.layer,
+    methods: Sequence[str] = tuple(DEFAULT.methods),
+    k: int = DEFAULT.bucc.k,
+    block_size: int = DEFAULT.block_size,
+    device: str = "cpu",
+) -> list[dict]:
     """Score rows for one BUCC pair ``pair``-en (:func:`bucc_candidates` of every split, then
     :func:`bucc_scores`).
 
@@ -335,8 +426,9 @@ def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, head
     """
     if "dev" not in splits:
         raise LangrepError("retrieval.bucc.splits: the threshold is chosen on 'dev', which must be listed")
-    mined = {split: bucc_candidates(spec, layers, headline, methods, k, block_size, device)
-             for split, spec in splits.items()}
+    mined = {
+        split: bucc_candidates(spec, layers, headline, methods, k, block_size, device) for split, spec in splits.items()
+    }
     return bucc_scores(model, pair, mined, {split: read_gold(spec["gold"]) for split, spec in splits.items()})
 
 
@@ -344,8 +436,14 @@ def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, head
 # Rule entry points
 # --------------------------------------------------------------------------------------------
 
-def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, settings: RetrievalSettings | Mapping | None = None,
-                threads: int | None = None) -> pd.DataFrame:
+
+def run_tatoeba(
+    model: str,
+    plan: Mapping[str, Mapping],
+    output,
+    settings: RetrievalSettings | Mapping | None = None,
+    threads: int | None = None,
+) -> pd.DataFrame:
     """All Tatoeba pairs of ``plan`` (lang -> {"xx", "en", "means"}) into ``output`` (tidy CSV), at
     ``settings.layer`` and ``layers`` (config ``retrieval:``, or a mapping of some of its keys)."""
     s = RetrievalSettings.from_config(settings)
@@ -353,13 +451,25 @@ def run_tatoeba(model: str, plan: Mapping[str, Mapping], output, settings: Retri
     device = resolve_device(s.device)
     rows = []
     for lang, spec in plan.items():
-        rows += tatoeba_rows(model, lang, spec["xx"], spec["en"], spec.get("means", {}), s.layers,
-                             s.layer, s.methods, s.tatoeba.directions, s.block_size, device=device)
+        rows += tatoeba_rows(
+            model,
+            lang,
+            spec["xx"],
+            spec["en"],
+            spec.get("means", {}),
+            s.layers,
+            s.layer,
+            s.methods,
+            s.tatoeba.directions,
+            s.block_size,
+            device=device,
+        )
     return write_scores(rows, output)
 
 
-def run_bucc_mine(spec: Mapping, output, settings: RetrievalSettings | Mapping | None = None,
-                  threads: int | None = None) -> MinedSplit:
+def run_bucc_mine(
+    spec: Mapping, output, settings: RetrievalSettings | Mapping | None = None, threads: int | None = None
+) -> MinedSplit:
     """The candidates of one BUCC split (see :func:`bucc_candidates`) into ``output`` (Parquet), at
     ``settings.layer`` and ``bucc_layers`` (config ``retrieval:``, or a mapping of some of its keys)."""
     s = RetrievalSettings.from_config(settings)

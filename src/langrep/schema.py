@@ -9,6 +9,7 @@ that: its fields are the section's keys and have no literal defaults. Types and 
 schema's to check (the workflow validates the config against it); this module only refuses a key
 the schema does not know.
 """
+
 from __future__ import annotations
 
 import copy
@@ -86,7 +87,7 @@ def _section_schema(section: tuple[str, ...]) -> tuple[Mapping, Mapping | None]:
     for i, name in enumerate(section):
         raw = _child(node, name)
         if raw is None:
-            raise _unknown_key(node, ".".join(section[:i + 1]))
+            raise _unknown_key(node, ".".join(section[: i + 1]))
         node = _resolved(raw)
     return node, raw
 
@@ -131,13 +132,17 @@ class Settings:
         for name in given:
             if name not in cls.BORROWED and _child(node, str(name)) is None:
                 raise _unknown_key(node, f"{key}.{name}", tuple(cls.BORROWED))
-        borrowed = {name: given.pop(name) if name in given else schema_defaults(*path[:-1])[path[-1]]
-                    for name, path in cls.BORROWED.items()}
+        borrowed = {
+            name: given.pop(name) if name in given else schema_defaults(*path[:-1])[path[-1]]
+            for name, path in cls.BORROWED.items()
+        }
         values = {**_fill(node, given, key), **borrowed}
         names = {f.name for f in fields(cls)}
         if set(values) != names:  # the schema and the dataclass disagree: a bug, not bad input
-            raise TypeError(f"{cls.__name__} fields {sorted(names)} differ from the keys of config "
-                            f"section {'.'.join(cls.SECTION)} {sorted(values)}")
+            raise TypeError(
+                f"{cls.__name__} fields {sorted(names)} differ from the keys of config "
+                f"section {'.'.join(cls.SECTION)} {sorted(values)}"
+            )
         for name, sub in cls.NESTED.items():
             values[name] = sub.from_config(values[name], f"{key}.{name}")
         return cls(**values)

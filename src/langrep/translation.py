@@ -19,11 +19,12 @@ Metrics: BLEU-1 (sacrebleu, unigram, brevity penalty, corpus level), the convert
 language L's XNLI test text (:mod:`langrep.translation_data`). Inputs are XNLI test lines
 (premise + hypothesis), de-duplicated.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -102,7 +103,7 @@ def _decode_positions(decoder: Decoder, hidden: torch.Tensor, keep: torch.Tensor
     counts = keep.sum(1).tolist()
     out, pos = [], 0
     for c in counts:
-        out.append([i for i in ids[pos:pos + c] if i not in specials])
+        out.append([i for i in ids[pos : pos + c] if i not in specials])
         pos += c
     return out
 
@@ -116,9 +117,18 @@ def _batches(tokenizer, texts, max_length, token_budget, device):
         yield batch, ids.to(device), mask.to(device), keep.to(device)
 
 
-def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, src_mean, tgt_mean,
-              alpha: float, max_length: int = DEFAULT.max_length,
-              token_budget: int = DEFAULT.token_budget) -> list[list[int]]:
+def translate(
+    decoder: Decoder,
+    tokenizer,
+    texts: Sequence[str],
+    *,
+    layer: int,
+    src_mean,
+    tgt_mean,
+    alpha: float,
+    max_length: int = DEFAULT.max_length,
+    token_budget: int = DEFAULT.token_budget,
+) -> list[list[int]]:
     """Output token ids per text with MDS at ``layer`` (a forward hook, :class:`LayerShift`)."""
     specials = set(special_ids(tokenizer))
     dev = decoder.device
@@ -132,10 +142,19 @@ def translate(decoder: Decoder, tokenizer, texts: Sequence[str], *, layer: int, 
     return out  # type: ignore[return-value]
 
 
-def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Mapping[str, np.ndarray],
-                  layers: Sequence[int], alphas: Sequence[float], *, max_length: int = DEFAULT.max_length,
-                  token_budget: int = DEFAULT.token_budget, log=None,
-                  what: str = "") -> dict[tuple[str, int, float], list[list[int]]]:
+def sweep_outputs(
+    decoder: Decoder,
+    tokenizer,
+    texts: Sequence[str],
+    deltas: Mapping[str, np.ndarray],
+    layers: Sequence[int],
+    alphas: Sequence[float],
+    *,
+    max_length: int = DEFAULT.max_length,
+    token_budget: int = DEFAULT.token_budget,
+    log=None,
+    what: str = "",
+) -> dict[tuple[str, int, float], list[list[int]]]:
     """Outputs for every (target, layer, alpha); ``deltas[t]`` is R_t - R_s, shape [L+1, H].
 
     ``token_budget`` bounds the padded tokens of a source batch; the stacked alpha batches are
@@ -154,7 +173,8 @@ def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Map
     nonzero = [a for a in alphas if a != 0]
     a_vec = torch.as_tensor(nonzero, dtype=dtype, device=dev).view(-1, 1, 1, 1)
     results: dict[tuple[str, int, float], list] = {
-        (t, l, a): [None] * len(texts) for t in deltas for l in layers for a in alphas}
+        (t, l, a): [None] * len(texts) for t in deltas for l in layers for a in alphas
+    }
     mods = encoder_layers(enc)
     t0, done = time.perf_counter(), 0
     batches = _batches(tokenizer, texts, max_length, token_budget, dev)
@@ -185,13 +205,15 @@ def sweep_outputs(decoder: Decoder, tokenizer, texts: Sequence[str], deltas: Map
                             h = h[0]
                     decoded = _decode_positions(decoder, h, keep_k, specials)
                     for j, a in enumerate(nonzero):
-                        for i, o in zip(batch, decoded[j * b:(j + 1) * b]):
+                        for i, o in zip(batch, decoded[j * b : (j + 1) * b]):
                             results[(t, layer, a)][i] = o
             done += len(batch)
             if log is not None:
                 spent = time.perf_counter() - t0
-                log(f"{what}{done}/{len(texts)} lines decoded ({n_batch} batches, {spent:.0f}s, "
-                    f"~{spent * (len(texts) - done) / done:.0f}s to go)")
+                log(
+                    f"{what}{done}/{len(texts)} lines decoded ({n_batch} batches, {spent:.0f}s, "
+                    f"~{spent * (len(texts) - done) / done:.0f}s to go)"
+                )
     return results
 
 
@@ -235,20 +257,55 @@ def neither_share(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[
 
 
 # ------------------------------------------------------------------------------------- the run
-def _direction_outputs(decoder, tokenizer, texts, deltas, *, layer, layers, alphas, n_sweep, max_length,
-                       token_budget, log, what):
+def _direction_outputs(
+    decoder, tokenizer, texts, deltas, *, layer, layers, alphas, n_sweep, max_length, token_budget, log, what
+):
     """Outputs at the table ``layer`` for every line, and at the other ``layers`` for the first
     ``n_sweep`` lines (alpha 0, the same at every layer, is reused from the table's decoding)."""
     others = [l for l in layers if l != layer]
     if n_sweep >= len(texts):  # one pass for every layer
-        return sweep_outputs(decoder, tokenizer, texts, deltas, sorted({layer, *others}), alphas,
-                             max_length=max_length, token_budget=token_budget, log=log, what=what)
-    outs = sweep_outputs(decoder, tokenizer, texts, deltas, [layer], alphas, max_length=max_length,
-                         token_budget=token_budget, log=log, what=f"{what}layer {layer}: ")
+        return sweep_outputs(
+            decoder,
+            tokenizer,
+            texts,
+            deltas,
+            sorted({layer, *others}),
+            alphas,
+            max_length=max_length,
+            token_budget=token_budget,
+            log=log,
+            what=what,
+        )
+    outs = sweep_outputs(
+        decoder,
+        tokenizer,
+        texts,
+        deltas,
+        [layer],
+        alphas,
+        max_length=max_length,
+        token_budget=token_budget,
+        log=log,
+        what=f"{what}layer {layer}: ",
+    )
     if others:
         shifted = [a for a in alphas if a != 0]
-        part = sweep_outputs(decoder, tokenizer, texts[:n_sweep], deltas, others, shifted, max_length=max_length,
-                             token_budget=token_budget, log=log, what=f"{what}layer sweep: ") if shifted else {}
+        part = (
+            sweep_outputs(
+                decoder,
+                tokenizer,
+                texts[:n_sweep],
+                deltas,
+                others,
+                shifted,
+                max_length=max_length,
+                token_budget=token_budget,
+                log=log,
+                what=f"{what}layer sweep: ",
+            )
+            if shifted
+            else {}
+        )
         outs.update(part)
         if 0 in alphas:
             for t in deltas:
@@ -257,9 +314,19 @@ def _direction_outputs(decoder, tokenizer, texts, deltas, *, layer, layers, alph
     return outs
 
 
-def run_translation(settings: TranslationSettings | Mapping | None = None, *, model: str, model_dir, head_dir,
-                    xnli_paths: Mapping[str, str], vocab_path, means_paths: Mapping[str, str], scores_out,
-                    samples_out, log=print) -> dict:
+def run_translation(
+    settings: TranslationSettings | Mapping | None = None,
+    *,
+    model: str,
+    model_dir,
+    head_dir,
+    xnli_paths: Mapping[str, str],
+    vocab_path,
+    means_paths: Mapping[str, str],
+    scores_out,
+    samples_out,
+    log=print,
+) -> dict:
     """The whole experiment: Table 1 at ``layer`` on ``n_sentences`` XNLI lines per direction, the
     layer sweep of Figures 1-2 on the first ``sweep_sentences`` of them, Table 7's samples.
 
@@ -302,8 +369,10 @@ def run_translation(settings: TranslationSettings | Mapping | None = None, *, mo
     if settings.both_directions:
         for t in targets:
             directions.setdefault(t, []).append(source)
-    lines = {s: parallel_lines(xnli_paths[s], {t: xnli_paths[t] for t in tgts}, n_sentences)
-             for s, tgts in directions.items()}  # every input checked before the long part
+    lines = {
+        s: parallel_lines(xnli_paths[s], {t: xnli_paths[t] for t in tgts}, n_sentences)
+        for s, tgts in directions.items()
+    }  # every input checked before the long part
     rows, samples = [], []
     t_sweep = time.perf_counter()
     for n_dir, (s, tgts) in enumerate(directions.items(), start=1):
@@ -311,40 +380,81 @@ def run_translation(settings: TranslationSettings | Mapping | None = None, *, mo
         pl = lines[s]
         n_sweep = len(pl.texts) if sweep_sentences is None else min(sweep_sentences, len(pl.texts))
         if log:
-            log(f"source {s} ({n_dir}/{len(directions)}) -> {','.join(tgts)}: {len(pl.texts)} lines at layer {layer}, "
-                f"{n_sweep} at layers {[l for l in layers if l != layer]}")
-        outs = _direction_outputs(decoder, tokenizer, pl.texts, {t: means[t] - means[s] for t in tgts}, layer=layer,
-                                  layers=layers, alphas=alphas, n_sweep=n_sweep, max_length=settings.max_length,
-                                  token_budget=settings.token_budget, log=log, what=f"{s}: ")
+            log(
+                f"source {s} ({n_dir}/{len(directions)}) -> {','.join(tgts)}: {len(pl.texts)} lines at layer {layer}, "
+                f"{n_sweep} at layers {[l for l in layers if l != layer]}"
+            )
+        outs = _direction_outputs(
+            decoder,
+            tokenizer,
+            pl.texts,
+            {t: means[t] - means[s] for t in tgts},
+            layer=layer,
+            layers=layers,
+            alphas=alphas,
+            n_sweep=n_sweep,
+            max_length=settings.max_length,
+            token_budget=settings.token_budget,
+            log=log,
+            what=f"{s}: ",
+        )
         for t in tgts:
             pair = f"{s}-{t}"
             for lay in scored_layers:
                 for a in alphas:
                     out = outs[(t, lay, a)]
                     hyps = [tokenizer.decode(o, skip_special_tokens=True) for o in out]
-                    refs = pl.references[t][:len(out)]
-                    common = dict(model=model, task="translation", lang=pair, layer=lay, method="mds",
-                                  direction=pair, split="test", alpha=a, head=decoder.kind, n_sentences=len(out),
-                                  head_reconstruction=head_rec)
-                    for metric, value in (("bleu1", bleu1(hyps, refs, tok_for.get(t, default_tok))),
-                                          ("convert_rate", convert_rate(out, vocab[s], vocab[t])),
-                                          ("neither_share", neither_share(out, vocab[s], vocab[t]))):
+                    refs = pl.references[t][: len(out)]
+                    common = dict(
+                        model=model,
+                        task="translation",
+                        lang=pair,
+                        layer=lay,
+                        method="mds",
+                        direction=pair,
+                        split="test",
+                        alpha=a,
+                        head=decoder.kind,
+                        n_sentences=len(out),
+                        head_reconstruction=head_rec,
+                    )
+                    for metric, value in (
+                        ("bleu1", bleu1(hyps, refs, tok_for.get(t, default_tok))),
+                        ("convert_rate", convert_rate(out, vocab[s], vocab[t])),
+                        ("neither_share", neither_share(out, vocab[s], vocab[t])),
+                    ):
                         rows.append({**common, "metric": metric, "value": value})
                     if lay == layer:
                         for i in range(min(settings.n_samples, len(out))):
-                            samples.append(dict(model=model, src=s, tgt=t, id=pl.ids[i], layer=lay, alpha=a,
-                                                input=pl.texts[i], reference=refs[i], output=hyps[i],
-                                                head=decoder.kind))
+                            samples.append(
+                                dict(
+                                    model=model,
+                                    src=s,
+                                    tgt=t,
+                                    id=pl.ids[i],
+                                    layer=lay,
+                                    alpha=a,
+                                    input=pl.texts[i],
+                                    reference=refs[i],
+                                    output=hyps[i],
+                                    head=decoder.kind,
+                                )
+                            )
         if log:
             log(f"source {s} done in {time.perf_counter() - ts:.1f}s ({time.perf_counter() - t_sweep:.0f}s so far)")
     sweep_seconds = time.perf_counter() - t_sweep
     write_scores(rows, scores_out)
     with atomic_write(samples_out) as tmp:
         pd.DataFrame(samples).to_csv(tmp, index=False)
-    info = {"seconds_total": time.perf_counter() - t0, "seconds_sweep": sweep_seconds,
-            "cpu_seconds": time.process_time() - c0,
-            "n_directions": sum(len(v) for v in directions.values()), "n_layers": len(scored_layers),
-            "n_alphas": len(alphas), "head": decoder.kind}
+    info = {
+        "seconds_total": time.perf_counter() - t0,
+        "seconds_sweep": sweep_seconds,
+        "cpu_seconds": time.process_time() - c0,
+        "n_directions": sum(len(v) for v in directions.values()),
+        "n_layers": len(scored_layers),
+        "n_alphas": len(alphas),
+        "head": decoder.kind,
+    }
     if log:
         log(f"translation sweep done: {info}")
     return info

@@ -10,11 +10,12 @@ V_L (Table 6, and the convert rate's V_s, V_t) is the set of non-special subword
 L's XNLI test text, every line, as the paper's sizes (en 9,140 for mBERT) point to; computed once
 per model by the ``translation_vocab`` rule and cached in a Parquet (lang, token_id).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -32,8 +33,9 @@ def read_xnli_lines(path) -> pd.DataFrame:
     df = pd.read_parquet(path)
     missing = [c for c in ("id", "text", "hypothesis") if c not in df.columns]
     if missing:
-        raise InputFormatError(path, None, f"missing column(s) {missing} (an XNLI corpus has id, text = premise, "
-                                           "hypothesis)")
+        raise InputFormatError(
+            path, None, f"missing column(s) {missing} (an XNLI corpus has id, text = premise, hypothesis)"
+        )
     line = df["text"].astype(str).str.strip() + " " + df["hypothesis"].astype(str).str.strip()
     return pd.DataFrame({"id": df["id"].astype(str), "line": line.str.strip()})
 
@@ -41,8 +43,8 @@ def read_xnli_lines(path) -> pd.DataFrame:
 @dataclass
 class ParallelLines:
     ids: list[str]
-    texts: list[str]                   # source lines
-    references: dict[str, list[str]]   # target language -> the same lines in it
+    texts: list[str]  # source lines
+    references: dict[str, list[str]]  # target language -> the same lines in it
 
 
 def parallel_lines(src_path, tgt_paths: Mapping[str, str], n: int | None) -> ParallelLines:
@@ -59,7 +61,9 @@ def parallel_lines(src_path, tgt_paths: Mapping[str, str], n: int | None) -> Par
         tgt = read_xnli_lines(path).set_index("id")["line"]
         lost = [i for i in ids if i not in tgt.index]
         if lost:
-            raise InputFormatError(path, None, f"no row with id {lost[0]!r} (the source's id; corpora must be parallel)")
+            raise InputFormatError(
+                path, None, f"no row with id {lost[0]!r} (the source's id; corpora must be parallel)"
+            )
         refs[t] = [tgt[i] for i in ids]
     return ParallelLines(ids, src["line"].tolist(), refs)
 
@@ -91,8 +95,9 @@ def read_vocab_sets(path, langs: Sequence[str]) -> dict[str, set[int]]:
     return {lang: sets[lang] for lang in langs}
 
 
-def prepare_vocab(*, model: str, model_dir, xnli_paths: Mapping[str, str], source: str, sets_out, table_out,
-                  max_length: int = 512) -> dict[str, set[int]]:
+def prepare_vocab(
+    *, model: str, model_dir, xnli_paths: Mapping[str, str], source: str, sets_out, table_out, max_length: int = 512
+) -> dict[str, set[int]]:
     """The ``translation_vocab`` rule: V_L of every language (cached) and Table 6's sizes and overlaps."""
     from transformers import AutoTokenizer
 
@@ -101,10 +106,21 @@ def prepare_vocab(*, model: str, model_dir, xnli_paths: Mapping[str, str], sourc
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     sets = {lang: xnli_vocab(tokenizer, path, max_length) for lang, path in xnli_paths.items()}
     overlap = "overlap_with_en" if source == "en" else f"overlap_with_{source}"
-    rows = [dict(model=model, task="translation_vocab", lang=lang, layer=None, method="", direction="", split="test",
-                 metric=metric, value=value)
-            for lang in sets
-            for metric, value in (("vocab_size", len(sets[lang])), (overlap, len(sets[lang] & sets[source])))]
+    rows = [
+        dict(
+            model=model,
+            task="translation_vocab",
+            lang=lang,
+            layer=None,
+            method="",
+            direction="",
+            split="test",
+            metric=metric,
+            value=value,
+        )
+        for lang in sets
+        for metric, value in (("vocab_size", len(sets[lang])), (overlap, len(sets[lang] & sets[source])))
+    ]
     write_vocab_sets(sets, sets_out)
     write_scores(rows, table_out)
     return sets

@@ -10,6 +10,15 @@ rule means_analysis:
         unpack(plan_inputs(lambda w: analysis_plan(w.model))),
     output:
         path("scores", task="means"),
+    log:
+        "logs/{model}/means_analysis.log",
+    benchmark:
+        "logs/{model}/means_analysis.benchmark.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(30),
     params:
         plan=plan_shape(lambda w: analysis_plan(w.model)),
         langs=config["languages"],
@@ -17,14 +26,5 @@ rule means_analysis:
         directions=RETRIEVAL["tatoeba"]["directions"],
         heldout=ANALYSIS["heldout_sentences"],
         grid_start=ANALYSIS["tokens_from"],
-    log:
-        "logs/{model}/means_analysis.log",
-    benchmark:
-        "logs/{model}/means_analysis.benchmark.tsv"
-    resources:
-        mem_mb=per_attempt(4000),
-        runtime=per_attempt(30),
-    conda:
-        ENV
     script:
         "../scripts/means_analysis.py"

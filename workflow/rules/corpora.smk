@@ -11,20 +11,20 @@ include: "common/corpora.smk"
 rule fetch_tatoeba:
     output:
         **raw_outputs("tatoeba"),
+    log:
+        "logs/corpora/fetch_tatoeba/{code}.log",
     wildcard_constraints:
         code="[a-z]{3}",
+    localrule: True
+    conda:
+        ENV
+    resources:
+        mem_mb=500,
+        runtime=10,
     params:
         dataset="tatoeba",
         options=lambda w: fetch_options("tatoeba", code=w.code),
         source=lambda w: fetch_source("tatoeba", code=w.code),
-    log:
-        "logs/corpora/fetch_tatoeba/{code}.log",
-    resources:
-        mem_mb=500,
-        runtime=10,
-    localrule: True
-    conda:
-        ENV
     script:
         "../scripts/fetch_tatoeba.py"
 
@@ -32,22 +32,22 @@ rule fetch_tatoeba:
 rule fetch_ud:
     output:
         **raw_outputs("ud"),
+    log:
+        "logs/corpora/fetch_ud/{treebank}/{prefix}-{split}.log",
     wildcard_constraints:
         treebank="UD_[A-Za-z_-]+",
         prefix="[a-z]{2,3}_[a-z]+",
         split="train|dev|test",
+    localrule: True
+    conda:
+        ENV
+    resources:
+        mem_mb=500,
+        runtime=10,
     params:
         dataset="ud",
         options=lambda w: fetch_options("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
         source=lambda w: fetch_source("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
-    log:
-        "logs/corpora/fetch_ud/{treebank}/{prefix}-{split}.log",
-    resources:
-        mem_mb=500,
-        runtime=10,
-    localrule: True
-    conda:
-        ENV
     script:
         "../scripts/fetch_ud.py"
 
@@ -55,18 +55,18 @@ rule fetch_ud:
 rule fetch_xnli:
     output:
         [path("raw", relpath=rel) for rel in _catalog.xnli_relpaths()],
+    log:
+        "logs/corpora/fetch_xnli.log",
+    localrule: True
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+        runtime=15,
     params:
         dataset="xnli",
         options=lambda w: fetch_options("xnli"),
         source=lambda w: fetch_source("xnli"),
-    log:
-        "logs/corpora/fetch_xnli.log",
-    resources:
-        mem_mb=1000,
-        runtime=15,
-    localrule: True
-    conda:
-        ENV
     script:
         "../scripts/fetch_xnli.py"
 
@@ -74,21 +74,21 @@ rule fetch_xnli:
 rule fetch_bucc:
     output:
         **raw_outputs("bucc2018"),
+    log:
+        "logs/corpora/fetch_bucc/{xx}-en_{split}.log",
     wildcard_constraints:
         xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",
+    localrule: True
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+        runtime=20,
     params:
         dataset="bucc2018",
         options=lambda w: fetch_options("bucc2018", xx=w.xx, split=w.split),
         source=lambda w: fetch_source("bucc2018", xx=w.xx, split=w.split),
-    log:
-        "logs/corpora/fetch_bucc/{xx}-en_{split}.log",
-    resources:
-        mem_mb=1000,
-        runtime=20,
-    localrule: True
-    conda:
-        ENV
     script:
         "../scripts/fetch_bucc.py"
 
@@ -96,21 +96,21 @@ rule fetch_bucc:
 rule fetch_mono:
     output:
         **raw_outputs("mono"),
-    wildcard_constraints:
-        lang="[a-z]{2,3}",
-    params:
-        dataset="mono",
-        options=lambda w: fetch_options("mono", lang=w.lang),
-        source=lambda w: fetch_source("mono", lang=w.lang),
     log:
         "logs/corpora/fetch_mono/{lang}.log",
+    wildcard_constraints:
+        lang="[a-z]{2,3}",
+    localrule: True
+    conda:
+        ENV
     resources:
         mem_mb=2000,
         # streaming Wikipedia for the paper's sizes takes a while; a mirror copy takes seconds
         runtime=60,
-    localrule: True
-    conda:
-        ENV
+    params:
+        dataset="mono",
+        options=lambda w: fetch_options("mono", lang=w.lang),
+        source=lambda w: fetch_source("mono", lang=w.lang),
     script:
         "../scripts/fetch_mono.py"
 
@@ -120,22 +120,22 @@ rule normalize_corpus:
         unpack(lambda w: _corpora.corpus_inputs(w.corpus, w.lang, DATA, raw_root=RAW_ROOT)),
     output:
         path("corpus"),
+    log:
+        "logs/corpora/normalize/{corpus}/{lang}.log",
     wildcard_constraints:
         corpus="[^/]+",
         lang="[a-z]{2,3}",
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         corpus="{corpus}",
         lang="{lang}",
         # per corpus kind, so that changing one cap does not re-normalize (and re-extract) the others
         mono_sentences=lambda w: DATA.mono_sentences if w.corpus == "mono" else None,
         bucc_sentences=lambda w: DATA.bucc_sentences if w.corpus.startswith("bucc_") else None,
-    log:
-        "logs/corpora/normalize/{corpus}/{lang}.log",
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    conda:
-        ENV
     script:
         "../scripts/normalize_corpus.py"
 
@@ -145,15 +145,15 @@ rule bucc_gold:
         unpack(lambda w: _corpora.bucc_gold_inputs(w.xx, w.split, raw_root=RAW_ROOT)),
     output:
         path("bucc_gold", corpus="bucc_{xx}-en_{split}"),
+    log:
+        "logs/corpora/bucc_gold/{xx}-en_{split}.log",
     wildcard_constraints:
         xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",
-    log:
-        "logs/corpora/bucc_gold/{xx}-en_{split}.log",
+    conda:
+        ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        ENV
     script:
         "../scripts/bucc_gold.py"

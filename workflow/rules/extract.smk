@@ -11,23 +11,23 @@ rule extract:
     output:
         embeddings=path("embeddings"),
         sums=path("sums"),
-    wildcard_constraints:
-        corpus=SINGLE_CORPUS,
-    params:
-        extraction=EXTRACTION,
-        pooled_layers=lambda w: pooled_layers_of(w.corpus),
     log:
         "logs/{model}/extract/{corpus}/{lang}.log",
     benchmark:
         "logs/{model}/extract/{corpus}/{lang}.benchmark.tsv"
+    wildcard_constraints:
+        corpus=SINGLE_CORPUS,
     priority: 2  # the language means first: translation and transfer wait on them
+    conda:
+        ENV
     threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=per_attempt(8000),
         runtime=per_attempt(120),
-    conda:
-        ENV
+    params:
+        extraction=EXTRACTION,
+        pooled_layers=lambda w: pooled_layers_of(w.corpus),
     script:
         "../scripts/extract.py"
 
@@ -37,22 +37,22 @@ rule extract_tatoeba:
         **pair_inputs("tatoeba_{xx}-en", "{xx}"),
     output:
         **pair_outputs("tatoeba_{xx}-en", "{xx}"),
-    wildcard_constraints:
-        xx=PAIR_XX,
-    params:
-        extraction=EXTRACTION,
-        pooled_layers=lambda w: pooled_layers_of(f"tatoeba_{w.xx}-en"),
     log:
         "logs/{model}/extract/tatoeba_{xx}-en.log",
     benchmark:
         "logs/{model}/extract/tatoeba_{xx}-en.benchmark.tsv"
+    wildcard_constraints:
+        xx=PAIR_XX,
+    conda:
+        ENV
     threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=per_attempt(8000),
         runtime=per_attempt(60),
-    conda:
-        ENV
+    params:
+        extraction=EXTRACTION,
+        pooled_layers=lambda w: pooled_layers_of(f"tatoeba_{w.xx}-en"),
     script:
         "../scripts/extract_tatoeba.py"
 
@@ -64,23 +64,23 @@ rule extract_bucc:
         **pair_inputs("bucc_{xx}-en_{split}", "{xx}"),
     output:
         **pair_outputs("bucc_{xx}-en_{split}", "{xx}", embeddings=temp),
-    wildcard_constraints:
-        xx=PAIR_XX,
-        split=BUCC_SPLIT,
-    params:
-        extraction=EXTRACTION,
-        pooled_layers=lambda w: pooled_layers_of(f"bucc_{w.xx}-en_{w.split}"),
     log:
         "logs/{model}/extract/bucc_{xx}-en_{split}.log",
     benchmark:
         "logs/{model}/extract/bucc_{xx}-en_{split}.benchmark.tsv"
+    wildcard_constraints:
+        xx=PAIR_XX,
+        split=BUCC_SPLIT,
+    conda:
+        ENV
     threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=per_attempt(8000),
         runtime=per_attempt(240),
-    conda:
-        ENV
+    params:
+        extraction=EXTRACTION,
+        pooled_layers=lambda w: pooled_layers_of(f"bucc_{w.xx}-en_{w.split}"),
     script:
         "../scripts/extract_bucc.py"
 
@@ -95,10 +95,10 @@ rule language_means:
     log:
         "logs/{model}/means/{corpus}/{lang}.log",
     priority: 2  # see extract
+    conda:
+        ENV
     resources:
         mem_mb=per_attempt(1000),
         runtime=per_attempt(5),
-    conda:
-        ENV
     script:
         "../scripts/language_means.py"

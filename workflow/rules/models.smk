@@ -7,18 +7,18 @@ rule materialize_model:
         base=random_base_dir,
     output:
         directory(path("model")),
-    params:
-        source=lambda w: config["models"][w.model]["source"],
-        revision=lambda w: config["models"][w.model]["revision"],
-        seed=lambda w: config["models"][w.model]["seed"],
     log:
         "logs/{model}/materialize_model.log",
-    resources:
-        mem_mb=8000,
-        runtime=60,
     # downloads from the hub: on the submitting host, as compute nodes often have no internet
     localrule: True
     conda:
         ENV
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    params:
+        source=lambda w: config["models"][w.model]["source"],
+        revision=lambda w: config["models"][w.model]["revision"],
+        seed=lambda w: config["models"][w.model]["seed"],
     script:
         "../scripts/materialize_model.py"

@@ -13,15 +13,15 @@ rule provenance:
         data=provenance_raw() + provenance_corpora(),
     output:
         _path("provenance", run=REPORT_RUN),
-    params:
-        config=config,
     log:
         f"logs/report/{REPORT_RUN}/provenance.log",
+    conda:
+        "../../envs/langrep.yaml"
     resources:
         mem_mb=1000,
         runtime=60,  # sha256 of the run's raw and corpus files (GBs for the paper run)
-    conda:
-        "../../envs/langrep.yaml"
+    params:
+        config=config,
     script:
         "../scripts/provenance.py"
 
@@ -39,17 +39,17 @@ rule report:
         md=_path("report_md", run=REPORT_RUN),
         comparison=_path("report_comparison", run=REPORT_RUN),
         figures=report_figures(),
+    log:
+        f"logs/report/{REPORT_RUN}/report.log",
+    localrule: True
+    conda:
+        "../../envs/langrep.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         config=config,
         # the folder report.html lands in (figures/ beside it), derived from the output
         out_dir=lambda w, output: _os.path.dirname(output.html),
-    log:
-        f"logs/report/{REPORT_RUN}/report.log",
-    localrule: True
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    conda:
-        "../../envs/langrep.yaml"
     script:
         "../scripts/report.py"

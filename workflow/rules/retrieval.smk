@@ -13,6 +13,16 @@ rule retrieval_tatoeba:
         unpack(plan_inputs(lambda w: tatoeba_plan(w.model))),
     output:
         path("scores", task="tatoeba"),
+    log:
+        "logs/{model}/retrieval_tatoeba.log",
+    benchmark:
+        "logs/{model}/retrieval_tatoeba.benchmark.tsv"
+    conda:
+        ENV
+    threads: JOB_THREADS
+    resources:
+        mem_mb=per_attempt(4000),
+        runtime=per_attempt(60),
     params:
         plan=plan_shape(lambda w: tatoeba_plan(w.model)),
         layer=RETRIEVAL["layer"],
@@ -21,16 +31,6 @@ rule retrieval_tatoeba:
         directions=RETRIEVAL["tatoeba"]["directions"],
         block_size=RETRIEVAL["block_size"],
         device=RETRIEVAL["device"],
-    log:
-        "logs/{model}/retrieval_tatoeba.log",
-    benchmark:
-        "logs/{model}/retrieval_tatoeba.benchmark.tsv"
-    threads: JOB_THREADS
-    resources:
-        mem_mb=per_attempt(4000),
-        runtime=per_attempt(60),
-    conda:
-        ENV
     script:
         "../scripts/retrieval_tatoeba.py"
 
@@ -40,9 +40,20 @@ rule retrieval_bucc_mine:
         unpack(plan_inputs(bucc_split_plan)),
     output:
         path("candidates", corpus="bucc_{xx}-en_{split}"),
+    log:
+        "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.log",
+    benchmark:
+        "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.benchmark.tsv"
     wildcard_constraints:
         xx=r"[a-z]{2,3}",
         split="dev|test",
+    conda:
+        ENV
+    threads: JOB_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=bucc_mine_mem_mb,
+        runtime=bucc_mine_runtime,
     params:
         plan=plan_shape(bucc_split_plan),
         layer=RETRIEVAL["layer"],
@@ -51,17 +62,6 @@ rule retrieval_bucc_mine:
         k=BUCC["k"],
         block_size=RETRIEVAL["block_size"],
         device=RETRIEVAL["device"],
-    log:
-        "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.log",
-    benchmark:
-        "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.benchmark.tsv"
-    threads: JOB_THREADS
-    resources:
-        gpu=GPU,
-        mem_mb=bucc_mine_mem_mb,
-        runtime=bucc_mine_runtime,
-    conda:
-        ENV
     script:
         "../scripts/retrieval_bucc_mine.py"
 
@@ -71,14 +71,14 @@ rule retrieval_bucc:
         unpack(plan_inputs(lambda w: bucc_scores_plan(w.model))),
     output:
         path("scores", task="bucc"),
-    params:
-        plan=plan_shape(lambda w: bucc_scores_plan(w.model)),
     log:
         "logs/{model}/retrieval_bucc.log",
+    conda:
+        ENV
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(15),
-    conda:
-        ENV
+    params:
+        plan=plan_shape(lambda w: bucc_scores_plan(w.model)),
     script:
         "../scripts/retrieval_bucc.py"

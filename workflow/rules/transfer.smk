@@ -16,26 +16,26 @@ rule transfer_train:
         unpack(_transfer_train_inputs),
     output:
         TRAINED_MODEL,
-    wildcard_constraints:
-        task="pos|parsing",
-        method_train=r"original|zero_mean-l([0-9]+|last)",
-    params:
-        settings=lambda w: transfer_settings(w.task),
-        zero_mean_layer=lambda w: None if w.method_train == "original" else w.method_train.split("-l", 1)[1],
-        device=TRANSFER["device"],
-        dtype=TRANSFER["dtype"],
     log:
         "logs/{model}/transfer/{task}/{method_train}.log",
     benchmark:
         "logs/{model}/transfer/{task}/{method_train}.benchmark.tsv"
+    wildcard_constraints:
+        task="pos|parsing",
+        method_train=r"original|zero_mean-l([0-9]+|last)",
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
+    conda:
+        ENV
     threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=per_attempt(TRANSFER["mem_mb"]),
         runtime=per_attempt(TRANSFER["train_runtime"]),
-    conda:
-        ENV
+    params:
+        settings=lambda w: transfer_settings(w.task),
+        zero_mean_layer=lambda w: None if w.method_train == "original" else w.method_train.split("-l", 1)[1],
+        device=TRANSFER["device"],
+        dtype=TRANSFER["dtype"],
     script:
         "../scripts/transfer_train.py"
 
@@ -45,8 +45,20 @@ rule transfer_evaluate:
         unpack(_transfer_eval_inputs),
     output:
         path("scores"),
+    log:
+        "logs/{model}/transfer/{task}/evaluate.log",
+    benchmark:
+        "logs/{model}/transfer/{task}/evaluate.benchmark.tsv"
     wildcard_constraints:
         task="pos|parsing",
+    priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
+    conda:
+        ENV
+    threads: JOB_THREADS
+    resources:
+        gpu=GPU,
+        mem_mb=per_attempt(TRANSFER["mem_mb"]),
+        runtime=per_attempt(TRANSFER["eval_runtime"]),
     params:
         langs=lambda w: TRANSFER[w.task]["langs"],
         layers=lambda w: transfer_layers(w.task),
@@ -57,17 +69,5 @@ rule transfer_evaluate:
         extraction=EXTRACTION,
         device=TRANSFER["device"],
         dtype=TRANSFER["dtype"],
-    log:
-        "logs/{model}/transfer/{task}/evaluate.log",
-    benchmark:
-        "logs/{model}/transfer/{task}/evaluate.benchmark.tsv"
-    priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
-    threads: JOB_THREADS
-    resources:
-        gpu=GPU,
-        mem_mb=per_attempt(TRANSFER["mem_mb"]),
-        runtime=per_attempt(TRANSFER["eval_runtime"]),
-    conda:
-        ENV
     script:
         "../scripts/transfer_evaluate.py"

@@ -15,22 +15,22 @@ rule mlm_head:
         mono=[path("corpus", corpus="mono", lang=lang) for lang in head_langs()],
     output:
         directory(path("mlm_head")),
-    params:
-        langs=head_langs(),
-        head=TRANSLATION["head"],
-        device=TRANSLATION["device"],
     log:
         "logs/{model}/translation/mlm_head.log",
     benchmark:
         "logs/{model}/translation/mlm_head.benchmark.tsv"
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
+    conda:
+        ENV
     threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=per_attempt(6000),
         runtime=per_attempt(30),
-    conda:
-        ENV
+    params:
+        langs=head_langs(),
+        head=TRANSLATION["head"],
+        device=TRANSLATION["device"],
     script:
         "../scripts/mlm_head.py"
 
@@ -42,16 +42,16 @@ rule translation_vocab:
     output:
         sets=path("translation_vocab"),
         table=path("scores", task="translation_vocab"),
-    params:
-        langs=translation_langs(),
-        source=TRANSLATION["source"],
     log:
         "logs/{model}/translation/vocab.log",
+    conda:
+        ENV
     resources:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(10),
-    conda:
-        ENV
+    params:
+        langs=translation_langs(),
+        source=TRANSLATION["source"],
     script:
         "../scripts/translation_vocab.py"
 
@@ -66,20 +66,20 @@ rule translation_sweep:
     output:
         scores=path("scores", task="translation"),
         samples=path("translation_samples"),
-    params:
-        langs=translation_langs(),
-        settings=TRANSLATION,
     log:
         "logs/{model}/translation/sweep.log",
     benchmark:
         "logs/{model}/translation/sweep.benchmark.tsv"
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
+    conda:
+        ENV
     threads: JOB_THREADS
     resources:
         gpu=GPU,
         mem_mb=per_attempt(8000),
         runtime=per_attempt(60),
-    conda:
-        ENV
+    params:
+        langs=translation_langs(),
+        settings=TRANSLATION,
     script:
         "../scripts/translation_sweep.py"

@@ -1,4 +1,5 @@
 """Rule bucc_gold: the gold pairs of one BUCC pair and split, ids checked, into gold.parquet."""
+
 from langrep.data.corpora import write_bucc_gold
 from langrep.logs import log_to_file
 

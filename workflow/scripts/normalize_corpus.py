@@ -1,4 +1,5 @@
 """Rule normalize_corpus: one corpus and language from its raw files into data/corpora/{corpus}/{lang}.parquet."""
+
 from langrep.data.corpora import normalize_corpus
 from langrep.logs import log_to_file
 

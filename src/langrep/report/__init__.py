@@ -15,11 +15,22 @@ format, and why a table is not like for like), :mod:`~langrep.report.notes` (wha
 (Table 7), :mod:`~langrep.report.build` and :mod:`~langrep.report.render` (the document and its
 Jinja2 templates under ``templates/``).
 """
+
 from langrep.report.build import ReportFiles, build_report
 from langrep.report.compare import compare
 from langrep.report.paper import TABLES, load_paper_values
 from langrep.report.run import load_run, path_pattern
 from langrep.report.task_figures import FIGURES, caption_files, figure_names
 
-__all__ = ["FIGURES", "TABLES", "ReportFiles", "build_report", "caption_files", "compare", "figure_names",
-           "load_paper_values", "load_run", "path_pattern"]
+__all__ = [
+    "FIGURES",
+    "TABLES",
+    "ReportFiles",
+    "build_report",
+    "caption_files",
+    "compare",
+    "figure_names",
+    "load_paper_values",
+    "load_run",
+    "path_pattern",
+]

@@ -1,12 +1,13 @@
 """Building the report: every section is worked out once, here, into a :class:`Document` that the
 two templates (HTML and Markdown, :mod:`langrep.report.render`) only lay out."""
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pandas as pd
 
@@ -26,16 +27,20 @@ CLAIMS_LEGEND = (
     "differences whose paired 95% bootstrap interval excludes zero count (the clearly worse and the unclear ones "
     "are given). Translation and retrieval: the score tables hold no per-sentence data, so these counts are of "
     "raw differences (no interval): one sentence can decide a language, so read them with the table's numbers "
-    "(near chance, as for a random-weight control, they are noise). \"paper\" counts every language it printed; "
-    "where we ran fewer, its count on ours follows.")
-INTRO = ("Our numbers beside those printed in Liu et al. (2020), *Language Representation in Multilingual BERT "
-         "and its applications to improve Cross-lingual Generalization*, in the paper's own table shapes: each "
-         "cell is ours with the paper's value beside it, one column block per model.")
+    '(near chance, as for a random-weight control, they are noise). "paper" counts every language it printed; '
+    "where we ran fewer, its count on ours follows."
+)
+INTRO = (
+    "Our numbers beside those printed in Liu et al. (2020), *Language Representation in Multilingual BERT "
+    "and its applications to improve Cross-lingual Generalization*, in the paper's own table shapes: each "
+    "cell is ours with the paper's value beside it, one column block per model."
+)
 
 
 @dataclass
 class ModelNotes:
     """One model's statements under one table (said once, not per row)."""
+
     model: str
     missing: str | None
     caveats: list[str]
@@ -52,7 +57,7 @@ class TableSection:
     models: list[ModelNotes]
     paper_notes: list[str]
     legend: list[str]
-    figures: list[dict] = field(default_factory=list)   # {"model", "name", "path", "caption", ...}
+    figures: list[dict] = field(default_factory=list)  # {"model", "name", "path", "caption", ...}
 
 
 @dataclass
@@ -61,13 +66,13 @@ class Document:
     intro: str
     claims_legend: str
     claims: list[Claim]
-    models: list[dict]                   # {"key", "lines", "caveats", "scores": [(task, link, rows)]}
+    models: list[dict]  # {"key", "lines", "caveats", "scores": [(task, link, rows)]}
     tables: list[TableSection]
     samples_title: str
     paper_samples: pd.DataFrame
     samples: dict[str, pd.DataFrame | None]
-    side_by_side: list[tuple]            # blocks (heading, text, table as text)
-    means: dict[str, list[tuple]]        # model -> blocks
+    side_by_side: list[tuple]  # blocks (heading, text, table as text)
+    means: dict[str, list[tuple]]  # model -> blocks
     means_figures: dict[str, list[dict]]
     comparison_link: str
     provenance: Mapping | None
@@ -85,8 +90,10 @@ class ReportFiles:
 def _legend(number: int, comparisons: list[Comparison]) -> list[str]:
     out = ["Each cell: ours, then the paper's value (grey); an empty cell: no number."]
     if number in (4, 5):
-        out.append(f"{BETTER} / {WORSE}: Zero-mean or MDS clearly above / below Original (the paired 95% bootstrap "
-                   "interval of the difference excludes zero); hover a cell for its intervals.")
+        out.append(
+            f"{BETTER} / {WORSE}: Zero-mean or MDS clearly above / below Original (the paired 95% bootstrap "
+            "interval of the difference excludes zero); hover a cell for its intervals."
+        )
     if any((c.rows["lang"] == "avg").any() for c in comparisons if not c.missing):
         out.append("avg: the mean over the paper's languages, only where we have them all.")
     if number == 2:
@@ -98,52 +105,87 @@ def _blocks(blocks) -> list[tuple]:
     return [(h, t, None if tab is None or not len(tab) else means_tables.formatted(tab)) for h, t, tab in blocks]
 
 
-def _table_sections(runs: list[ModelRun], paper: pd.DataFrame, config: Mapping,
-                    figures: Mapping[str, list[dict]]) -> tuple[list[TableSection], list[Comparison]]:
+def _table_sections(
+    runs: list[ModelRun], paper: pd.DataFrame, config: Mapping, figures: Mapping[str, list[dict]]
+) -> tuple[list[TableSection], list[Comparison]]:
     sections, every = [], []
     for number, spec in TABLES.items():
         comps = [compare(number, paper, run, config) for run in runs]
         every += comps
         order = list(dict.fromkeys(paper.loc[paper["table"] == number, "lang"]))
         said, marks = paper_notes(paper, number)
-        sections.append(TableSection(
-            number, spec.title, spec.anchor, wide_parts(spec, comps, order, marks),
-            [ModelNotes(c.model, c.missing, c.caveats, c.notes, not (c.missing or c.caveats or run.caveats()))
-             for c, run in zip(comps, runs)], said, _legend(number, comps),
-            [f for run in runs for f in figures.get(run.key, []) if f["task"] == spec.task]))
+        sections.append(
+            TableSection(
+                number,
+                spec.title,
+                spec.anchor,
+                wide_parts(spec, comps, order, marks),
+                [
+                    ModelNotes(c.model, c.missing, c.caveats, c.notes, not (c.missing or c.caveats or run.caveats()))
+                    for c, run in zip(comps, runs)
+                ],
+                said,
+                _legend(number, comps),
+                [f for run in runs for f in figures.get(run.key, []) if f["task"] == spec.task],
+            )
+        )
     return sections, every
 
 
-def document(config: Mapping, runs: list[ModelRun], paper: pd.DataFrame, out_dir: Path, *, figures, samples,
-             provenance=None) -> tuple[Document, list[Comparison]]:
+def document(
+    config: Mapping, runs: list[ModelRun], paper: pd.DataFrame, out_dir: Path, *, figures, samples, provenance=None
+) -> tuple[Document, list[Comparison]]:
     layer = RetrievalSettings.from_config(config.get("retrieval")).layer
     tables, comparisons = _table_sections(runs, paper, config, figures)
 
     def link(path) -> str:
         return Path(os.path.relpath(Path(path).resolve(), out_dir.resolve())).as_posix()
 
-    models = [{"key": r.key, "lines": r.describe(), "caveats": r.caveats(),
-               "missing": [(t, TASKS[t]) for t in r.missing_tasks],
-               "scores": [(t, link(r.score_files[t]), len(df)) for t, df in r.scores.items() if t in r.score_files]}
-              for r in runs]
+    models = [
+        {
+            "key": r.key,
+            "lines": r.describe(),
+            "caveats": r.caveats(),
+            "missing": [(t, TASKS[t]) for t in r.missing_tasks],
+            "scores": [(t, link(r.score_files[t]), len(df)) for t, df in r.scores.items() if t in r.score_files],
+        }
+        for r in runs
+    ]
     side = means_tables.models_side_by_side({r.key: r.scores for r in runs}, layer) if len(runs) > 1 else []
     doc = Document(
-        title=ReportSettings.from_config(config.get("report")).title, intro=INTRO,
+        title=ReportSettings.from_config(config.get("report")).title,
+        intro=INTRO,
         claims_legend=CLAIMS_LEGEND,
-        claims=claims(comparisons, paper), models=models, tables=tables, samples_title=SAMPLES_TITLE,
-        paper_samples=paper_samples(paper), samples={r.key: samples.get(r.key) for r in runs
-                                                     if "translation" not in r.skipped_tasks},
+        claims=claims(comparisons, paper),
+        models=models,
+        tables=tables,
+        samples_title=SAMPLES_TITLE,
+        paper_samples=paper_samples(paper),
+        samples={r.key: samples.get(r.key) for r in runs if "translation" not in r.skipped_tasks},
         side_by_side=_blocks(side),
-        means={r.key: _blocks(means_tables.model_section(r.scores["means"], layer))
-               for r in runs if "means" in r.scores},
+        means={
+            r.key: _blocks(means_tables.model_section(r.scores["means"], layer)) for r in runs if "means" in r.scores
+        },
         means_figures={k: [f for f in fs if f["task"] == "means"] for k, fs in figures.items()},
-        comparison_link="comparison.csv", provenance=provenance, config=config)
+        comparison_link="comparison.csv",
+        provenance=provenance,
+        config=config,
+    )
     return doc, comparisons
 
 
-def build_report(config: Mapping, score_files: Iterable, out_dir, *, means_files: Iterable = (),
-                 model_dirs: Iterable = (), samples_files: Iterable = (), caption_files: Iterable = (),
-                 provenance=None, paper_values=None) -> ReportFiles:
+def build_report(
+    config: Mapping,
+    score_files: Iterable,
+    out_dir,
+    *,
+    means_files: Iterable = (),
+    model_dirs: Iterable = (),
+    samples_files: Iterable = (),
+    caption_files: Iterable = (),
+    provenance=None,
+    paper_values=None,
+) -> ReportFiles:
     """Write ``{out_dir}/report.html`` (self-contained: figures embedded), ``report.md`` (figures
     linked), ``comparison.csv`` (every compared cell in long format) and the figures under
     ``{out_dir}/figures/{model}/``.
@@ -167,10 +209,13 @@ def build_report(config: Mapping, score_files: Iterable, out_dir, *, means_files
     for run in runs:
         written = write_figures(run, out_dir / "figures", paper, layer)
         paths.update(written)
-        figures[run.key] = [dict(f, model=run.key, rel=Path(f["path"]).relative_to(out_dir).as_posix())
-                            for f in figure_list(written, captions)]
-    doc, comparisons = document(config, runs, paper, out_dir, figures=figures,
-                                samples=samples_by_model(samples_files), provenance=provenance)
+        figures[run.key] = [
+            dict(f, model=run.key, rel=Path(f["path"]).relative_to(out_dir).as_posix())
+            for f in figure_list(written, captions)
+        ]
+    doc, comparisons = document(
+        config, runs, paper, out_dir, figures=figures, samples=samples_by_model(samples_files), provenance=provenance
+    )
     files = ReportFiles(out_dir / "report.html", out_dir / "report.md", out_dir / "comparison.csv", paths)
     long = [c.rows for c in comparisons if not c.missing]
     with atomic_write(files.comparison) as tmp:

@@ -7,6 +7,7 @@ beside it. Where our scores carry a paired interval (the transfer tables: ``delt
 count, and the clearly worse and unclear ones are said too. Elsewhere (translation, retrieval) the
 score tables hold no per-sentence data, so the count is of raw differences and says "no interval".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from langrep.report.paper import TABLES, TATOEBA_PAPER_DIRECTION, method_label
 class Count:
     better: int
     n: int
-    worse: int | None = None      # with an interval: clearly worse
+    worse: int | None = None  # with an interval: clearly worse
     interval: bool = False
 
     def __str__(self) -> str:
@@ -35,7 +36,7 @@ class Count:
 class Claim:
     table: int
     text: str
-    paper: Count | None = None                 # over every language the paper printed
+    paper: Count | None = None  # over every language the paper printed
     ours: dict[str, Count | str] = field(default_factory=dict)  # model -> count, or why there is none
     paper_same: dict[str, Count] = field(default_factory=dict)  # model -> the paper's count on our languages
 
@@ -52,11 +53,13 @@ class Claim:
 
 def _pair(rows: pd.DataFrame, value: str, a: dict, b: dict) -> pd.DataFrame:
     """Per language, the cells ``a`` and ``b`` (column -> value) side by side (columns a, b)."""
+
     def pick(sel):
         d = rows[rows["lang"] != "avg"]
         for k, v in sel.items():
             d = d[d[k] == v]
         return d.set_index("lang")[value]
+
     return pd.concat({"a": pick(a), "b": pick(b)}, axis=1).dropna()
 
 
@@ -92,11 +95,21 @@ def _definitions(table: int, r: pd.DataFrame) -> list[tuple[str, dict, dict]]:
     out = []
     if table == 1:
         alphas = set(r["alpha"])
-        out.append(("convert rate higher at α=3 than at α=1 (more tokens turn into the target language)",
-                    {"metric": "convert_rate", "alpha": "3"}, {"metric": "convert_rate", "alpha": "1"}))
+        out.append(
+            (
+                "convert rate higher at α=3 than at α=1 (more tokens turn into the target language)",
+                {"metric": "convert_rate", "alpha": "3"},
+                {"metric": "convert_rate", "alpha": "1"},
+            )
+        )
         if "0" in alphas:
-            out.append(("BLEU-1 higher with MDS (α=1) than without a shift (α=0)",
-                        {"metric": "bleu1", "alpha": "1"}, {"metric": "bleu1", "alpha": "0"}))
+            out.append(
+                (
+                    "BLEU-1 higher with MDS (α=1) than without a shift (α=0)",
+                    {"metric": "bleu1", "alpha": "1"},
+                    {"metric": "bleu1", "alpha": "0"},
+                )
+            )
         return out
     metric = {2: "accuracy", 3: "f1", 4: "accuracy", 5: "las"}.get(table)
     if metric is None:
@@ -104,16 +117,28 @@ def _definitions(table: int, r: pd.DataFrame) -> list[tuple[str, dict, dict]]:
     task = {2: "Tatoeba", 3: "BUCC", 4: "POS", 5: "parsing (LAS)"}[table]
     extra: list[tuple[str, dict]] = [("", {})]
     if table == 2:
-        dirs = sorted(set(r.loc[r["ours"].notna(), "direction"]) or {TATOEBA_PAPER_DIRECTION},
-                      key=lambda d: d != TATOEBA_PAPER_DIRECTION)
-        extra = [(f", {d}" + (" (the paper's most likely direction)" if d == TATOEBA_PAPER_DIRECTION else ""),
-                  {"direction": d}) for d in dirs]
+        dirs = sorted(
+            set(r.loc[r["ours"].notna(), "direction"]) or {TATOEBA_PAPER_DIRECTION},
+            key=lambda d: d != TATOEBA_PAPER_DIRECTION,
+        )
+        extra = [
+            (
+                f", {d}" + (" (the paper's most likely direction)" if d == TATOEBA_PAPER_DIRECTION else ""),
+                {"direction": d},
+            )
+            for d in dirs
+        ]
     elif table == 3:
         extra = [(f" {s}", {"split": s}) for s in ("dev", "test")]
     for m in ("mds", "zero_mean"):
         for suffix, sel in extra:
-            out.append((f"{method_label(m)} above Original on {task}{suffix}",
-                        {"metric": metric, "method": m, **sel}, {"metric": metric, "method": "original", **sel}))
+            out.append(
+                (
+                    f"{method_label(m)} above Original on {task}{suffix}",
+                    {"metric": metric, "method": m, **sel},
+                    {"metric": metric, "method": "original", **sel},
+                )
+            )
     return out
 
 

@@ -7,11 +7,12 @@ no paper value: other alphas, both Tatoeba directions, extra languages, the triv
 says, once per table, why the comparison is not like for like. Every statement is derived from the
 run's config, model folder and score tables, never written for one particular run.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,10 +21,22 @@ from langrep.report import notes as table_notes
 from langrep.report.paper import PAPER_SETUP, TABLES, TableSpec
 from langrep.report.run import ModelRun
 
-JOIN = ["lang", "method", "alpha", "split", "metric"]    # what makes one paper cell
+JOIN = ["lang", "method", "alpha", "split", "metric"]  # what makes one paper cell
 INTERVALS = ["ci_low", "ci_high", "delta", "delta_low", "delta_high"]
-COLUMNS = ["table", "model", *JOIN[:2], "direction", *JOIN[2:], "layer", "ours", "paper", "paper_value", "diff",
-           *INTERVALS, "paper_note"]
+COLUMNS = [
+    "table",
+    "model",
+    *JOIN[:2],
+    "direction",
+    *JOIN[2:],
+    "layer",
+    "ours",
+    "paper",
+    "paper_value",
+    "diff",
+    *INTERVALS,
+    "paper_note",
+]
 PARTIAL_NOTE_MARKS = "†‡§¶"
 
 
@@ -32,10 +45,10 @@ class Comparison:
     spec: TableSpec
     model: str
     rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
-    missing: str | None = None              # why there is nothing of ours to compare
-    skipped: bool = False                   # the model's stages leave the table's task out
+    missing: str | None = None  # why there is nothing of ours to compare
+    skipped: bool = False  # the model's stages leave the table's task out
     caveats: list[str] = field(default_factory=list)  # why this table is not like for like (beyond the model's)
-    notes: list[str] = field(default_factory=list)    # what our numbers are (sizes, where shifts act, baselines)
+    notes: list[str] = field(default_factory=list)  # what our numbers are (sizes, where shifts act, baselines)
 
 
 def _prefer(df: pd.DataFrame, column: str, preferred: str, notes: set, what: str) -> pd.DataFrame:
@@ -129,8 +142,14 @@ def _with_averages(rows: pd.DataFrame, paper_langs: set, paper_avg: pd.DataFrame
         complete = len(g) == len(paper_langs) and vals.notna().all()
         if not complete and vals.notna().any():
             notes.add("an average is left blank where we lack some of the paper's languages")
-        out.append({**dict(zip(keys, key)), "lang": "avg", "ours": float(vals.mean()) if complete else math.nan,
-                    "layer": g["layer"].dropna().iloc[0] if g["layer"].notna().any() else math.nan})
+        out.append(
+            {
+                **dict(zip(keys, key)),
+                "lang": "avg",
+                "ours": float(vals.mean()) if complete else math.nan,
+                "layer": g["layer"].dropna().iloc[0] if g["layer"].notna().any() else math.nan,
+            }
+        )
     avg = pd.DataFrame(out)
     if avg.empty:
         return rows
@@ -158,9 +177,11 @@ def _join(spec: TableSpec, ours: pd.DataFrame, paper: pd.DataFrame, notes: set) 
 
 # Config keys that cap how many evaluation sentences a stage scores:
 # table -> (section, key, task, size of the whole test set where it is one number).
-SAMPLE_CAPS = {1: ("translation", "n_sentences", None, 5010),  # XNLI test: 5,010 sentences per language
-               4: ("transfer", "test_sentences", "pos", None),
-               5: ("transfer", "test_sentences", "parsing", None)}
+SAMPLE_CAPS = {
+    1: ("translation", "n_sentences", None, 5010),  # XNLI test: 5,010 sentences per language
+    4: ("transfer", "test_sentences", "pos", None),
+    5: ("transfer", "test_sentences", "parsing", None),
+}
 
 
 def config_cap(config: Mapping | None, table: int):
@@ -177,40 +198,60 @@ def config_cap(config: Mapping | None, table: int):
     return None, None
 
 
-def _caveats(spec: TableSpec, paper: pd.DataFrame, ours: pd.DataFrame, rows: pd.DataFrame, run: ModelRun,
-             config: Mapping | None, notes: set) -> list[str]:
+def _caveats(
+    spec: TableSpec,
+    paper: pd.DataFrame,
+    ours: pd.DataFrame,
+    rows: pd.DataFrame,
+    run: ModelRun,
+    config: Mapping | None,
+    notes: set,
+) -> list[str]:
     """Why this table is not like for like, beyond what holds for every table of the model."""
     out, table = [], spec.number
     paper_layer = paper_layer_of(paper)
     used = sorted({int(l) for l in rows.loc[rows["paper"] != "", "layer"].dropna()})
     if paper_layer not in ("", "last") and used and int(paper_layer) not in used:
-        out.append(f"the paper's layer {paper_layer} is not in our table; our nearest layer(s) "
-                   f"{', '.join(map(str, used))} are shown")
+        out.append(
+            f"the paper's layer {paper_layer} is not in our table; our nearest layer(s) "
+            f"{', '.join(map(str, used))} are shown"
+        )
     printed = rows[(rows["paper"] != "") & (rows["lang"] != "avg")]
     lacking = sorted(l for l, g in printed.groupby("lang") if g["ours"].isna().all())
     if lacking:
         out.append(f"no score of ours for: {', '.join(lacking)}")
-    if table == 1 and "head" in ours and (ours["head"].astype(str) == "fitted").any() \
-            and not (ours["head"].astype(str) == "pretrained").any():
-        out.append("the MLM head was fitted by us (the model has no pretrained one); the paper decoded "
-                   "with m-BERT's pretrained MLM head")
+    if (
+        table == 1
+        and "head" in ours
+        and (ours["head"].astype(str) == "fitted").any()
+        and not (ours["head"].astype(str) == "pretrained").any()
+    ):
+        out.append(
+            "the MLM head was fitted by us (the model has no pretrained one); the paper decoded "
+            "with m-BERT's pretrained MLM head"
+        )
     splits = set(ours["split"].dropna().astype(str)) if "split" in ours else set()
     if table == 1 and splits and "test" not in splits:
         out.append(f"translation evaluated on XNLI {', '.join(sorted(splits))}, the paper on XNLI test")
     if table == 3 and "test" not in splits:
-        out.append("no BUCC test-split scores in this run (the test split was not evaluated, e.g. its gold "
-                   "pairs were not available): only the dev rows compare")
+        out.append(
+            "no BUCC test-split scores in this run (the test split was not evaluated, e.g. its gold "
+            "pairs were not available): only the dev rows compare"
+        )
     if table in (4, 5):
         out += table_notes.transfer_caveats(table, ours, run, config)
     where, cap = config_cap(config, table)
     if cap is not None:
-        out.append(f"scored on at most {cap} sentences per language (config key {where}); "
-                   "the paper used the whole test sets")
+        out.append(
+            f"scored on at most {cap} sentences per language (config key {where}); the paper used the whole test sets"
+        )
     bucc_cap = ((config or {}).get("data") or {}).get("bucc_sentences")
     if table == 3 and bucc_cap is not None:
-        out.append(f"mined among at most {bucc_cap} sentences per side (every gold-pair sentence plus a "
-                   "sample of the others; config key data.bucc_sentences): a smaller haystack, "
-                   "easier than the whole BUCC files the paper mined")
+        out.append(
+            f"mined among at most {bucc_cap} sentences per side (every gold-pair sentence plus a "
+            "sample of the others; config key data.bucc_sentences): a smaller haystack, "
+            "easier than the whole BUCC files the paper mined"
+        )
     return out + sorted(notes)
 
 
@@ -249,8 +290,11 @@ def compare(table: int, paper: pd.DataFrame, run: ModelRun, config: Mapping | No
     if table in (4, 5) and config:
         rel = str(((config.get("data") or {}).get("ud_release")) or "")
         if rel and "treebank" not in ours and rel.lstrip("rv") != ("2.5" if table == 4 else "2.2"):
-            cmp.caveats.insert(0, f"UD release {rel} (config key data.ud_release); the paper: "
-                                  f"{PAPER_SETUP['ud_pos' if table == 4 else 'ud_parsing']}")
+            cmp.caveats.insert(
+                0,
+                f"UD release {rel} (config key data.ud_release); the paper: "
+                f"{PAPER_SETUP['ud_pos' if table == 4 else 'ud_parsing']}",
+            )
     return cmp
 
 

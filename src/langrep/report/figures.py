@@ -4,6 +4,7 @@ Every function writes its file even when the data cannot fill the plot (e.g. a s
 a heat map): the file then says why, so a workflow that declared the figure as an output never
 fails on an odd score table.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,8 +41,7 @@ def message(path, title: str, text: str) -> Path:
 def grid(n: int, max_cols: int = 4, size=(3.4, 2.8)):
     cols = min(max_cols, max(n, 1))
     rows = math.ceil(max(n, 1) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False, layout="constrained")
     for ax in axes.flat[n:]:
         ax.axis("off")
     return fig, axes.flat
@@ -103,8 +103,9 @@ def layer_curves(df: pd.DataFrame | None, metric: str, path, title: str, mark_la
     return save(fig, path)
 
 
-def language_bars(df: pd.DataFrame | None, metric: str, path, title: str,
-                  reference: pd.DataFrame | None = None) -> Path:
+def language_bars(
+    df: pd.DataFrame | None, metric: str, path, title: str, reference: pd.DataFrame | None = None
+) -> Path:
     """Grouped bars: one group per language, one bar per method. ``reference`` (columns lang,
     method, value: the paper's numbers) is drawn as a black tick on the matching bar. Rows with
     ``ci_low``/``ci_high`` (the transfer tasks' 95% bootstrap intervals) get error bars."""
@@ -130,8 +131,9 @@ def language_bars(df: pd.DataFrame | None, metric: str, path, title: str,
         ax.bar(xs, v, w, label=METHOD_LABELS.get(m, m), yerr=err, error_kw={"elinewidth": 0.6, "capsize": 1})
         if reference is not None and not reference.empty:
             ref = reference[reference["method"] == m].set_index("lang")["value"].reindex(p.index)
-            ax.scatter(xs, ref.to_numpy(dtype=float), marker="_", s=120, c="k", zorder=3,
-                       label="paper" if i == 0 else None)
+            ax.scatter(
+                xs, ref.to_numpy(dtype=float), marker="_", s=120, c="k", zorder=3, label="paper" if i == 0 else None
+            )
     ax.set_xticks(x, list(p.index))
     ax.set_ylabel(metric)
     ax.legend(fontsize=8)

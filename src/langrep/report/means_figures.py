@@ -3,6 +3,7 @@
 Every figure is written even when the table cannot fill it: the file then says why (as
 :mod:`langrep.report.figures` does), so the workflow's declared outputs always exist.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,11 @@ FIGURES = {
     "means_identification.png": "Identification of held-out sentences by language, by layer (dotted: chance)",
     "means_convergence.png": "How much text a mean needs: prefix means against the mean of all tokens",
 }
-LID_LABELS = {"means": "nearest language mean", "heldout_means": "nearest held-out mean (2-fold)",
-              "nearest_neighbour": "nearest other sentence"}
+LID_LABELS = {
+    "means": "nearest language mean",
+    "heldout_means": "nearest held-out mean (2-fold)",
+    "nearest_neighbour": "nearest other sentence",
+}
 
 
 def metric_rows(df: pd.DataFrame | None, metric: str) -> pd.DataFrame:
@@ -109,8 +113,14 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
             d = lid[lid["split"] == split]
             for (clf, method), g in d.groupby(["classifier", "method"]):
                 g = g.sort_values("layer")
-                ax.plot(g["layer"], g["value"], marker="o", ms=2, ls="-" if method == "original" else "--",
-                        label=f"{LID_LABELS.get(clf, clf)}, {METHOD_LABELS.get(method, method)}")
+                ax.plot(
+                    g["layer"],
+                    g["value"],
+                    marker="o",
+                    ms=2,
+                    ls="-" if method == "original" else "--",
+                    label=f"{LID_LABELS.get(clf, clf)}, {METHOD_LABELS.get(method, method)}",
+                )
             for chance in sorted(d["chance"].unique()):
                 ax.axhline(chance, ls=":", c="grey")
             ax.set_ylim(0, 102)
@@ -125,13 +135,17 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
     conv = metric_rows(df, "prefix_cosine")
     acc = metric_rows(df, "tatoeba_accuracy")
     if conv.empty:
-        figures.message(paths["means_convergence.png"], title["means_convergence.png"],
-                         "no prefix means (extraction.pool_mono is false)")
+        figures.message(
+            paths["means_convergence.png"],
+            title["means_convergence.png"],
+            "no prefix means (extraction.pool_mono is false)",
+        )
     else:
         fig, axes = figures.grid(3, max_cols=3, size=(4.2, 3.4))
         err = metric_rows(df, "prefix_error")
-        for ax, (d, ylabel) in zip(axes, ((conv, "cosine with the mean of all tokens"),
-                                          (err, "distance / distance to the nearest other mean"))):
+        for ax, (d, ylabel) in zip(
+            axes, ((conv, "cosine with the mean of all tokens"), (err, "distance / distance to the nearest other mean"))
+        ):
             d = d[d["layer"] == layer]
             ax.set_prop_cycle(color=plt.cm.tab20.colors)
             for lang, g in d.groupby("lang"):
@@ -151,8 +165,9 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
             full = a[a["n_tokens"].isna()].groupby("method")["value"].mean()
             part = a.dropna(subset=["n_tokens"]).groupby(["method", "n_tokens"])["value"].mean().reset_index()
             for method, g in part.groupby("method"):
-                line, = axes[1].plot(g["n_tokens"], g["value"], marker="o", ms=3,
-                                     label=METHOD_LABELS.get(method, method))
+                (line,) = axes[1].plot(
+                    g["n_tokens"], g["value"], marker="o", ms=3, label=METHOD_LABELS.get(method, method)
+                )
                 if method in full:
                     axes[1].axhline(full[method], ls=":", c=line.get_color())
             axes[1].set_xscale("log")

@@ -1,6 +1,7 @@
 """What our numbers of one table are, said once under it: the lines of the translation table
 (lines scored, tokens outside both token sets, the fitted head) and of the transfer tables (where the
 shift acts, what was fine-tuned, English dev, the baselines, the treebanks)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -9,8 +10,11 @@ from langrep.report.paper import PAPER_SETUP, TABLES, method_label
 from langrep.report.run import ModelRun
 
 TRANSFER_BASELINES = {4: ("majority",), 5: ("attach_next", "attach_prev")}
-BASELINE_LABELS = {"majority": "the majority tag of English train", "attach_next": "attach to the next word",
-                   "attach_prev": "attach to the previous word"}
+BASELINE_LABELS = {
+    "majority": "the majority tag of English train",
+    "attach_next": "attach to the next word",
+    "attach_prev": "attach to the previous word",
+}
 
 
 def interval(low, high) -> str:
@@ -37,23 +41,31 @@ def translation_notes(ours: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     if "n_sentences" in at and at["n_sentences"].notna().any():
         n = pd.to_numeric(at["n_sentences"], errors="coerce").dropna()
         size = f"{int(n.min()):,}" if n.min() == n.max() else f"{int(n.min()):,}-{int(n.max()):,}"
-        out.append(f"our layer {', '.join(map(str, sorted(layers)))} scores come from {size} XNLI test lines per "
-                   "direction (premise + hypothesis, repeated lines dropped; the paper: all 5,010).")
+        out.append(
+            f"our layer {', '.join(map(str, sorted(layers)))} scores come from {size} XNLI test lines per "
+            "direction (premise + hypothesis, repeated lines dropped; the paper: all 5,010)."
+        )
     neither = at[at["metric"] == "neither_share"].dropna(subset=["value"])
     per_alpha = []
     for a, g in neither.groupby("alpha"):
         lo, hi = g.loc[g["value"].idxmin()], g.loc[g["value"].idxmax()]
-        per_alpha.append(f"α={a:g} {g['value'].mean():.1f}% ({lo['value']:.1f}% {lo['lang']} to "
-                         f"{hi['value']:.1f}% {hi['lang']})")
+        per_alpha.append(
+            f"α={a:g} {g['value'].mean():.1f}% ({lo['value']:.1f}% {lo['lang']} to {hi['value']:.1f}% {hi['lang']})"
+        )
     if per_alpha:
-        out.append("decoded tokens in neither the source's nor the target's XNLI token set (mean over the "
-                   f"{neither['lang'].nunique()} directions, lowest to highest): " + "; ".join(per_alpha)
-                   + ". The paper: tokens outside L1 and L2 are never decoded.")
+        out.append(
+            "decoded tokens in neither the source's nor the target's XNLI token set (mean over the "
+            f"{neither['lang'].nunique()} directions, lowest to highest): "
+            + "; ".join(per_alpha)
+            + ". The paper: tokens outside L1 and L2 are never decoded."
+        )
     if "head_reconstruction" in at and at["head_reconstruction"].notna().any():
-        out.append(f"the fitted MLM head gives back {at['head_reconstruction'].dropna().iloc[0]:.1f}% of the tokens of "
-                   "held-out monolingual sentences (unshifted; per language in results/<model>/mlm_head/head.json): "
-                   "a pretrained MLM head gives back nearly all, so some output tokens reflect the head, "
-                   "not the shift.")
+        out.append(
+            f"the fitted MLM head gives back {at['head_reconstruction'].dropna().iloc[0]:.1f}% of the tokens of "
+            "held-out monolingual sentences (unshifted; per language in results/<model>/mlm_head/head.json): "
+            "a pretrained MLM head gives back nearly all, so some output tokens reflect the head, "
+            "not the shift."
+        )
     return out
 
 
@@ -72,8 +84,10 @@ def transfer_caveats(table: int, ours: pd.DataFrame, run: ModelRun, config) -> l
     read, frozen = first(ours, "read_layer"), first(ours, "frozen_layers")
     if frozen is not None and int(frozen) >= 0:
         top = f"layer {int(read)}" if int(frozen) + 1 == int(read) else f"layers {int(frozen) + 1}-{int(read)}"
-        out.append(f"partial fine-tuning: layers 0-{int(frozen)} frozen, {top} and the head trained "
-                   "(the paper fine-tuned every layer)")
+        out.append(
+            f"partial fine-tuning: layers 0-{int(frozen)} frozen, {top} and the head trained "
+            "(the paper fine-tuned every layer)"
+        )
     if read is not None and run.n_layers is not None and int(read) != run.n_layers:
         out.append(f"the heads read layer {int(read)} of {run.n_layers} (the paper: the last layer)")
     return out
@@ -81,8 +95,10 @@ def transfer_caveats(table: int, ours: pd.DataFrame, run: ModelRun, config) -> l
 
 def _where_the_shift_acts(table: int, layer, ours: pd.DataFrame, run: ModelRun) -> str:
     read, frozen = first(ours, "read_layer"), first(ours, "frozen_layers")
-    where = (f"Zero-mean and MDS act on hidden state {layer} (the output of transformer layer {layer}; "
-             "0 = the embeddings), and every layer above it runs on the shifted states")
+    where = (
+        f"Zero-mean and MDS act on hidden state {layer} (the output of transformer layer {layer}; "
+        "0 = the embeddings), and every layer above it runs on the shifted states"
+    )
     if read is not None:
         where += f"; the heads read hidden state {int(read)}" + (f" of {run.n_layers}" if run.n_layers else "")
     if frozen is not None and int(frozen) >= 0:
@@ -92,8 +108,10 @@ def _where_the_shift_acts(table: int, layer, ours: pd.DataFrame, run: ModelRun) 
         where += "; every layer fine-tuned"
     layers = sorted({int(l) for l in ours.loc[ours["method"] == "zero_mean", "layer"].dropna()})
     if len(layers) > 1:
-        return where + (f". This table shows layer {layer}; the run has layers {', '.join(map(str, layers))} "
-                        f"(all in results/{run.key}/scores/{TABLES[table].task}.csv).")
+        return where + (
+            f". This table shows layer {layer}; the run has layers {', '.join(map(str, layers))} "
+            f"(all in results/{run.key}/scores/{TABLES[table].task}.csv)."
+        )
     return where + "."
 
 
@@ -108,11 +126,15 @@ def transfer_notes(table: int, rows: pd.DataFrame, ours: pd.DataFrame, run: Mode
         out.append(_where_the_shift_acts(table, int(shifted.iloc[0]), ours, run))
     if "shift_means" in ours:
         mds_means = sorted(set(ours.loc[ours["method"] == "mds", "shift_means"].dropna().astype(str)))
-        out.append("Means: Zero-mean subtracts the pre-trained model's language means, MDS adds the fine-tuned "
-                   f"model's mean difference ({', '.join(mds_means)}); both from the same monolingual sentences.")
+        out.append(
+            "Means: Zero-mean subtracts the pre-trained model's language means, MDS adds the fine-tuned "
+            f"model's mean difference ({', '.join(mds_means)}); both from the same monolingual sentences."
+        )
     if table == 5:
-        out.append("UAS and LAS count every word, punctuation included (CoNLL 2018); decoding returns one "
-                   "projective tree with a single root per sentence (Eisner).")
+        out.append(
+            "UAS and LAS count every word, punctuation included (CoNLL 2018); decoding returns one "
+            "projective tree with a single root per sentence (Eisner)."
+        )
     split = ours["split"].astype(str) if "split" in ours else pd.Series("", index=ours.index)
     dev = ours[(split == "dev") & ours["method"].isin(["original", *TRANSFER_BASELINES[table]])]
     if len(dev):
@@ -120,8 +142,10 @@ def transfer_notes(table: int, rows: pd.DataFrame, ours: pd.DataFrame, run: Mode
         for method in ["original", *TRANSFER_BASELINES[table]]:
             for m, g in dev[dev["method"] == method].groupby("metric", sort=False):
                 g = g.iloc[0]
-                parts.append(f"{method_label(method)} {m} {g['value']:.1f} "
-                             f"{interval(g.get('ci_low'), g.get('ci_high'))}".rstrip())
+                parts.append(
+                    f"{method_label(method)} {m} {g['value']:.1f} "
+                    f"{interval(g.get('ci_low'), g.get('ci_high'))}".rstrip()
+                )
         out.append("English dev (the training language): " + "; ".join(parts) + ".")
     base_metric = "uas" if table == 5 else "accuracy"
     orig = r[(r["method"] == "original") & (r["metric"] == base_metric)].set_index("lang")
@@ -130,6 +154,8 @@ def transfer_notes(table: int, rows: pd.DataFrame, ours: pd.DataFrame, run: Mode
         both = orig.index.intersection(base.index)
         if len(both) and orig["ci_low"].notna().any():
             above = int((orig.loc[both, "ci_low"] > base.loc[both, "ci_high"]).sum())
-            out.append(f"Original {base_metric} is above {BASELINE_LABELS[b]} (95% intervals apart) in "
-                       f"{above} of {len(both)} languages.")
+            out.append(
+                f"Original {base_metric} is above {BASELINE_LABELS[b]} (95% intervals apart) in "
+                f"{above} of {len(both)} languages."
+            )
     return out

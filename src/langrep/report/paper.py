@@ -1,5 +1,6 @@
 """The paper's side of the report: its tables (what each one shows and in which shape), its printed
 numbers (``langrep/resources/paper_values.csv``, one row per printed cell) and its set-up."""
+
 from __future__ import annotations
 
 import math
@@ -28,12 +29,13 @@ KNOWN_MODELS = {
 }
 
 
-
 def model_description(source: str) -> str:
     """What a model source is, in words (a known model, a random-weight control, else the source)."""
     if source.startswith("random:"):
-        return (f"a random-weight control: the architecture and tokenizer of model {source.removeprefix('random:')} "
-                "with seeded random weights (what the architecture and tokenization give without pretraining)")
+        return (
+            f"a random-weight control: the architecture and tokenizer of model {source.removeprefix('random:')} "
+            "with seeded random weights (what the architecture and tokenization give without pretraining)"
+        )
     return KNOWN_MODELS.get(source, source)
 
 
@@ -47,26 +49,41 @@ TASKS = {
     "means": "Language means: geometry, language identity, how much text a mean needs",
 }
 
-METHOD_LABELS = {"original": "Original", "zero_mean": "Zero-mean", "mds": "MDS",
-                 # the transfer tasks' trivial baselines (Tables 4-5)
-                 "majority": "Majority tag", "attach_next": "Attach next", "attach_prev": "Attach previous"}
+METHOD_LABELS = {
+    "original": "Original",
+    "zero_mean": "Zero-mean",
+    "mds": "MDS",
+    # the transfer tasks' trivial baselines (Tables 4-5)
+    "majority": "Majority tag",
+    "attach_next": "Attach next",
+    "attach_prev": "Attach previous",
+}
 METHOD_ORDER = ["original", "zero_mean", "mds"]
-METRIC_LABELS = {"bleu1": "BLEU-1", "convert_rate": "convert rate", "accuracy": "accuracy", "f1": "F1",
-                 "las": "LAS", "uas": "UAS", "vocab_size": "|V_lang|", "overlap_with_en": "|V_en ∩ V_lang|"}
+METRIC_LABELS = {
+    "bleu1": "BLEU-1",
+    "convert_rate": "convert rate",
+    "accuracy": "accuracy",
+    "f1": "F1",
+    "las": "LAS",
+    "uas": "UAS",
+    "vocab_size": "|V_lang|",
+    "overlap_with_en": "|V_en ∩ V_lang|",
+}
 
 
 @dataclass(frozen=True)
 class TableSpec:
     """One of the paper's Tables 1-6 and the shape the report gives it: ``rows`` are the score-table
     columns that make a row (the paper's rows), languages are the columns."""
+
     number: int
     task: str
     title: str
     metrics: tuple[str, ...]
     rows: tuple[str, ...]
-    split: str | None = None   # the one split a table shows (Tables 4-5: test; English dev is noted apart)
+    split: str | None = None  # the one split a table shows (Tables 4-5: test; English dev is noted apart)
     decimals: int = 1
-    max_columns: int = 12      # language columns of all models together in one part (wider tables are cut)
+    max_columns: int = 12  # language columns of all models together in one part (wider tables are cut)
 
     @property
     def anchor(self) -> str:
@@ -74,17 +91,42 @@ class TableSpec:
 
 
 TABLES = {
-    1: TableSpec(1, "translation", "Table 1: unsupervised token translation, MDS at layer 10 (XNLI test)",
-                 ("bleu1", "convert_rate"), ("metric", "alpha"), decimals=2, max_columns=6),
-    2: TableSpec(2, "tatoeba", "Table 2: Tatoeba sentence retrieval accuracy (%), layer 8",
-                 ("accuracy",), ("method", "direction")),
-    3: TableSpec(3, "bucc", "Table 3: BUCC 2018 sentence retrieval F1 (%), layer 8", ("f1",), ("split", "method"),
-                 decimals=2),
+    1: TableSpec(
+        1,
+        "translation",
+        "Table 1: unsupervised token translation, MDS at layer 10 (XNLI test)",
+        ("bleu1", "convert_rate"),
+        ("metric", "alpha"),
+        decimals=2,
+        max_columns=6,
+    ),
+    2: TableSpec(
+        2,
+        "tatoeba",
+        "Table 2: Tatoeba sentence retrieval accuracy (%), layer 8",
+        ("accuracy",),
+        ("method", "direction"),
+    ),
+    3: TableSpec(
+        3, "bucc", "Table 3: BUCC 2018 sentence retrieval F1 (%), layer 8", ("f1",), ("split", "method"), decimals=2
+    ),
     4: TableSpec(4, "pos", "Table 4: zero-shot POS tagging accuracy (%)", ("accuracy",), ("method",), split="test"),
-    5: TableSpec(5, "parsing", "Table 5: zero-shot dependency parsing (%), last layer (CoNLL 2018 test sets)",
-                 ("las", "uas"), ("metric", "method"), split="test"),
-    6: TableSpec(6, "translation_vocab", "Table 6: token-set sizes and overlap with English",
-                 ("vocab_size", "overlap_with_en"), ("metric",), decimals=0),
+    5: TableSpec(
+        5,
+        "parsing",
+        "Table 5: zero-shot dependency parsing (%), last layer (CoNLL 2018 test sets)",
+        ("las", "uas"),
+        ("metric", "method"),
+        split="test",
+    ),
+    6: TableSpec(
+        6,
+        "translation_vocab",
+        "Table 6: token-set sizes and overlap with English",
+        ("vocab_size", "overlap_with_en"),
+        ("metric",),
+        decimals=0,
+    ),
 }
 SAMPLES_TITLE = "Table 7: unsupervised token translation samples (MDS, layer 10)"
 
@@ -99,10 +141,23 @@ TATOEBA_DIRECTION_NOTE = (
     "XTREME's code (google-research/xtreme, third_party/run_retrieval.py and utils_retrieve.py) indexes the xx "
     "sentences and searches them with the English ones (k = 1, cosine via L2-normalized vectors), i.e. `en-xx`; "
     "its Table 2 Original row is m-BERT at layer 8 as XTREME runs it. So `en-xx` is most likely the paper's; "
-    "both directions are shown beside the paper's one number.")
+    "both directions are shown beside the paper's one number."
+)
 
-PAPER_COLUMNS = ("table", "task", "lang", "method", "layer", "alpha", "split", "direction", "metric",
-                 "value", "note", "text")
+PAPER_COLUMNS = (
+    "table",
+    "task",
+    "lang",
+    "method",
+    "layer",
+    "alpha",
+    "split",
+    "direction",
+    "metric",
+    "value",
+    "note",
+    "text",
+)
 
 
 def load_paper_values(path=None) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Rendering a :class:`~langrep.report.build.Document` with its Jinja2 templates
 (``templates/report.html.j2``: self-contained, figures embedded; ``templates/report.md.j2``:
 figures linked). The templates lay out; they decide nothing."""
+
 from __future__ import annotations
 
 import base64
@@ -41,17 +42,25 @@ def _md_cell(text) -> str:
 def _env():
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.PackageLoader("langrep.report", "templates"),
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                             autoescape=jinja2.select_autoescape(["html.j2"]), undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("langrep.report", "templates"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=jinja2.select_autoescape(["html.j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters.update(b64=_b64, md_cell=_md_cell, inline=lambda t: Markup(_inline_html(t)))
     env.tests["number"] = _is_number
     return env
 
 
 def _context(doc) -> dict:
-    return {"doc": doc, "config_yaml": yaml.safe_dump(dict(doc.config), sort_keys=False, allow_unicode=True),
-            "provenance_json": json.dumps(doc.provenance or {}, indent=1, default=str)}
+    return {
+        "doc": doc,
+        "config_yaml": yaml.safe_dump(dict(doc.config), sort_keys=False, allow_unicode=True),
+        "provenance_json": json.dumps(doc.provenance or {}, indent=1, default=str),
+    }
 
 
 def html(doc) -> str:

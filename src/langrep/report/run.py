@@ -5,13 +5,14 @@ folders (for their layer counts) are the files the caller names, each at its doc
 (``results/{model}/scores/{task}.csv``, ``results/{model}/means/mono/{lang}.parquet``,
 ``data/models/{model}/``).
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,12 @@ from langrep.report.paper import PAPER_MODEL_IDS, PAPER_N_LAYERS, PAPER_SETUP, T
 from langrep.scores import read_scores
 
 # The tasks each stage of models.<key>.stages writes.
-STAGE_TASKS = {"retrieval": ("tatoeba", "bucc"), "translation": ("translation", "translation_vocab"),
-               "transfer": ("pos", "parsing"), "analysis": ("means",)}
-
+STAGE_TASKS = {
+    "retrieval": ("tatoeba", "bucc"),
+    "translation": ("translation", "translation_vocab"),
+    "transfer": ("pos", "parsing"),
+    "analysis": ("means",),
+}
 
 
 def path_pattern(kind: str, anywhere: bool = True, **fixed) -> re.Pattern:
@@ -74,8 +78,10 @@ class ModelRun:
             lines.append(f"{self.n_layers} transformer layers (m-BERT: {PAPER_N_LAYERS})")
         if self.mono_tokens:
             v = np.array(list(self.mono_tokens.values()))
-            lines.append(f"language means (mono corpus) for {len(v)} languages from {int(v.min()):,}-{int(v.max()):,} "
-                         "tokens each (the paper: about 5M Wikipedia tokens)")
+            lines.append(
+                f"language means (mono corpus) for {len(v)} languages from {int(v.min()):,}-{int(v.max()):,} "
+                "tokens each (the paper: about 5M Wikipedia tokens)"
+            )
         if self.skipped_stages:
             lines.append(f"skips {', '.join(self.skipped_stages)} (config key models.{self.key}.stages)")
         return lines
@@ -96,8 +102,10 @@ class ModelRun:
         v = np.array(list(self.mono_tokens.values()))
         if np.median(v) >= 0.5 * PAPER_SETUP["mono_tokens"]:
             return None
-        return (f"language means from {int(v.min()):,}-{int(v.max()):,} tokens per language (median "
-                f"{int(np.median(v)):,}); the paper used about 5M Wikipedia tokens")
+        return (
+            f"language means from {int(v.min()):,}-{int(v.max()):,} tokens per language (median "
+            f"{int(np.median(v)):,}); the paper used about 5M Wikipedia tokens"
+        )
 
 
 def n_layers_of(model_dir) -> int | None:
@@ -142,8 +150,9 @@ def _model_of(path: Path, pattern: re.Pattern, what: str, runs: Mapping) -> re.M
     return m
 
 
-def load_run(config: Mapping, score_files: Iterable, means_files: Iterable = (),
-             model_dirs: Iterable = ()) -> list[ModelRun]:
+def load_run(
+    config: Mapping, score_files: Iterable, means_files: Iterable = (), model_dirs: Iterable = ()
+) -> list[ModelRun]:
     """One :class:`ModelRun` per configured model, from the files named (and no others).
 
     ``score_files``: ``results/{model}/scores/{task}.csv``; ``means_files``: the mono language means
@@ -153,8 +162,10 @@ def load_run(config: Mapping, score_files: Iterable, means_files: Iterable = (),
     models = config.get("models") or {}
     if not models:
         raise LangrepError("config key 'models': no model configured")
-    runs = {key: ModelRun(key, str(m.get("source")), m.get("revision"), skipped_stages=skipped_stages(config, key))
-            for key, m in models.items()}
+    runs = {
+        key: ModelRun(key, str(m.get("source")), m.get("revision"), skipped_stages=skipped_stages(config, key))
+        for key, m in models.items()
+    }
     for d in map(Path, model_dirs):
         if d.name not in runs:
             raise LangrepError(f"{d}: model {d.name!r} is not in config key 'models'")

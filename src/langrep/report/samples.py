@@ -1,8 +1,9 @@
 """Table 7: the paper's translation samples and ours (the translation stage's samples CSV)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 

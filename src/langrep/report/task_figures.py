@@ -4,12 +4,13 @@ Figure names are fixed (the workflow declares them as outputs, from :data:`FIGUR
 caption, the text of ``workflow/report/{caption}.rst`` (the same text Snakemake's own report shows),
 given to :func:`captions_from` by the report rule.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -22,25 +23,30 @@ from langrep.report.run import ModelRun
 @dataclass(frozen=True)
 class FigureSpec:
     task: str
-    kind: str       # heatmap | curves | bars | means
+    kind: str  # heatmap | curves | bars | means
     metric: str
     title: str
-    caption: str    # the stem of its caption file, workflow/report/{caption}.rst
+    caption: str  # the stem of its caption file, workflow/report/{caption}.rst
 
 
 FIGURES = {
-    "translation_bleu1.png": FigureSpec("translation", "heatmap", "bleu1", "BLEU-1 by layer and alpha (MDS)",
-                                        "translation_heatmap"),
-    "translation_convert_rate.png": FigureSpec("translation", "heatmap", "convert_rate",
-                                               "Convert rate (%) by layer and alpha (MDS)", "translation_heatmap"),
-    "tatoeba_layers.png": FigureSpec("tatoeba", "curves", "accuracy", "Tatoeba accuracy (%) by layer",
-                                     "retrieval_layers"),
+    "translation_bleu1.png": FigureSpec(
+        "translation", "heatmap", "bleu1", "BLEU-1 by layer and alpha (MDS)", "translation_heatmap"
+    ),
+    "translation_convert_rate.png": FigureSpec(
+        "translation", "heatmap", "convert_rate", "Convert rate (%) by layer and alpha (MDS)", "translation_heatmap"
+    ),
+    "tatoeba_layers.png": FigureSpec(
+        "tatoeba", "curves", "accuracy", "Tatoeba accuracy (%) by layer", "retrieval_layers"
+    ),
     "bucc_layers.png": FigureSpec("bucc", "curves", "f1", "BUCC F1 (%) by layer", "retrieval_layers"),
     "pos_bars.png": FigureSpec("pos", "bars", "accuracy", "POS accuracy (%) per language", "transfer_bars"),
     "parsing_las.png": FigureSpec("parsing", "bars", "las", "Parsing LAS (%) per language", "transfer_bars"),
     "parsing_uas.png": FigureSpec("parsing", "bars", "uas", "Parsing UAS (%) per language", "transfer_bars"),
-    **{name: FigureSpec("means", "means", "", title, name.removesuffix(".png"))
-       for name, title in means_figures.FIGURES.items()},
+    **{
+        name: FigureSpec("means", "means", "", title, name.removesuffix(".png"))
+        for name, title in means_figures.FIGURES.items()
+    },
 }
 
 
@@ -109,8 +115,9 @@ def _bars_rows(df: pd.DataFrame, metric: str, task: str, n_layers) -> pd.DataFra
     return pd.concat(parts) if parts else df.iloc[0:0]
 
 
-def write_figures(run: ModelRun, out_dir, paper: pd.DataFrame | None = None,
-                  layer: int = means_figures.LAYER) -> dict[str, Path]:
+def write_figures(
+    run: ModelRun, out_dir, paper: pd.DataFrame | None = None, layer: int = means_figures.LAYER
+) -> dict[str, Path]:
     """All figures for the tasks ``run`` has score tables for: ``{"{model}/{name}": path}`` under
     ``{out_dir}/{model}/``."""
     out = {}
@@ -146,6 +153,13 @@ def figure_list(paths: Mapping[str, Path], captions: Mapping[str, str]) -> list[
     for key, path in paths.items():
         name = key.split("/", 1)[1]
         spec = FIGURES[name]
-        out.append({"name": name, "path": path, "task": spec.task, "title": spec.title,
-                    "caption": captions.get(spec.caption, spec.title)})
+        out.append(
+            {
+                "name": name,
+                "path": path,
+                "task": spec.task,
+                "title": spec.title,
+                "caption": captions.get(spec.caption, spec.title),
+            }
+        )
     return out

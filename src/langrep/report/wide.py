@@ -5,6 +5,7 @@ A table wider than its ``max_columns`` is cut into parts by language, as the pap
 Transfer cells (Tables 4-5) carry their 95% interval (shown on hover) and a mark where the paired
 interval of Zero-mean or MDS against Original excludes zero (▲ better, ▼ worse).
 """
+
 from __future__ import annotations
 
 import math
@@ -14,24 +15,30 @@ import pandas as pd
 
 from langrep.report.compare import Comparison
 from langrep.report.notes import interval
-from langrep.report.paper import (METHOD_LABELS, METHOD_ORDER, METRIC_LABELS, TATOEBA_PAPER_DIRECTION, TableSpec,
-                                  printed_decimals)
+from langrep.report.paper import (
+    METHOD_LABELS,
+    METHOD_ORDER,
+    METRIC_LABELS,
+    TATOEBA_PAPER_DIRECTION,
+    TableSpec,
+    printed_decimals,
+)
 
 BETTER, WORSE = "▲", "▼"
 
 
 @dataclass
 class Cell:
-    ours: str = ""        # our number ("" when we have none)
-    paper: str = ""       # the paper's, as printed ("" when it printed none)
-    mark: str = ""        # ▲ / ▼: a difference from Original whose interval excludes zero
-    note: str = ""        # †, ‡: the paper's note on this cell
-    title: str = ""       # the interval(s), for a tooltip
+    ours: str = ""  # our number ("" when we have none)
+    paper: str = ""  # the paper's, as printed ("" when it printed none)
+    mark: str = ""  # ▲ / ▼: a difference from Original whose interval excludes zero
+    note: str = ""  # †, ‡: the paper's note on this cell
+    title: str = ""  # the interval(s), for a tooltip
 
 
 @dataclass
 class WidePart:
-    blocks: list[tuple[str, list[str]]]                 # (model, its language columns)
+    blocks: list[tuple[str, list[str]]]  # (model, its language columns)
     rows: list[tuple[str, list[list[Cell]]]] = field(default_factory=list)  # (row label, cells per block)
 
 
@@ -100,8 +107,13 @@ def _row_note(blocks: list[list[Cell]]) -> str:
     return " " + marks.pop()
 
 
-def wide_parts(spec: TableSpec, comparisons: list[Comparison], paper_order: list[str],
-               note_marks: dict | None = None, max_columns: int | None = None) -> list[WidePart]:
+def wide_parts(
+    spec: TableSpec,
+    comparisons: list[Comparison],
+    paper_order: list[str],
+    note_marks: dict | None = None,
+    max_columns: int | None = None,
+) -> list[WidePart]:
     """One table for every model that has it, cut into parts of at most ``max_columns`` columns
     (default: the table's own, :attr:`TableSpec.max_columns`)."""
     shown = [c for c in comparisons if not c.missing]
@@ -109,11 +121,10 @@ def wide_parts(spec: TableSpec, comparisons: list[Comparison], paper_order: list
         return []
     rows = pd.concat([c.rows for c in shown], ignore_index=True)
     langs = _languages(rows, paper_order)
-    keys = sorted({tuple(r) for r in rows[list(spec.rows)].itertuples(index=False)},
-                  key=lambda k: _row_sort(spec, k))
+    keys = sorted({tuple(r) for r in rows[list(spec.rows)].itertuples(index=False)}, key=lambda k: _row_sort(spec, k))
     per_part = max(1, (max_columns or spec.max_columns) // len(shown))
     size = math.ceil(len(langs) / math.ceil(len(langs) / per_part))  # parts of even size (6 + 5, not 7 + 4)
-    chunks = [langs[i:i + size] for i in range(0, len(langs), size)]
+    chunks = [langs[i : i + size] for i in range(0, len(langs), size)]
     if len(chunks) > 1 and chunks[-1] == ["avg"]:  # an average alone is no part: it joins the one before
         chunks[-2:] = [chunks[-2] + chunks[-1]]
     parts = []

@@ -1,6 +1,7 @@
 """Zero-shot cross-lingual transfer (paper Sec. 5): POS tagging and biaffine dependency parsing
 fine-tuned on English UD, with Zero-mean and MDS applied at layer l through forward hooks
 (:mod:`langrep.layer_shift`)."""
+
 from langrep.layer_shift import LayerShift
 from langrep.transfer.alignment import EncodedSentence, encode_words
 from langrep.transfer.baselines import attach_next, attach_prev, baseline_predictions, majority_tag
@@ -16,10 +17,38 @@ from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, build_task_model, fit, predict, score
 
 __all__ = [
-    "BiaffineParser", "DEPRELS", "EncodedSentence", "LayerShift", "Sentence", "Tagger", "TrainSettings",
-    "UPOS", "attach_next", "attach_prev", "attachment_scores", "baseline_predictions", "build_task_model",
-    "eisner", "encode_words", "evaluate_task", "excludes_zero", "finetuned_means", "fit", "is_tree",
-    "layer_span", "load_checkpoint", "load_task_model", "majority_tag",
-    "paired_difference", "pos_accuracy", "predict", "read_ud", "save_checkpoint",
-    "score", "score_interval", "task_model", "train_task", "universal",
+    "BiaffineParser",
+    "DEPRELS",
+    "EncodedSentence",
+    "LayerShift",
+    "Sentence",
+    "Tagger",
+    "TrainSettings",
+    "UPOS",
+    "attach_next",
+    "attach_prev",
+    "attachment_scores",
+    "baseline_predictions",
+    "build_task_model",
+    "eisner",
+    "encode_words",
+    "evaluate_task",
+    "excludes_zero",
+    "finetuned_means",
+    "fit",
+    "is_tree",
+    "layer_span",
+    "load_checkpoint",
+    "load_task_model",
+    "majority_tag",
+    "paired_difference",
+    "pos_accuracy",
+    "predict",
+    "read_ud",
+    "save_checkpoint",
+    "score",
+    "score_interval",
+    "task_model",
+    "train_task",
+    "universal",
 ]

@@ -19,11 +19,12 @@ Two cases need care:
   cut off gets no pieces; training ignores it and evaluation counts it as an error (see
   ``langrep.transfer.train``). A word cut in the middle keeps the pieces that remain.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from langrep.batching import pad_tensors
 from langrep.errors import LangrepError
@@ -71,8 +72,13 @@ class _CharlessPieces:
 
 
 def _encode(tokenizer, sentences, truncation: bool, max_length: int | None):
-    enc = tokenizer([list(s) for s in sentences], is_split_into_words=True, add_special_tokens=True,
-                    truncation=truncation, max_length=max_length if truncation else None)
+    enc = tokenizer(
+        [list(s) for s in sentences],
+        is_split_into_words=True,
+        add_special_tokens=True,
+        truncation=truncation,
+        max_length=max_length if truncation else None,
+    )
     return enc["input_ids"], [enc.word_ids(i) for i in range(len(sentences))]
 
 
@@ -100,15 +106,18 @@ def encode_words(tokenizer, sentences: Sequence[Sequence[str]], max_length: int 
         empty = tuple(i for i, p in enumerate(_char_pieces(ids, wids, len(s), charless)) if not p)
         if empty:
             if tokenizer.unk_token is None:
-                raise LangrepError(f"words {[s[i] for i in empty]!r} tokenize to nothing and the "
-                                   "tokenizer has no unknown token to stand for them")
+                raise LangrepError(
+                    f"words {[s[i] for i in empty]!r} tokenize to nothing and the "
+                    "tokenizer has no unknown token to stand for them"
+                )
             for i in empty:
                 s[i] = tokenizer.unk_token
         replaced.append(empty)
     # Pass 2, truncated: the final encoding.
     out = []
-    for s, ids, wids, rep in zip(sentences, *_encode(tokenizer, sentences, truncation=True, max_length=max_length),
-                                 replaced):
+    for s, ids, wids, rep in zip(
+        sentences, *_encode(tokenizer, sentences, truncation=True, max_length=max_length), replaced
+    ):
         pieces = _char_pieces(ids, wids, len(s), charless)
         kept = [bool(p) for p in pieces]
         # Truncation only removes a suffix of words; a hole elsewhere means the alignment failed.

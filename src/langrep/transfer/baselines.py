@@ -4,10 +4,11 @@
 * ``attach_next`` / ``attach_prev`` (parsing): every word is attached to the next (previous) word;
   the last (first) word is the root. Both are trees with one root; UAS only (they have no labels).
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from langrep.errors import LangrepError
 from langrep.transfer.data import Sentence

@@ -7,6 +7,7 @@ both on the same resampled sentences, so the sentence-to-sentence variation they
 The same ``seed`` and sentence count give the same resamples, so the intervals of a table agree.
 A difference counts when its interval excludes zero.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,9 @@ def score_interval(correct, words, n_boot: int = DEFAULT.bootstrap, seed: int = 
     return _interval(100.0 * correct[idx].sum(1) / np.maximum(words[idx].sum(1), 1))
 
 
-def paired_difference(correct_a, correct_b, words, n_boot: int = DEFAULT.bootstrap,
-                      seed: int = DEFAULT.seed) -> tuple[float, float, float]:
+def paired_difference(
+    correct_a, correct_b, words, n_boot: int = DEFAULT.bootstrap, seed: int = DEFAULT.seed
+) -> tuple[float, float, float]:
     """``(a - b, low, high)``: the score difference (percentage points) of two methods on the same
     sentences and its paired 95% bootstrap interval."""
     a, b = np.asarray(correct_a, dtype=np.float64), np.asarray(correct_b, dtype=np.float64)

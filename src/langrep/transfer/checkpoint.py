@@ -5,6 +5,7 @@ made it; the frozen rest is reloaded from the model folder. The frozen bottom ru
 ``frozen_dtype`` (bf16 where the CPU or GPU has it, :func:`langrep.models.resolve_dtype`); the
 trainable layers and the head stay float32.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -23,8 +24,11 @@ DTYPE = TransferSettings.defaults().dtype  # config transfer.dtype
 
 def _encoder_shape(encoder) -> dict:
     cfg = encoder.config
-    return {"num_hidden_layers": int(cfg.num_hidden_layers), "hidden_size": int(cfg.hidden_size),
-            "vocab_size": int(cfg.vocab_size)}
+    return {
+        "num_hidden_layers": int(cfg.num_hidden_layers),
+        "hidden_size": int(cfg.hidden_size),
+        "vocab_size": int(cfg.vocab_size),
+    }
 
 
 def task_model(task: str, encoder, settings: TrainSettings, dtype=DTYPE, key: str = "transfer.train.read_layer"):
@@ -37,8 +41,14 @@ def task_model(task: str, encoder, settings: TrainSettings, dtype=DTYPE, key: st
     return model
 
 
-def load_task_model(task: str, model_dir, settings: TrainSettings, device: str = "cpu", dtype=DTYPE,
-                    key: str = "transfer.train.read_layer"):
+def load_task_model(
+    task: str,
+    model_dir,
+    settings: TrainSettings,
+    device: str = "cpu",
+    dtype=DTYPE,
+    key: str = "transfer.train.read_layer",
+):
     """``(task model, tokenizer)``: :func:`task_model` on the encoder of ``model_dir``."""
     from langrep.models import load_encoder
 
@@ -73,8 +83,11 @@ def _read_checkpoint(path) -> dict:
 
 def _same_architecture(a: dict, b: dict) -> bool:
     keys = ("read_layer", "train_top_layers", "arc_dim", "rel_dim", "max_length")
-    return (a["task"] == b["task"] and set(a["state"]) == set(b["state"])
-            and all(a["settings"].get(k) == b["settings"].get(k) for k in keys))
+    return (
+        a["task"] == b["task"]
+        and set(a["state"]) == set(b["state"])
+        and all(a["settings"].get(k) == b["settings"].get(k) for k in keys)
+    )
 
 
 def load_checkpoint(path, model_dir, device: str | None = "cpu", reuse=None, dtype=DTYPE):

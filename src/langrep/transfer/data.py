@@ -4,23 +4,76 @@
 ``upos``, ``heads`` (0 = root) and ``deprels`` over syntactic words (see DEVELOPERS.md). The label
 sets are the fixed universal inventories, so every model and language shares one output layer.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from langrep.errors import InputFormatError, LangrepError
 
-UPOS = ("ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
-        "PUNCT", "SCONJ", "SYM", "VERB", "X")
+UPOS = (
+    "ADJ",
+    "ADP",
+    "ADV",
+    "AUX",
+    "CCONJ",
+    "DET",
+    "INTJ",
+    "NOUN",
+    "NUM",
+    "PART",
+    "PRON",
+    "PROPN",
+    "PUNCT",
+    "SCONJ",
+    "SYM",
+    "VERB",
+    "X",
+)
 # The 37 universal dependency relations of UD v2 (subtypes such as ``nmod:poss`` map to ``nmod``).
-DEPRELS = ("acl", "advcl", "advmod", "amod", "appos", "aux", "case", "cc", "ccomp", "clf", "compound",
-           "conj", "cop", "csubj", "dep", "det", "discourse", "dislocated", "expl", "fixed", "flat",
-           "goeswith", "iobj", "list", "mark", "nmod", "nsubj", "nummod", "obj", "obl", "orphan",
-           "parataxis", "punct", "reparandum", "root", "vocative", "xcomp")
+DEPRELS = (
+    "acl",
+    "advcl",
+    "advmod",
+    "amod",
+    "appos",
+    "aux",
+    "case",
+    "cc",
+    "ccomp",
+    "clf",
+    "compound",
+    "conj",
+    "cop",
+    "csubj",
+    "dep",
+    "det",
+    "discourse",
+    "dislocated",
+    "expl",
+    "fixed",
+    "flat",
+    "goeswith",
+    "iobj",
+    "list",
+    "mark",
+    "nmod",
+    "nsubj",
+    "nummod",
+    "obj",
+    "obl",
+    "orphan",
+    "parataxis",
+    "punct",
+    "reparandum",
+    "root",
+    "vocative",
+    "xcomp",
+)
 UD_COLUMNS = ("id", "words", "upos", "heads", "deprels")
 
 
@@ -66,23 +119,37 @@ def read_ud(path, max_sentences: int | None = None, seed: int = 0) -> list[Sente
         if words is None or upos is None or heads is None or deprels is None:
             raise InputFormatError(path, None, f"{where}: null list column")
         if not (len(words) == len(upos) == len(heads) == len(deprels)) or not words:
-            raise InputFormatError(path, None, f"{where}: words/upos/heads/deprels lengths differ "
-                                   f"({len(words)}/{len(upos)}/{len(heads)}/{len(deprels)}) or are empty")
+            raise InputFormatError(
+                path,
+                None,
+                f"{where}: words/upos/heads/deprels lengths differ "
+                f"({len(words)}/{len(upos)}/{len(heads)}/{len(deprels)}) or are empty",
+            )
         if any(h is None or not 0 <= int(h) <= len(words) for h in heads):
             raise InputFormatError(path, None, f"{where}: a head is outside 0..{len(words)}: {list(heads)}")
-        out.append(Sentence(str(cols["id"][r]), tuple(map(str, words)), tuple(map(str, upos)),
-                            tuple(int(h) for h in heads), tuple(map(str, deprels))))
+        out.append(
+            Sentence(
+                str(cols["id"][r]),
+                tuple(map(str, words)),
+                tuple(map(str, upos)),
+                tuple(int(h) for h in heads),
+                tuple(map(str, deprels)),
+            )
+        )
     return out
 
 
-def label_ids(labels: Sequence[str], inventory: Sequence[str], path, sentence_id: str,
-              normalize=lambda x: x) -> list[int]:
+def label_ids(
+    labels: Sequence[str], inventory: Sequence[str], path, sentence_id: str, normalize=lambda x: x
+) -> list[int]:
     """Indices of training labels in a fixed inventory; an unknown label is a data error."""
     index = {l: i for i, l in enumerate(inventory)}
     out = []
     for lab in labels:
         key = normalize(lab)
         if key not in index:
-            raise InputFormatError(path, None, f"sentence {sentence_id!r}: label {lab!r} is not one of {list(inventory)}")
+            raise InputFormatError(
+                path, None, f"sentence {sentence_id!r}: label {lab!r} is not one of {list(inventory)}"
+            )
         out.append(index[key])
     return out

@@ -7,6 +7,7 @@ complete spans of the root's only child with the root arc, as in Zmigrod et al. 
 discussion). O(n^3) work, vectorized over span starts. Projectivity loses the few crossing arcs of
 the UD test treebanks; every predicted analysis is a tree.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,9 +5,10 @@ the share of words with the gold head; LAS also needs the gold relation, compare
 part (``nmod:poss`` == ``nmod``). A word the model could not see (cut off by truncation) is
 predicted as ``None`` and counts as wrong.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -40,9 +41,12 @@ def pos_correct(pred: Sequence[Sequence[str | None]], gold: Sequence[Sequence[st
     return np.array([sum(p == g for p, g in zip(ps, gs)) for ps, gs in zip(pred, gold)], dtype=np.int64)
 
 
-def attachment_correct(pred_heads: Sequence[Sequence[int | None]], pred_rels: Sequence[Sequence[str | None]],
-                       gold_heads: Sequence[Sequence[int]], gold_rels: Sequence[Sequence[str]]
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def attachment_correct(
+    pred_heads: Sequence[Sequence[int | None]],
+    pred_rels: Sequence[Sequence[str | None]],
+    gold_heads: Sequence[Sequence[int]],
+    gold_rels: Sequence[Sequence[str]],
+) -> tuple[np.ndarray, np.ndarray]:
     """Words with the gold head, and with the gold head and relation, per sentence."""
     _check(pred_heads, gold_heads, "attachment_scores (heads)")
     _check(pred_rels, gold_rels, "attachment_scores (relations)")
@@ -60,8 +64,12 @@ def pos_accuracy(pred: Sequence[Sequence[str | None]], gold: Sequence[Sequence[s
     return _percent(pos_correct(pred, gold), word_counts(gold), "pos_accuracy")
 
 
-def attachment_scores(pred_heads: Sequence[Sequence[int | None]], pred_rels: Sequence[Sequence[str | None]],
-                      gold_heads: Sequence[Sequence[int]], gold_rels: Sequence[Sequence[str]]) -> tuple[float, float]:
+def attachment_scores(
+    pred_heads: Sequence[Sequence[int | None]],
+    pred_rels: Sequence[Sequence[str | None]],
+    gold_heads: Sequence[Sequence[int]],
+    gold_rels: Sequence[Sequence[str]],
+) -> tuple[float, float]:
     """(UAS, LAS) in %."""
     uas, las = attachment_correct(pred_heads, pred_rels, gold_heads, gold_rels)
     words = word_counts(gold_heads)

@@ -7,6 +7,7 @@ scores are biaffine (``d_i W h_j + b . h_j``), label scores bilinear plus linear
 takes the best projective tree with one root under the arc log-probabilities (Eisner,
 :mod:`langrep.transfer.decode`), then each word's best label for its head.
 """
+
 from __future__ import annotations
 
 import torch
@@ -25,8 +26,16 @@ def _mlp(d_in: int, d_out: int, dropout: float) -> nn.Sequential:
 class BiaffineParser(EncoderReader):
     task = "parsing"
 
-    def __init__(self, encoder, n_rels: int = len(DEPRELS), arc_dim: int = 500, rel_dim: int = 100,
-                 dropout: float = 0.33, read_layer: int | None = None, frozen_layers: int | None = None):
+    def __init__(
+        self,
+        encoder,
+        n_rels: int = len(DEPRELS),
+        arc_dim: int = 500,
+        rel_dim: int = 100,
+        dropout: float = 0.33,
+        read_layer: int | None = None,
+        frozen_layers: int | None = None,
+    ):
         super().__init__(encoder, read_layer, frozen_layers)
         hidden = int(encoder.config.hidden_size)
         self.arc_dep, self.arc_head = _mlp(hidden, arc_dim, dropout), _mlp(hidden, arc_dim, dropout)

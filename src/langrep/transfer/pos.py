@@ -1,4 +1,5 @@
 """POS tagger: one linear layer (17 UPOS) on each word's state at the read layer."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -11,8 +12,14 @@ from langrep.transfer.stack import EncoderReader
 class Tagger(EncoderReader):
     task = "pos"
 
-    def __init__(self, encoder, n_labels: int = len(UPOS), dropout: float = 0.1, read_layer: int | None = None,
-                 frozen_layers: int | None = None):
+    def __init__(
+        self,
+        encoder,
+        n_labels: int = len(UPOS),
+        dropout: float = 0.1,
+        read_layer: int | None = None,
+        frozen_layers: int | None = None,
+    ):
         super().__init__(encoder, read_layer, frozen_layers)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(int(encoder.config.hidden_size), n_labels)

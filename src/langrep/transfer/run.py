@@ -15,13 +15,14 @@ fine-tuned means are computed here on the same corpus with the same tokenization
 are checked to agree). At a layer inside the frozen bottom the fine-tuned model's means *are* the
 pre-trained ones (those layers did not change), so they are read from the same files.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import math
 import time
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -51,8 +52,7 @@ class _Clock:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
 
     def __str__(self):
-        return (f"job so far: {time.perf_counter() - self.wall:.1f} s wall, "
-                f"{time.process_time() - self.cpu:.1f} s CPU")
+        return f"job so far: {time.perf_counter() - self.wall:.1f} s wall, {time.process_time() - self.cpu:.1f} s CPU"
 
 
 def _setup(device, threads):
@@ -70,14 +70,28 @@ def shift_layer(layer, model, key: str) -> int:
     a shift above the read layer would change nothing the head sees."""
     value = model.read_layer if layer == "last" else resolve_layer(layer, model, key)
     if value > model.read_layer:
-        raise LangrepError(f"{key}: layer {value} is above the layer the head reads ({model.read_layer}, "
-                           "transfer.train.read_layer): a shift there changes nothing")
+        raise LangrepError(
+            f"{key}: layer {value} is above the layer the head reads ({model.read_layer}, "
+            "transfer.train.read_layer): a shift there changes nothing"
+        )
     return value
 
 
-def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: TrainSettings | Mapping, *,
-               zero_mean_layer=None, english_means=None, device: str | None = DEFAULT.device,
-               dtype=DEFAULT.dtype, threads: int | None = None, progress: bool = True) -> list[dict]:
+def train_task(
+    task: str,
+    model_dir,
+    train_path,
+    dev_path,
+    out_path,
+    settings: TrainSettings | Mapping,
+    *,
+    zero_mean_layer=None,
+    english_means=None,
+    device: str | None = DEFAULT.device,
+    dtype=DEFAULT.dtype,
+    threads: int | None = None,
+    progress: bool = True,
+) -> list[dict]:
     """Fine-tune and write ``out_path``; Zero-mean at ``zero_mean_layer`` if given (then
     ``english_means`` is the pre-trained model's ``means/mono/en.parquet``). ``settings``: the
     task's fine-tuning settings (:class:`TrainSettings`, or a mapping of its keys)."""
@@ -99,16 +113,28 @@ def train_task(task: str, model_dir, train_path, dev_path, out_path, settings: T
         meta = {"method": "zero_mean", "layer": layer, "means": str(english_means)}
     t0 = time.perf_counter()
     history = fit(task, model, tokenizer, train, dev, s, shift, progress=progress, train_path=train_path)
-    meta.update({"train": str(train_path), "dev": str(dev_path), "model_dir": str(model_dir),
-                 "seconds": round(time.perf_counter() - t0, 1), "history": json.dumps(history)})
+    meta.update(
+        {
+            "train": str(train_path),
+            "dev": str(dev_path),
+            "model_dir": str(model_dir),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "history": json.dumps(history),
+        }
+    )
     save_checkpoint(out_path, task, model, s, meta)
     log.info("trained %s/%s in %.1f s -> %s (%s)", task, meta["method"], meta["seconds"], out_path, clock)
     return history
 
 
-def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], layers: Sequence[int],
-                    extraction: ExtractionSettings | Mapping | None = None,
-                    progress: bool = False) -> dict[str, tuple[dict[int, np.ndarray], int]]:
+def finetuned_means(
+    model,
+    tokenizer,
+    mono_paths: Mapping[str, str],
+    layers: Sequence[int],
+    extraction: ExtractionSettings | Mapping | None = None,
+    progress: bool = False,
+) -> dict[str, tuple[dict[int, np.ndarray], int]]:
     """``{lang: ({layer: R_L^layer}, n_tokens)}`` of the task model's encoder (fine-tuned) on each
     language's whole mono corpus, tokenized and counted as the extraction stage does (``extraction``:
     config ``extraction:``)."""
@@ -128,11 +154,20 @@ def finetuned_means(model, tokenizer, mono_paths: Mapping[str, str], layers: Seq
         sums = {layer: torch.zeros(model.encoder_model.config.hidden_size, dtype=torch.float64) for layer in layers}
         n = 0
         # as the task model runs: its frozen bottom in its dtype, the layers above under its autocast
-        autocast = torch.autocast(model.encoder_model.device.type, dtype=model.autocast_dtype or torch.bfloat16,
-                                  enabled=model.autocast_dtype is not None)
+        autocast = torch.autocast(
+            model.encoder_model.device.type,
+            dtype=model.autocast_dtype or torch.bfloat16,
+            enabled=model.autocast_dtype is not None,
+        )
         with autocast, layer_span(model.encoder_model, 0, top):
-            for _, hidden, mask in iter_batches(model.encoder_model, tokenizer, ids, extraction.token_budget,
-                                                extraction.include_special_tokens, progress):
+            for _, hidden, mask in iter_batches(
+                model.encoder_model,
+                tokenizer,
+                ids,
+                extraction.token_budget,
+                extraction.include_special_tokens,
+                progress,
+            ):
                 n += int(mask.sum())
                 for layer in layers:
                     sums[layer] += hidden[layer][mask].double().sum(0).cpu()
@@ -149,13 +184,30 @@ def _counts(task: str, predictions, sentences) -> dict[str, np.ndarray]:
     return {"uas": uas, "las": las}
 
 
-def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean_ckpts: Mapping[str, str],
-                  train_path, dev_path, test_paths: Mapping[str, str], pretrained_means: Mapping[str, str],
-                  mono_paths: Mapping[str, str], out_path, *, layers: Sequence,
-                  alphas: Sequence[float] = tuple(DEFAULT.alphas), test_sentences: int | None = DEFAULT.test_sentences,
-                  extraction: ExtractionSettings | Mapping | None = None, seed: int = DEFAULT.seed,
-                  bootstrap: int = DEFAULT.bootstrap, device: str | None = DEFAULT.device, dtype=DEFAULT.dtype,
-                  threads: int | None = None, progress: bool = True) -> pd.DataFrame:
+def evaluate_task(
+    task: str,
+    model_key: str,
+    model_dir,
+    original_ckpt,
+    zero_mean_ckpts: Mapping[str, str],
+    train_path,
+    dev_path,
+    test_paths: Mapping[str, str],
+    pretrained_means: Mapping[str, str],
+    mono_paths: Mapping[str, str],
+    out_path,
+    *,
+    layers: Sequence,
+    alphas: Sequence[float] = tuple(DEFAULT.alphas),
+    test_sentences: int | None = DEFAULT.test_sentences,
+    extraction: ExtractionSettings | Mapping | None = None,
+    seed: int = DEFAULT.seed,
+    bootstrap: int = DEFAULT.bootstrap,
+    device: str | None = DEFAULT.device,
+    dtype=DEFAULT.dtype,
+    threads: int | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
     """Scores of Original, Zero-mean and MDS at each layer in ``layers`` and of the baselines on
     every test language (split ``test``) and English (split ``dev``). ``zero_mean_ckpts`` maps each
     entry of ``layers`` (as written in the config, e.g. ``8`` or ``last``) to its Zero-mean
@@ -182,8 +234,12 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
     split = {lang: "dev" if lang == "en" else "test" for lang in data}
     resolved = {str(t): shift_layer(t, model, f"transfer.{task}.layers") for t in layers}
     frozen = model.frozen_layers
-    context = {"read_layer": model.read_layer, "frozen_layers": -1 if frozen is None else frozen,
-               "word_pooling": settings.word_pooling, "n_boot": int(bootstrap)}
+    context = {
+        "read_layer": model.read_layer,
+        "frozen_layers": -1 if frozen is None else frozen,
+        "word_pooling": settings.word_pooling,
+        "n_boot": int(bootstrap),
+    }
     corpora: dict = {}
 
     def corpus(lang):  # encodings and the frozen bottom's cache, kept while the model object is
@@ -199,14 +255,31 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
         words = word_counts([s.heads for s in data[lang]])
         for m, correct in counts.items():
             low, high = score_interval(correct, words, bootstrap, seed)
-            row = {"model": model_key, "task": task, "lang": lang, "layer": layer, "method": method,
-                   "direction": f"en-{lang}", "split": split[lang], "metric": m,
-                   "value": 100.0 * correct.sum() / words.sum(), "ci_low": low, "ci_high": high,
-                   "delta": math.nan, "delta_low": math.nan, "delta_high": math.nan, "alpha": alpha,
-                   "n_sentences": len(data[lang]), "n_words": int(words.sum()), **context, **extra}
+            row = {
+                "model": model_key,
+                "task": task,
+                "lang": lang,
+                "layer": layer,
+                "method": method,
+                "direction": f"en-{lang}",
+                "split": split[lang],
+                "metric": m,
+                "value": 100.0 * correct.sum() / words.sum(),
+                "ci_low": low,
+                "ci_high": high,
+                "delta": math.nan,
+                "delta_low": math.nan,
+                "delta_high": math.nan,
+                "alpha": alpha,
+                "n_sentences": len(data[lang]),
+                "n_words": int(words.sum()),
+                **context,
+                **extra,
+            }
             if method in ("zero_mean", "mds"):
                 row["delta"], row["delta_low"], row["delta_high"] = paired_difference(
-                    correct, original[lang][m], words, bootstrap, seed)
+                    correct, original[lang][m], words, bootstrap, seed
+                )
             rows.append(row)
 
     def run(lang, shift, desc):
@@ -220,12 +293,17 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
             add(lang, name, {m: c for m, c in counts.items() if m != "las"}, baseline=majority or "")
     # Original, and MDS on the same model with the fine-tuned model's means.
     above = sorted({l for l in resolved.values() if frozen is None or l > frozen})
-    ft = finetuned_means(model, tokenizer, {l: mono_paths[l] for l in ["en"] + langs}, above,
-                         extraction, progress) if above else {}
+    ft = (
+        finetuned_means(model, tokenizer, {l: mono_paths[l] for l in ["en"] + langs}, above, extraction, progress)
+        if above
+        else {}
+    )
     for lang, (_, n) in ft.items():
         if n != pre[lang].n_tokens:
-            raise LangrepError(f"fine-tuned means of {lang}: {n} tokens of {mono_paths[lang]}, but the "
-                               f"pre-trained means {pretrained_means[lang]} have {pre[lang].n_tokens}: not the same text")
+            raise LangrepError(
+                f"fine-tuned means of {lang}: {n} tokens of {mono_paths[lang]}, but the "
+                f"pre-trained means {pretrained_means[lang]} have {pre[lang].n_tokens}: not the same text"
+            )
 
     def mds_means(lang, layer):
         if layer in above:
@@ -241,9 +319,19 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
             for alpha in alphas:
                 (r_lang, means), (r_en, _) = mds_means(lang, layer), mds_means("en", layer)
                 shift = LayerShift.mds(layer, r_lang, r_en, float(alpha))
-                add(lang, "mds", run(lang, shift, f"{lang} mds l{layer} a{alpha}"), layer, float(alpha), shift_means=means)
-        log.info("%s: original %s", lang, {m: round(100 * c.sum() / max(1, sum(len(s) for s in data[lang])), 2)
-                                           for m, c in original[lang].items()})
+                add(
+                    lang,
+                    "mds",
+                    run(lang, shift, f"{lang} mds l{layer} a{alpha}"),
+                    layer,
+                    float(alpha),
+                    shift_means=means,
+                )
+        log.info(
+            "%s: original %s",
+            lang,
+            {m: round(100 * c.sum() / max(1, sum(len(s) for s in data[lang])), 2) for m, c in original[lang].items()},
+        )
     log.info("baselines, original and MDS done in %.1f s", time.perf_counter() - t0)
 
     # Zero-mean: each layer's own checkpoint; target states minus the pre-trained target means.
@@ -251,8 +339,9 @@ def evaluate_task(task: str, model_key: str, model_dir, original_ckpt, zero_mean
         loaded = load_checkpoint(zero_mean_ckpts[tok], model_dir, device=device, reuse=loaded, dtype=dtype)
         model, tokenizer, zm = loaded
         if zm["meta"].get("layer") != layer:
-            raise LangrepError(f"{zero_mean_ckpts[tok]}: trained with Zero-mean at layer "
-                               f"{zm['meta'].get('layer')}, expected {layer}")
+            raise LangrepError(
+                f"{zero_mean_ckpts[tok]}: trained with Zero-mean at layer {zm['meta'].get('layer')}, expected {layer}"
+            )
         settings = TrainSettings(**zm["settings"])
         for lang in data:
             shift = LayerShift.zero_mean(layer, pre[lang].means[layer])

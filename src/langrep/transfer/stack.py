@@ -17,10 +17,11 @@ wherever layer l runs. Relative to the cache: l < F is applied while the cache i
 cache then belongs to that shift); l = F is added to the cached states; l > F runs as a hook in the
 trainable layers. All three give the same states as one uncached forward pass with the hook.
 """
+
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -85,8 +86,9 @@ class EncoderReader(nn.Module):
             start, prefix = self.frozen_layers, prefix.float()
             if start == self.read_layer:
                 return prefix
-        autocast = torch.autocast(input_ids.device.type, dtype=self.autocast_dtype or torch.bfloat16,
-                                  enabled=self.autocast_dtype is not None)
+        autocast = torch.autocast(
+            input_ids.device.type, dtype=self.autocast_dtype or torch.bfloat16, enabled=self.autocast_dtype is not None
+        )
         with autocast, layer_span(self.encoder_model, start, self.read_layer, prefix):
             return self.encoder_model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state.float()
 
@@ -101,12 +103,12 @@ def freeze_bottom(model: EncoderReader, frozen_dtype=None) -> None:
     model.autocast_dtype = frozen_dtype if frozen_dtype in (torch.bfloat16, torch.float16) else None
     for p in enc.parameters():
         p.requires_grad = f is None
-    for layer in layers[model.read_layer:]:
+    for layer in layers[model.read_layer :]:
         for p in layer.parameters():
             p.requires_grad = False
     if f is None:
         return
-    for layer in layers[f:model.read_layer]:
+    for layer in layers[f : model.read_layer]:
         for p in layer.parameters():
             p.requires_grad = True
     if frozen_dtype is not None and frozen_dtype != torch.float32:

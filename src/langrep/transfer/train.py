@@ -8,14 +8,14 @@ train, and the frozen bottom's output is computed once per sentence and cached
 periodic evaluations. A shift (Zero-mean, MDS) acts at its layer in every forward pass, cached or
 not.
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -113,17 +113,31 @@ class Corpus:
 
 def max_pieces(model, tokenizer, settings: TrainSettings) -> int:
     """``max_length``, or less where the model has fewer positions (a longer sentence is cut)."""
-    limits = [int(settings.max_length), getattr(model.encoder_model.config, "max_position_embeddings", None),
-              getattr(tokenizer, "model_max_length", None)]
+    limits = [
+        int(settings.max_length),
+        getattr(model.encoder_model.config, "max_position_embeddings", None),
+        getattr(tokenizer, "model_max_length", None),
+    ]
     return min(int(x) for x in limits if x is not None)
 
 
-def make_corpus(task: str, model, tokenizer, sentences: Sequence[Sentence], settings: TrainSettings,
-                with_labels: bool = False, path="") -> Corpus:
+def make_corpus(
+    task: str,
+    model,
+    tokenizer,
+    sentences: Sequence[Sentence],
+    settings: TrainSettings,
+    with_labels: bool = False,
+    path="",
+) -> Corpus:
     limit = max_pieces(model, tokenizer, settings)
     if limit < settings.max_length:
-        log.info("max_length %d is more than the model's %d positions: sentences are cut at %d pieces",
-                 settings.max_length, limit, limit)
+        log.info(
+            "max_length %d is more than the model's %d positions: sentences are cut at %d pieces",
+            settings.max_length,
+            limit,
+            limit,
+        )
     encoded = encode_words(tokenizer, [s.words for s in sentences], limit)
     labels, heads = [], []
     if with_labels:
@@ -170,8 +184,9 @@ class Forward:
     def __call__(self, idx):
         """``(outputs, word_mask, (ids, attn, pool))`` of the sentences ``idx``."""
         device = next(self.model.parameters()).device
-        ids, attn, pool, mask = (t.to(device) for t in collate([self.corpus.encoded[i] for i in idx],
-                                                                self.pad_id, self.pooling))
+        ids, attn, pool, mask = (
+            t.to(device) for t in collate([self.corpus.encoded[i] for i in idx], self.pad_id, self.pooling)
+        )
         prefix = None
         if self.states is not None:
             prefix = self.corpus.cache.batch(self.states, idx, ids.size(1), self.added)
@@ -190,8 +205,16 @@ def _loss(task: str, model, outputs, corpus: Corpus, idx, mask):
 # Prediction and scoring
 
 
-def predict(task: str, model, tokenizer, sentences: Sequence[Sentence] | Corpus, settings: TrainSettings,
-            shift: LayerShift | None = None, progress: bool = False, desc: str = "predict"):
+def predict(
+    task: str,
+    model,
+    tokenizer,
+    sentences: Sequence[Sentence] | Corpus,
+    settings: TrainSettings,
+    shift: LayerShift | None = None,
+    progress: bool = False,
+    desc: str = "predict",
+):
     """POS: per-sentence UPOS lists; parsing: (heads, relations). ``None`` for truncated words.
     ``sentences`` may be a :class:`Corpus` (its cache is then reused across calls)."""
     corpus = sentences if isinstance(sentences, Corpus) else make_corpus(task, model, tokenizer, sentences, settings)
@@ -221,8 +244,13 @@ def predict(task: str, model, tokenizer, sentences: Sequence[Sentence] | Corpus,
     model.train(was_training)
     n_cut = sum(len(s) - e.n_kept for s, e in zip(sentences, encoded))
     if n_cut:
-        log.info("%s: %d of %d words cut off by max_length=%d count as errors", desc, n_cut,
-                 sum(len(s) for s in sentences), max_pieces(model, tokenizer, settings))
+        log.info(
+            "%s: %d of %d words cut off by max_length=%d count as errors",
+            desc,
+            n_cut,
+            sum(len(s) for s in sentences),
+            max_pieces(model, tokenizer, settings),
+        )
     return out_a if task == "pos" else (out_a, out_b)
 
 
@@ -238,9 +266,17 @@ def score(task: str, predictions, sentences: Sequence[Sentence]) -> dict[str, fl
 # Training
 
 
-def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Sentence],
-        settings: TrainSettings, shift: LayerShift | None = None, progress: bool = False,
-        train_path="") -> list[dict]:
+def fit(
+    task: str,
+    model,
+    tokenizer,
+    train: Sequence[Sentence],
+    dev: Sequence[Sentence],
+    settings: TrainSettings,
+    shift: LayerShift | None = None,
+    progress: bool = False,
+    train_path="",
+) -> list[dict]:
     """Fine-tune ``model`` in place (its trainable parameters: see
     :func:`langrep.transfer.stack.freeze_bottom`); keep the parameters of the best dev evaluation.
     Returns the history (step, loss, dev score). ``shift`` acts in every forward pass, training and
@@ -271,9 +307,18 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
     metric = SELECTION_METRIC[task]
     n_params = sum(p.numel() for g in groups for p in g["params"])
     fwd = Forward(model, corpus, shift, pad_id, settings.word_pooling)  # computes the train cache
-    log.info("%s: %d sentences, %d steps of batch %d, %d trainable parameters (read layer %d, frozen "
-             "bottom %s; cache %.1f s)", task, len(lengths), total, settings.batch_size, n_params,
-             model.read_layer, model.frozen_layers, time.perf_counter() - t0)
+    log.info(
+        "%s: %d sentences, %d steps of batch %d, %d trainable parameters (read layer %d, frozen "
+        "bottom %s; cache %.1f s)",
+        task,
+        len(lengths),
+        total,
+        settings.batch_size,
+        n_params,
+        model.read_layer,
+        model.frozen_layers,
+        time.perf_counter() - t0,
+    )
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -301,8 +346,14 @@ def fit(task: str, model, tokenizer, train: Sequence[Sentence], dev: Sequence[Se
                 entry = {"step": step, "loss": float(np.mean(running)), "seconds": time.perf_counter() - t0}
                 running = []
                 if dev_corpus is not None:
-                    entry.update({f"dev_{k}": v for k, v in
-                                  score(task, predict(task, model, tokenizer, dev_corpus, settings, shift), dev).items()})
+                    entry.update(
+                        {
+                            f"dev_{k}": v
+                            for k, v in score(
+                                task, predict(task, model, tokenizer, dev_corpus, settings, shift), dev
+                            ).items()
+                        }
+                    )
                     model.train()
                     if entry[f"dev_{metric}"] > best:
                         best, best_state = entry[f"dev_{metric}"], trainable_state(model)

@@ -13,11 +13,16 @@ def analysis_plan(model):
     langs = list(config["languages"])
     return {
         "means": {lang: path("means", model=model, corpus="mono", lang=lang) for lang in langs},
-        "mono": {lang: path("embeddings", model=model, corpus="mono", lang=lang) for lang in langs}
-        if EXTRACTION["pool_mono"] else {},
+        "mono": (
+            {lang: path("embeddings", model=model, corpus="mono", lang=lang) for lang in langs}
+            if EXTRACTION["pool_mono"]
+            else {}
+        ),
         "tatoeba": {
-            xx: {side: path("embeddings", model=model, corpus=f"tatoeba_{xx}-en", lang=lang)
-                 for side, lang in (("xx", xx), ("en", "en"))}
+            xx: {
+                side: path("embeddings", model=model, corpus=f"tatoeba_{xx}-en", lang=lang)
+                for side, lang in (("xx", xx), ("en", "en"))
+            }
             for xx in TATOEBA_LANGS
             if xx in langs and _mono_stand_in(xx, DATA.mirror) != ("tatoeba", xx)
         },

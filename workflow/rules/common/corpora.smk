@@ -37,5 +37,4 @@ def fetch_source(dataset, **options):
     DAG is built), or "download" (the official source)."""
     if DATA.mirror is None:
         return "download"
-    return {rel: _fetch.mirror_sha256(DATA.mirror, rel, dataset)
-            for rel in _catalog.fetch_relpaths(dataset, **options)}
+    return {rel: _fetch.mirror_sha256(DATA.mirror, rel, dataset) for rel in _catalog.fetch_relpaths(dataset, **options)}

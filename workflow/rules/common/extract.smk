@@ -36,8 +36,11 @@ def pair_outputs(corpus, xx, embeddings=lambda p: p):
 
 
 def pair_inputs(corpus, xx):
-    return {"xx": path("corpus", corpus=corpus, lang=xx), "en": path("corpus", corpus=corpus, lang="en"),
-            "model": path("model")}
+    return {
+        "xx": path("corpus", corpus=corpus, lang=xx),
+        "en": path("corpus", corpus=corpus, lang="en"),
+        "model": path("model"),
+    }
 
 
 def extract_targets():

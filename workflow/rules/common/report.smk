@@ -56,6 +56,11 @@ def report_captions():
     return [_os.path.join(REPORT_CAPTIONS, f"{c}.rst") for c in _report.caption_files()]
 
 
+# Snakemake's report() flag (a name of its own: a line starting with `report(` would be read as the
+# report: directive)
+_report_output = report
+
+
 def report_figures():
     """report()-wrapped figure outputs, one set per score table present in this run (the names and
     captions are langrep.report.FIGURES')."""
@@ -64,9 +69,15 @@ def report_figures():
         model, task = _SCORES.fullmatch(f).group("model", "task")
         for name in _report.figure_names(task):
             caption = _report.FIGURES[name].caption
-            out.append(report(_path("report_figure", run=REPORT_RUN, model=model, figure=name),
-                              caption=f"../report/{caption}.rst", category="Figures", subcategory=model,
-                              labels={"model": model, "figure": name.removesuffix(".png")}))
+            out.append(
+                _report_output(
+                    _path("report_figure", run=REPORT_RUN, model=model, figure=name),
+                    caption=f"../report/{caption}.rst",
+                    category="Figures",
+                    subcategory=model,
+                    labels={"model": model, "figure": name.removesuffix(".png")},
+                )
+            )
     return out
 
 

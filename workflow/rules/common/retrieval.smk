@@ -14,8 +14,10 @@ def _retrieval_means(model, corpus, xx):
     """means source -> {"xx": path, "en": path}: the evaluation set's own sides, or the
     monolingual corpus of each language."""
     return {
-        src: {side: path("means", model=model, corpus=corpus if src == "eval" else "mono", lang=lang)
-              for side, lang in (("xx", xx), ("en", "en"))}
+        src: {
+            side: path("means", model=model, corpus=corpus if src == "eval" else "mono", lang=lang)
+            for side, lang in (("xx", xx), ("en", "en"))
+        }
         for src in RETRIEVAL["means"]
     }
 
@@ -46,8 +48,11 @@ def bucc_plan(model):
                 "gold": path("bucc_gold", corpus=corpus),
                 "means": _retrieval_means(model, corpus, xx),
                 # LASER's --unify: sentences are matched to their ids through their texts
-                "texts": {side: path("corpus", corpus=corpus, lang=lang) for side, lang in (("xx", xx), ("en", "en"))}
-                if BUCC["unify"] else None,
+                "texts": (
+                    {side: path("corpus", corpus=corpus, lang=lang) for side, lang in (("xx", xx), ("en", "en"))}
+                    if BUCC["unify"]
+                    else None
+                ),
             }
     return plan
 
@@ -64,10 +69,13 @@ def bucc_split_plan(wildcards):
 
 def bucc_scores_plan(model):
     """pair -> split -> {"candidates", "gold"} (rule retrieval_bucc)."""
-    return {xx: {split: {"candidates": path("candidates", model=model, corpus=f"bucc_{xx}-en_{split}"),
-                         "gold": spec["gold"]}
-                 for split, spec in splits.items()}
-            for xx, splits in bucc_plan(model).items()}
+    return {
+        xx: {
+            split: {"candidates": path("candidates", model=model, corpus=f"bucc_{xx}-en_{split}"), "gold": spec["gold"]}
+            for split, spec in splits.items()
+        }
+        for xx, splits in bucc_plan(model).items()
+    }
 
 
 def plan_inputs(plan_of):

@@ -37,8 +37,9 @@ def _transfer_eval_inputs(wildcards):
     return {
         "model": path("model", model=m),
         "original": path("checkpoint", model=m, task=task, method_train="original"),
-        "zero_mean": [path("checkpoint", model=m, task=task, method_train=f"zero_mean-l{l}")
-                      for l in transfer_layers(task)],
+        "zero_mean": [
+            path("checkpoint", model=m, task=task, method_train=f"zero_mean-l{l}") for l in transfer_layers(task)
+        ],
         "train": path("corpus", corpus="ud_train", lang="en"),  # the majority-tag baseline
         "dev": path("corpus", corpus="ud_dev", lang="en"),
         "test": [path("corpus", corpus="ud_test", lang=lang) for lang in langs],
