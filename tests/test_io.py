@@ -28,6 +28,12 @@ def test_artifacts_get_the_mode_of_the_umask(tmp_path, umask):
     )
     with atomic_directory(tmp_path / "model") as d:
         (d / "config.json").write_text("{}")
+        (d / "shards").mkdir()
+        (d / "shards" / "model.safetensors").write_bytes(b"w")
+        os.chmod(d / "shards" / "model.safetensors", 0o600)  # as a library writing through mkstemp leaves it
+        os.chmod(d / "shards", 0o700)
+    assert stat.S_IMODE((tmp_path / "model" / "shards" / "model.safetensors").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "model" / "shards").stat().st_mode) == 0o777 & ~umask
     (tmp_path / "plain_dir").mkdir()
     assert (
         stat.S_IMODE((tmp_path / "model").stat().st_mode)

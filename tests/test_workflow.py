@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -161,8 +162,13 @@ def test_whole_workflow_on_a_tiny_model(tmp_path, tiny_model_dir, shared_data):
     import pandas as pd
 
     write_config(tmp_path, tiny_full_config(tiny_model_dir, shared_data))
-    first = run(tmp_path, check=False)
+    first = run(tmp_path, check=False, preexec_fn=lambda: os.umask(0o022))
     assert first.returncode == 0, first.stderr[-6000:]
+    # under umask 022 every artifact is readable by others: 0644 files, 0755 folders
+    for top in ("data", "results", "reports"):
+        for p in (tmp_path / top).rglob("*"):
+            if not p.is_symlink():
+                assert stat.S_IMODE(p.stat().st_mode) == (0o755 if p.is_dir() else 0o644), p
 
     scores = tmp_path / "results/tiny/scores"
     tatoeba = pd.read_csv(scores / "tatoeba.csv")

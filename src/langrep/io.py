@@ -45,7 +45,15 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent))
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it 0700
+        # mkdtemp makes the folder 0700, and libraries that write through temporaries (transformers'
+        # safetensors shards) leave files 0600: everything gets the mode the umask gives
+        mask = current_umask()
+        for root, dirs, files in os.walk(tmp):
+            for d in dirs:
+                os.chmod(os.path.join(root, d), 0o777 & ~mask)
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o666 & ~mask)
+        os.chmod(tmp, 0o777 & ~mask)
         if path.exists():
             shutil.rmtree(path)
         os.replace(tmp, path)
