@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from langrep import means_analysis as ma
+from langrep import means_convergence as mc
 from langrep.errors import LangrepError
 from langrep.means import LanguageMeans, write_means
 from langrep.retrieval import tatoeba_rows
@@ -132,15 +133,15 @@ def test_two_fold_needs_two_sentences_per_language():
 
 
 def test_token_grid():
-    assert ma.token_grid(25000) == [1000, 2000, 5000, 10000, 20000]
-    assert ma.token_grid(1000) == [] and ma.token_grid(1001) == [1000]
-    assert ma.token_grid(60, start=10) == [10, 20, 50]
+    assert mc.token_grid(25000) == [1000, 2000, 5000, 10000, 20000]
+    assert mc.token_grid(1000) == [] and mc.token_grid(1001) == [1000]
+    assert mc.token_grid(60, start=10) == [10, 20, 50]
 
 
 def test_prefix_means_by_hand():
     pooled = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # per-sentence means
     counts = np.array([2, 3, 5])  # token sums: [2,0], [0,3], [5,5]
-    p = ma.prefix_means(pooled, counts, [1, 2, 3, 5, 10, 11])
+    p = mc.prefix_means(pooled, counts, [1, 2, 3, 5, 10, 11])
     assert p.n_target == [1, 2, 3, 5, 10] and p.n_used == [2, 2, 5, 5, 10]
     assert np.allclose(p.means[0], [1, 0]) and np.allclose(p.means[2], [0.4, 0.6])
     assert np.allclose(p.means[4], [0.7, 0.8])
@@ -152,7 +153,7 @@ def test_convergence_curve_with_a_known_answer():
     counts = np.full(100, 20)
     full = pooled.mean(axis=0)
     others = [np.array([1.5, 0.5]), np.array([-2.0, 0.5])]  # the nearest is 1.0 away from the full mean
-    rows = ma.convergence_rows("xx", 4, ma.prefix_means(pooled, counts, [500, 1000, 2000]), full, others)
+    rows = mc.convergence_rows("xx", 4, mc.prefix_means(pooled, counts, [500, 1000, 2000]), full, others)
     cos = {r["n_tokens"]: r["value"] for r in rows if r["metric"] == "prefix_cosine"}
     assert cos[500] == pytest.approx(np.sqrt(0.5)) and cos[1000] == pytest.approx(np.sqrt(0.5))
     assert cos[2000] == pytest.approx(1.0)
@@ -161,7 +162,7 @@ def test_convergence_curve_with_a_known_answer():
     assert {r["n_tokens_used"] for r in rows} == {500, 1000, 2000}
     assert all(
         r["metric"] == "prefix_cosine"
-        for r in ma.convergence_rows("xx", 4, ma.prefix_means(pooled, counts, [500]), full)
+        for r in mc.convergence_rows("xx", 4, mc.prefix_means(pooled, counts, [500]), full)
     )
 
 

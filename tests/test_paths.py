@@ -54,3 +54,12 @@ def test_workflow_spells_no_artifact_path_and_no_config_default():
         )
         for root in ("results/", "data/corpora/", "data/models/"):
             assert f'"{root}' not in code and f'f"{root}' not in code, f"{smk.name} spells a {root} path"
+
+
+def test_every_library_module_stays_under_400_lines():
+    # a room a newcomer can read in one sitting: split a module that grows past this
+    sizes = {
+        p.relative_to(ROOT): len(p.read_text(encoding="utf-8").splitlines()) for p in ROOT.glob("src/langrep/**/*.py")
+    }
+    assert len(sizes) > 40
+    assert {p: n for p, n in sizes.items() if n > 400} == {}

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from langrep import bucc as B
 from langrep import retrieval as R
 from langrep.errors import LangrepError
 from langrep.means import LanguageMeans, write_means
@@ -290,7 +291,7 @@ def test_bucc_rows_dev_threshold_applied_to_test(tmp_path):
         "test": _bucc_split(tmp_path, "test", rng, offset=offset),
     }
     out = tmp_path / "bucc.csv"
-    write_scores(R.bucc_rows("m", "zh", plan, layers=[8], headline=8), out)
+    write_scores(B.bucc_rows("m", "zh", plan, layers=[8], headline=8), out)
     got = pd.read_csv(out)
     assert set(got.metric) == {"precision", "recall", "f1", "threshold"}
     assert set(got.split) == {"dev", "test"} and set(got.direction) == {"xx-en"}
@@ -300,7 +301,7 @@ def test_bucc_rows_dev_threshold_applied_to_test(tmp_path):
     # the planted translations are found far above chance (chance F1 ~ 0)
     assert v[("dev", "mds", "f1")] > 80 and v[("test", "mds", "f1")] > 80
     with pytest.raises(LangrepError, match="dev"):
-        R.bucc_rows("m", "zh", {"test": plan["test"]}, layers=[8])
+        B.bucc_rows("m", "zh", {"test": plan["test"]}, layers=[8])
 
 
 def test_bucc_bad_input(tmp_path):
@@ -310,16 +311,16 @@ def test_bucc_bad_input(tmp_path):
     gold.loc[3, "tgt_id"] = "en-nowhere"
     gold.to_parquet(tmp_path / "badgold.parquet")
     with pytest.raises(LangrepError, match="badgold.parquet, row 3: tgt_id 'en-nowhere'"):
-        R.bucc_rows("m", "zh", {"dev": {**spec, "gold": tmp_path / "badgold.parquet"}}, layers=[8])
+        B.bucc_rows("m", "zh", {"dev": {**spec, "gold": tmp_path / "badgold.parquet"}}, layers=[8])
     other = write_embeddings(
         tmp_path / "en16.parquet", [f"en-dev-{i:05d}" for i in range(150)], {8: rng.normal(size=(150, 16))}
     )
     with pytest.raises(LangrepError, match="-d"):
-        R.bucc_rows("m", "zh", {"dev": {**spec, "en": other}}, layers=[8])
+        B.bucc_rows("m", "zh", {"dev": {**spec, "en": other}}, layers=[8])
     with pytest.raises(LangrepError, match="shapes"):
         R.mine(rng.normal(size=(5, 4)), rng.normal(size=(5, 3)))
     with pytest.raises(LangrepError, match="not found"):
-        R.bucc_rows("m", "zh", {"dev": {**spec, "gold": tmp_path / "none.parquet"}}, layers=[8])
+        B.bucc_rows("m", "zh", {"dev": {**spec, "gold": tmp_path / "none.parquet"}}, layers=[8])
 
 
 def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
@@ -331,30 +332,30 @@ def test_mining_per_split_then_scoring_equals_bucc_rows(tmp_path):
         "dev": _bucc_split(tmp_path, "dev", rng, offset=offset),
         "test": _bucc_split(tmp_path, "test", rng, offset=offset),
     }
-    whole = write_scores(R.bucc_rows("m", "zh", plan, layers=[8], headline=8), tmp_path / "one_step.csv")
+    whole = write_scores(B.bucc_rows("m", "zh", plan, layers=[8], headline=8), tmp_path / "one_step.csv")
     files = {}
     for split, spec in plan.items():
         files[split] = {"candidates": tmp_path / f"cand_{split}.parquet", "gold": spec["gold"]}
-        mined = R.run_bucc_mine(
+        mined = B.run_bucc_mine(
             spec, files[split]["candidates"], {"bucc": {"layers": [8]}, "layer": 8, "device": "cpu"}
         )
         assert set(mined.frame["method"]) == {"original", "zero_mean", "mds"}
         # original uses no means and is mined once
         assert set(mined.frame.loc[mined.frame.method == "original", "means"]) == {""}
-    back = R.read_candidates(files["test"]["candidates"])
+    back = B.read_candidates(files["test"]["candidates"])
     assert back.layers == [8] and back.means == ["eval"] and len(back.frame) == len(mined.frame)
-    two_step = R.run_bucc_scores("m", {"zh": files}, tmp_path / "two_step.csv")
+    two_step = B.run_bucc_scores("m", {"zh": files}, tmp_path / "two_step.csv")
     pd.testing.assert_frame_equal(two_step.reset_index(drop=True), whole.reset_index(drop=True))
     # splits mined with different settings are not scored together
-    R.run_bucc_mine(plan["test"], tmp_path / "other.parquet", {"layers": [8], "layer": 8, "methods": ["original"]})
+    B.run_bucc_mine(plan["test"], tmp_path / "other.parquet", {"layers": [8], "layer": 8, "methods": ["original"]})
     with pytest.raises(LangrepError, match="same settings"):
-        R.run_bucc_scores(
+        B.run_bucc_scores(
             "m",
             {"zh": {**files, "test": {**files["test"], "candidates": tmp_path / "other.parquet"}}},
             tmp_path / "x.csv",
         )
     with pytest.raises(LangrepError, match="not found"):
-        R.read_candidates(tmp_path / "none.parquet")
+        B.read_candidates(tmp_path / "none.parquet")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -147,7 +147,17 @@ def test_a_section_that_is_no_mapping_and_keys_named_as_the_caller_knows_them():
 
 
 def _signature_defaults():
-    from langrep import extract, knn, means_analysis, mining, mlm_head_fitting, retrieval, translation
+    from langrep import bucc as bucc_module
+    from langrep import (
+        extract,
+        knn,
+        means_analysis,
+        means_convergence,
+        mining,
+        mlm_head_fitting,
+        retrieval,
+        translation,
+    )
     from langrep.data import fetch
     from langrep.transfer import run
 
@@ -169,15 +179,12 @@ def _signature_defaults():
         (mlm_head_fitting.fit_mlm_head, head),
         (mlm_head_fitting.evaluate_head, {k: head[k] for k in ("mask_prob", "max_length", "token_budget")}),
         (mlm_head_fitting.prepare_head, {"device": ("translation", "device")}),
-        (extract.extract, extraction),
         (extract.iter_chunks, extraction),
-        (extract.extract_to_parquet, extraction),
         (extract.iter_batches, {k: extraction[k] for k in ("token_budget", "include_special_tokens")}),
         (translation.translate, {k: ("translation", k) for k in ("max_length", "token_budget")}),
         (translation.sweep_outputs, {k: ("translation", k) for k in ("max_length", "token_budget")}),
         (retrieval.tatoeba_rows, tatoeba),
-        (retrieval.bucc_candidates, bucc),
-        (retrieval.bucc_rows, bucc),
+        (bucc_module.bucc_candidates, bucc),
         (retrieval.accuracy_at_1, {"block_size": ("retrieval", "block_size")}),
         (knn.knn, {"block_size": ("retrieval", "block_size")}),
         (mining.mine, {"k": ("retrieval", "bucc", "k"), "block_size": ("retrieval", "block_size")}),
@@ -191,7 +198,7 @@ def _signature_defaults():
                 "grid_start": ("analysis", "tokens_from"),
             },
         ),
-        (means_analysis.token_grid, {"start": ("analysis", "tokens_from")}),
+        (means_convergence.token_grid, {"start": ("analysis", "tokens_from")}),
         (
             run.evaluate_task,
             {k: ("transfer", k) for k in ("alphas", "test_sentences", "seed", "bootstrap", "device", "dtype")},

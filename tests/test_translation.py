@@ -13,20 +13,12 @@ from translation_common import DE, EN, ZH, one_thread  # noqa: F401 (one_thread:
 
 from langrep.errors import InputFormatError, LangrepError
 from langrep.means import LanguageMeans, write_means
-from langrep.mlm_head import save_head, write_pretrained_marker
+from langrep.mlm_head import Decoder, save_head, split_masked_lm, write_pretrained_marker
 from langrep.mlm_head_fitting import fit_mlm_head
 from langrep.scores import read_scores
-from langrep.translation import (
-    Decoder,
-    bleu1,
-    convert_rate,
-    neither_share,
-    run_translation,
-    split_masked_lm,
-    sweep_outputs,
-    translate,
-)
+from langrep.translation import run_translation, sweep_outputs, translate
 from langrep.translation_data import prepare_vocab
+from langrep.translation_metrics import bleu1, convert_rate, neither_share
 
 
 @pytest.fixture(scope="module")

@@ -132,32 +132,11 @@ def iter_batches(
     )
 
 
-def extract(
-    model,
-    tokenizer,
-    texts: Sequence[str],
-    pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers,
-    token_budget: int = DEFAULT.token_budget,
-    max_length: int = DEFAULT.max_length,
-    include_special_tokens: bool = DEFAULT.include_special_tokens,
-    progress: bool = False,
-    chunk_sentences: int | None = CHUNK_SENTENCES,
-) -> Extraction:
-    """Pooled embeddings (``pooled_layers``; None = every layer) and per-layer sums for ``texts``
-    (worked through in chunks of at most ``chunk_sentences``)."""
-    parts = list(
-        iter_chunks(
-            model,
-            tokenizer,
-            texts,
-            pooled_layers,
-            token_budget,
-            max_length,
-            include_special_tokens,
-            progress,
-            chunk_sentences,
-        )
-    )
+def extract(model, tokenizer, texts: Sequence[str], **options) -> Extraction:
+    """Pooled embeddings and per-layer sums for ``texts``; ``options`` are :func:`iter_chunks`'
+    (pooled_layers, None = every layer; token_budget; max_length; include_special_tokens;
+    progress; chunk_sentences)."""
+    parts = list(iter_chunks(model, tokenizer, texts, **options))
     if len(parts) == 1:
         _, pooled, sums, counts = parts[0]
         return Extraction(pooled, sums, counts)
@@ -270,20 +249,10 @@ def iter_chunks(
 
 
 def extract_to_parquet(
-    model,
-    tokenizer,
-    ids: Sequence[str],
-    texts: Sequence[str],
-    embeddings_path,
-    pooled_layers: Sequence[int] | None = DEFAULT.pooled_layers,
-    token_budget: int = DEFAULT.token_budget,
-    max_length: int = DEFAULT.max_length,
-    include_special_tokens: bool = DEFAULT.include_special_tokens,
-    progress: bool = False,
-    chunk_sentences: int | None = CHUNK_SENTENCES,
-    metadata: dict[str, str] | None = None,
+    model, tokenizer, ids: Sequence[str], texts: Sequence[str], embeddings_path, metadata=None, **options
 ) -> LayerSums:
-    """Stream pooled embeddings to ``embeddings_path`` in corpus order; return the layer sums."""
+    """Stream pooled embeddings to ``embeddings_path`` in corpus order (``metadata``: key-value
+    pairs for the Parquet schema; ``options``: :func:`iter_chunks`'); return the layer sums."""
     if len(ids) != len(texts):
         raise LangrepError(f"{len(ids)} ids but {len(texts)} texts")
     total: LayerSums | None = None
@@ -291,17 +260,7 @@ def extract_to_parquet(
     meta = {k.encode(): str(v).encode() for k, v in (metadata or {}).items()}
     with atomic_write(embeddings_path) as tmp:
         try:
-            for start, pooled, sums, counts in iter_chunks(
-                model,
-                tokenizer,
-                texts,
-                pooled_layers,
-                token_budget,
-                max_length,
-                include_special_tokens,
-                progress,
-                chunk_sentences,
-            ):
+            for start, pooled, sums, counts in iter_chunks(model, tokenizer, texts, **options):
                 total = sums if total is None else total + sums
                 table = _pooled_table(ids[start : start + len(counts)], counts, pooled)
                 if writer is None:

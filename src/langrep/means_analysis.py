@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -47,6 +46,14 @@ import pyarrow.parquet as pq
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in
 from langrep.means import read_means
+from langrep.means_convergence import (
+    PrefixMeans,
+    convergence_rows,
+    prefix_means,
+    prefix_points,
+    prefix_retrieval_rows,
+    token_grid,
+)
 from langrep.scores import write_scores
 from langrep.settings import AnalysisSettings, RetrievalSettings
 
@@ -176,6 +183,11 @@ def macro_accuracy(labels: np.ndarray, predicted: np.ndarray) -> tuple[float, di
     return float(np.mean(list(per.values()))), per
 
 
+def _stacked(vectors: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Language -> vectors as one matrix and its row labels."""
+    return np.concatenate(list(vectors.values())), np.repeat(list(vectors), [len(v) for v in vectors.values()])
+
+
 def identification_rows(
     x: np.ndarray, labels: np.ndarray, means: Mapping[str, np.ndarray], split: str, layer: int
 ) -> list[dict]:
@@ -203,105 +215,6 @@ def identification_rows(
         rows.append(dict(base, lang="all", value=overall, n_sentences=len(labels)))
         rows += [dict(base, lang=lang, value=v, n_sentences=int((labels == lang).sum())) for lang, v in per.items()]
     return rows
-
-
-# ----------------------------------------------------------------------------------------------
-# How much text a mean needs
-
-
-def token_grid(total: int, start: int = DEFAULT.tokens_from) -> list[int]:
-    """1k, 2k, 5k, 10k, 20k, 50k, ... below ``total`` (the 1-2-5 series from ``start``)."""
-    out, decade = [], int(start)
-    while True:
-        for f in (1, 2, 5):
-            n = f * decade
-            if n >= total:
-                return out
-            out.append(n)
-        decade *= 10
-
-
-@dataclass
-class PrefixMeans:
-    """Means of the first n tokens of a corpus (whole sentences): ``n_used`` tokens behind each."""
-
-    n_target: list[int]
-    n_used: list[int]
-    means: np.ndarray  # (len(n_target), H) float64
-
-
-def prefix_means(pooled: np.ndarray, n_tokens: np.ndarray, targets: Sequence[int]) -> PrefixMeans:
-    """The mean of the first ``t`` tokens for each ``t`` of ``targets`` (the shortest prefix of whole
-    sentences with at least ``t`` tokens), from sentence vectors ``pooled`` (n, H) = each
-    sentence's token sum / its token count. Targets beyond the corpus are left out."""
-    counts = np.asarray(n_tokens, dtype=np.int64)
-    sums = np.cumsum(np.asarray(pooled, dtype=np.float64) * counts[:, None], axis=0)
-    cum = np.cumsum(counts)
-    keep = [int(t) for t in targets if 0 < t <= (cum[-1] if len(cum) else 0)]
-    idx = np.searchsorted(cum, keep, side="left")
-    hidden = np.shape(pooled)[1] if np.ndim(pooled) == 2 else 0
-    means = sums[idx] / cum[idx][:, None] if keep else np.zeros((0, hidden))
-    return PrefixMeans(keep, [int(cum[i]) for i in idx], means)
-
-
-def convergence_rows(
-    lang: str, layer: int, prefixes: PrefixMeans, full: np.ndarray, others: Sequence[np.ndarray] = ()
-) -> list[dict]:
-    """Cosine between each prefix mean and the mean of all tokens (``full``) and, given the other
-    languages' means, ``prefix_error``: the prefix mean's distance from ``full`` relative to the
-    distance from ``full`` to the nearest other language's mean (below 1: the prefix mean is nearer
-    its own language's mean than any other language's is; the cosine alone is near 1 for any two
-    languages of an anisotropic space)."""
-    nearest = min((float(np.linalg.norm(full - o)) for o in others), default=None)
-    rows = []
-    for t, used, m in zip(prefixes.n_target, prefixes.n_used, prefixes.means):
-        cos = float(m @ full / (np.linalg.norm(m) * np.linalg.norm(full)))
-        base = dict(lang=lang, layer=layer, method="original", split="mono", n_tokens=t, n_tokens_used=used)
-        rows.append(dict(base, metric="prefix_cosine", value=cos))
-        if nearest:
-            rows.append(dict(base, metric="prefix_error", value=float(np.linalg.norm(m - full)) / nearest))
-    return rows
-
-
-def prefix_retrieval_rows(
-    lang: str, layer: int, xx: np.ndarray, en: np.ndarray, points: Sequence[tuple], directions: Sequence[str]
-) -> list[dict]:
-    """Tatoeba accuracy (%) of the aligned sides ``xx``/``en`` with Zero-mean and MDS, once per
-    ``(n_tokens, n_tokens_used, xx_mean, en_mean)`` of ``points`` (n_tokens None: all tokens)."""
-    from langrep.retrieval import accuracy_at_1, apply_method
-
-    rows = []
-    for t, used, xx_mean, en_mean in points:
-        for method in ("zero_mean", "mds"):
-            for direction in directions:
-                q, db, mq, mdb = (xx, en, xx_mean, en_mean) if direction == "xx-en" else (en, xx, en_mean, xx_mean)
-                q, db = apply_method(method, q, db, np.asarray(mq, q.dtype), np.asarray(mdb, q.dtype))
-                rows.append(
-                    dict(
-                        lang=lang,
-                        layer=layer,
-                        method=method,
-                        direction=direction,
-                        split="tatoeba",
-                        metric="tatoeba_accuracy",
-                        value=accuracy_at_1(q, db),
-                        n_tokens=t,
-                        n_tokens_used=used,
-                        n_sentences=len(xx),
-                    )
-                )
-    return rows
-
-
-def _prefix_points(xx: PrefixMeans, en: PrefixMeans, full_xx: np.ndarray, full_en: np.ndarray) -> list[tuple]:
-    """The token counts both corpora reach below their size, then all tokens (the means files)."""
-    en_at = dict(zip(en.n_target, zip(en.n_used, en.means)))
-    points = [
-        (t, min(u, en_at[t][0]), m, en_at[t][1])
-        for t, u, m in zip(xx.n_target, xx.n_used, xx.means)
-        if t in en_at and t < xx.n_used[-1] and t < en.n_used[-1]
-    ]
-    return points + [(None, min(xx.n_used[-1], en.n_used[-1]), full_xx, full_en)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -379,26 +292,14 @@ def analyse_model(
                         "%s: %s has %d mono sentences, fewer than 2 x %d: not held out", model, lang, len(x), heldout
                     )
             if len(held) >= 2:
-                rows += identification_rows(
-                    np.concatenate(list(held.values())),
-                    np.repeat(list(held), [len(v) for v in held.values()]),
-                    lid_means,
-                    "mono",
-                    l,
-                )
+                rows += identification_rows(*_stacked(held), lid_means, "mono", l)
         if l in tat_layers and pairs:
             sides = {xx: _read_layer(p["xx"], l)[2][:heldout] for xx, p in pairs.items()}
             first = next(iter(pairs.values()))
             if "en" in means:
                 sides["en"] = _read_layer(first["en"], l)[2][:heldout]
             if len(sides) >= 2:
-                rows += identification_rows(
-                    np.concatenate(list(sides.values())),
-                    np.repeat(list(sides), [len(v) for v in sides.values()]),
-                    lid_means,
-                    "tatoeba",
-                    l,
-                )
+                rows += identification_rows(*_stacked(sides), lid_means, "tatoeba", l)
             if l == layer and "en" in prefixes:
                 for xx, p in pairs.items():
                     if xx not in prefixes:
@@ -407,7 +308,7 @@ def analyse_model(
                     en_ids, _, ev = _read_layer(p["en"], l)
                     order = {i: k for k, i in enumerate(en_ids)}
                     ev = ev[[order[i] for i in xx_ids]]
-                    points = _prefix_points(prefixes[xx], prefixes["en"], full[xx], full["en"])
+                    points = prefix_points(prefixes[xx], prefixes["en"], full[xx], full["en"])
                     rows += prefix_retrieval_rows(xx, l, xv, ev, points, directions)
     return [dict({"model": model, "task": TASK, "direction": ""}, **r) for r in rows]
 

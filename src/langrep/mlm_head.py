@@ -1,5 +1,6 @@
 """The MLM head fitted on a frozen encoder that has none (token translation): the module, exact
-whole-vocabulary decoding, its files, and the token set of a corpus. Fitting and held-out quality:
+whole-vocabulary decoding, its files, the token set of a corpus, and the decoder translation runs
+(an encoder and its own or the fitted head: :func:`load_decoder`). Fitting and held-out quality:
 :mod:`langrep.mlm_head_fitting`.
 
 The head: ``logits = LayerNorm(W2 gelu(W1 h + b1) + b2) @ E^T + bias`` with ``E`` the encoder's
@@ -15,7 +16,8 @@ positions with a random bias; bf16 alone agreed on 97.6%).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -202,3 +204,47 @@ def load_head(head_dir, encoder) -> FittedMLMHead:
     head = FittedMLMHead(emb, len(state["bias"]), state["dense_in.weight"].shape[0], layer_norm_eps=eps)
     head.load_state_dict(state, strict=True)
     return head.eval()
+
+
+# ----------------------------------------------------------------------------- encoder + head
+@dataclass
+class Decoder:
+    """A base encoder (BertModel-like) and an MLM head on its last hidden state."""
+
+    encoder: torch.nn.Module
+    head: Callable[[torch.Tensor], torch.Tensor]
+    kind: str  # "pretrained" | "fitted"
+
+    @property
+    def device(self):
+        return next(self.encoder.parameters()).device
+
+    def argmax(self, hidden: torch.Tensor) -> torch.Tensor:
+        """Token ids of the best logit of every row of ``hidden`` [N, H], over the whole vocabulary."""
+        if hasattr(self.head, "argmax"):  # the fitted head: chunked, without materializing [N, V] logits
+            return self.head.argmax(hidden)
+        return self.head(hidden).argmax(-1)
+
+
+def split_masked_lm(mlm) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """(base encoder, MLM head module) of an ``AutoModelForMaskedLM``."""
+    base = mlm.base_model
+    for name in ("cls", "lm_head", "predictions"):
+        head = getattr(mlm, name, None)
+        if isinstance(head, torch.nn.Module):
+            return base, head
+    raise LangrepError(f"cannot find the MLM head of {type(mlm).__name__}")
+
+
+def load_decoder(model_dir, head_dir, device: str | None = "cpu") -> tuple[Decoder, object]:
+    """The decoder the ``mlm_head`` rule chose: the model's own head, or the fitted one."""
+    from langrep.models import load_encoder, load_masked_lm
+
+    kind = head_kind(head_dir)
+    if kind == "pretrained":
+        mlm, tokenizer = load_masked_lm(model_dir, device=device)
+        base, head = split_masked_lm(mlm)
+        return Decoder(base, head, kind), tokenizer
+    encoder, tokenizer = load_encoder(model_dir, device=device)
+    head = load_head(head_dir, encoder).to(next(encoder.parameters()).device)
+    return Decoder(encoder, head, kind), tokenizer

@@ -13,18 +13,18 @@ Two equivalent implementations:
   axis and fed through the model's own remaining ``encoder.layer[l:]`` modules. alpha = 0 is the
   unshifted decoding, the same for every layer and target, so it is decoded once.
 
-Metrics: BLEU-1 (sacrebleu, unigram, brevity penalty, corpus level), the convert rate
-``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))`` and the share of output tokens in neither V_s nor V_t
-(the paper: the model "never decoded tokens not belonging to L1 and L2"), with V_L the token set of
-language L's XNLI test text (:mod:`langrep.translation_data`). Inputs are XNLI test lines
+Metrics (:mod:`langrep.translation_metrics`): BLEU-1 (sacrebleu, unigram, brevity penalty,
+corpus level), the convert rate ``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))`` and the share of
+output tokens in neither V_s nor V_t (the paper: the model "never decoded tokens not belonging to
+L1 and L2"), with V_L the token set of language L's XNLI test text
+(:mod:`langrep.translation_data`). Inputs are XNLI test lines
 (premise + hypothesis), de-duplicated.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,58 +34,14 @@ from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, s
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import LayerShift, check_layer, encoder_layers, n_hidden_states, n_layers
-from langrep.mlm_head import read_head_record
+from langrep.mlm_head import Decoder, load_decoder, read_head_record
 from langrep.scores import write_scores
 from langrep.settings import TranslationSettings
 from langrep.translation_data import parallel_lines, read_vocab_sets
+from langrep.translation_metrics import bleu1, convert_rate, neither_share
 
 # the keyword defaults below: config translation's
 DEFAULT = TranslationSettings.defaults()
-
-
-# --------------------------------------------------------------------------------------- model
-@dataclass
-class Decoder:
-    """A base encoder (BertModel-like) and an MLM head on its last hidden state."""
-
-    encoder: torch.nn.Module
-    head: Callable[[torch.Tensor], torch.Tensor]
-    kind: str  # "pretrained" | "fitted"
-
-    @property
-    def device(self):
-        return next(self.encoder.parameters()).device
-
-    def argmax(self, hidden: torch.Tensor) -> torch.Tensor:
-        """Token ids of the best logit of every row of ``hidden`` [N, H], over the whole vocabulary."""
-        if hasattr(self.head, "argmax"):  # the fitted head: chunked, without materializing [N, V] logits
-            return self.head.argmax(hidden)
-        return self.head(hidden).argmax(-1)
-
-
-def split_masked_lm(mlm) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """(base encoder, MLM head module) of an ``AutoModelForMaskedLM``."""
-    base = mlm.base_model
-    for name in ("cls", "lm_head", "predictions"):
-        head = getattr(mlm, name, None)
-        if isinstance(head, torch.nn.Module):
-            return base, head
-    raise LangrepError(f"cannot find the MLM head of {type(mlm).__name__}")
-
-
-def load_decoder(model_dir, head_dir, device: str | None = "cpu") -> tuple[Decoder, object]:
-    """The decoder the ``mlm_head`` rule chose: the model's own head, or the fitted one."""
-    from langrep.mlm_head import head_kind, load_head
-    from langrep.models import load_encoder, load_masked_lm
-
-    kind = head_kind(head_dir)
-    if kind == "pretrained":
-        mlm, tokenizer = load_masked_lm(model_dir, device=device)
-        base, head = split_masked_lm(mlm)
-        return Decoder(base, head, kind), tokenizer
-    encoder, tokenizer = load_encoder(model_dir, device=device)
-    head = load_head(head_dir, encoder).to(next(encoder.parameters()).device)
-    return Decoder(encoder, head, kind), tokenizer
 
 
 def _bidirectional_mask(encoder, embeds: torch.Tensor, mask: torch.Tensor):
@@ -215,45 +171,6 @@ def sweep_outputs(
                     f"~{spent * (len(texts) - done) / done:.0f}s to go)"
                 )
     return results
-
-
-# ------------------------------------------------------------------------------------- metrics
-def bleu1(hypotheses: Sequence[str], references: Sequence[str], tokenize: str = "13a") -> float:
-    """Corpus BLEU-1 (unigram precision x brevity penalty) in %, via sacrebleu."""
-    from sacrebleu.metrics import BLEU
-
-    if len(hypotheses) != len(references):
-        raise LangrepError(f"BLEU-1: {len(hypotheses)} hypotheses but {len(references)} references")
-    return float(BLEU(max_ngram_order=1, tokenize=tokenize).corpus_score(list(hypotheses), [list(references)]).score)
-
-
-def _token_counts(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> tuple[int, int, int, int]:
-    """(all, in V_t only, in both, in neither) output tokens."""
-    total = converted = shared = neither = 0
-    for ids in outputs:
-        for y in ids:
-            total += 1
-            in_s, in_t = y in v_src, y in v_tgt
-            converted += in_t and not in_s
-            shared += in_t and in_s
-            neither += not (in_t or in_s)
-    return total, converted, shared, neither
-
-
-def convert_rate(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> float:
-    """The paper's convert rate in %: ``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))``.
-
-    NaN when every output token is shared by both vocabularies (empty denominator).
-    """
-    total, converted, shared, _ = _token_counts(outputs, v_src, v_tgt)
-    denom = total - shared
-    return 100.0 * converted / denom if denom else float("nan")
-
-
-def neither_share(outputs: Iterable[Sequence[int]], v_src: set[int], v_tgt: set[int]) -> float:
-    """% of output tokens in neither V_s nor V_t (NaN without output tokens)."""
-    total, _, _, neither = _token_counts(outputs, v_src, v_tgt)
-    return 100.0 * neither / total if total else float("nan")
 
 
 # ------------------------------------------------------------------------------------- the run

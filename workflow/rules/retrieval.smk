@@ -25,12 +25,7 @@ rule retrieval_tatoeba:
         runtime=per_attempt(60),
     params:
         plan=plan_shape(lambda w: tatoeba_plan(w.model)),
-        layer=RETRIEVAL["layer"],
-        layers=RETRIEVAL["layers"],
-        methods=RETRIEVAL["methods"],
-        directions=RETRIEVAL["tatoeba"]["directions"],
-        block_size=RETRIEVAL["block_size"],
-        device=RETRIEVAL["device"],
+        retrieval=tatoeba_job_settings(),
     script:
         "../scripts/retrieval_tatoeba.py"
 
@@ -56,12 +51,7 @@ rule retrieval_bucc_mine:
         runtime=bucc_mine_runtime,
     params:
         plan=plan_shape(bucc_split_plan),
-        layer=RETRIEVAL["layer"],
-        layers=bucc_layers(),
-        methods=RETRIEVAL["methods"],
-        k=BUCC["k"],
-        block_size=RETRIEVAL["block_size"],
-        device=RETRIEVAL["device"],
+        retrieval=bucc_mine_job_settings(),
     script:
         "../scripts/retrieval_bucc_mine.py"
 

@@ -6,14 +6,6 @@ from langrep.retrieval import run_tatoeba
 
 smk = snakemake  # noqa: F821 - injected by Snakemake
 log_to_file(smk.log[0])
-p = smk.params
-# the rule's params are the keys of config retrieval: this job reads (the others keep their defaults)
-settings = {
-    "layer": p.layer,
-    "layers": p.layers,
-    "methods": p.methods,
-    "block_size": p.block_size,
-    "device": p.device,
-    "tatoeba": {"directions": p.directions},
-}
-run_tatoeba(smk.wildcards.model, resolve_plan(p.plan, smk.input), smk.output[0], settings, threads=smk.threads)
+# params.retrieval: the keys of config retrieval: this job reads (the others keep their defaults)
+plan = resolve_plan(smk.params.plan, smk.input)
+run_tatoeba(smk.wildcards.model, plan, smk.output[0], smk.params.retrieval, threads=smk.threads)

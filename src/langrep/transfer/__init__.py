@@ -9,12 +9,12 @@ from langrep.transfer.bootstrap import excludes_zero, paired_difference, score_i
 from langrep.transfer.checkpoint import load_checkpoint, load_task_model, save_checkpoint, task_model
 from langrep.transfer.data import DEPRELS, UPOS, Sentence, read_ud, universal
 from langrep.transfer.decode import eisner, is_tree
-from langrep.transfer.metrics import attachment_scores, pos_accuracy
+from langrep.transfer.metrics import attachment_scores, pos_accuracy, score
 from langrep.transfer.parser import BiaffineParser
 from langrep.transfer.pos import Tagger
 from langrep.transfer.run import evaluate_task, finetuned_means, train_task
 from langrep.transfer.stack import layer_span
-from langrep.transfer.train import TrainSettings, build_task_model, fit, predict, score
+from langrep.transfer.train import TrainSettings, build_task_model, fit, predict
 
 __all__ = [
     "BiaffineParser",

@@ -74,3 +74,17 @@ def attachment_scores(
     uas, las = attachment_correct(pred_heads, pred_rels, gold_heads, gold_rels)
     words = word_counts(gold_heads)
     return _percent(uas, words, "attachment_scores"), _percent(las, words, "attachment_scores")
+
+
+def task_correct(task: str, predictions, sentences) -> dict[str, np.ndarray]:
+    """Per-sentence correct words of each metric: ``accuracy`` (pos) or ``uas`` and ``las`` (parsing)."""
+    if task == "pos":
+        return {"accuracy": pos_correct(predictions, [s.upos for s in sentences])}
+    uas, las = attachment_correct(*predictions, [s.heads for s in sentences], [s.deprels for s in sentences])
+    return {"uas": uas, "las": las}
+
+
+def score(task: str, predictions, sentences) -> dict[str, float]:
+    """``{"accuracy": %}`` (pos) or ``{"uas": %, "las": %}`` (parsing)."""
+    words = word_counts([s.upos for s in sentences])
+    return {k: _percent(v, words, f"{task} score") for k, v in task_correct(task, predictions, sentences).items()}

@@ -33,10 +33,10 @@ class BiaffineParser(EncoderReader):
         arc_dim: int = 500,
         rel_dim: int = 100,
         dropout: float = 0.33,
-        read_layer: int | None = None,
-        frozen_layers: int | None = None,
+        **reader,
     ):
-        super().__init__(encoder, read_layer, frozen_layers)
+        # reader: read_layer and frozen_layers, as EncoderReader takes them
+        super().__init__(encoder, **reader)
         hidden = int(encoder.config.hidden_size)
         self.arc_dep, self.arc_head = _mlp(hidden, arc_dim, dropout), _mlp(hidden, arc_dim, dropout)
         self.rel_dep, self.rel_head = _mlp(hidden, rel_dim, dropout), _mlp(hidden, rel_dim, dropout)

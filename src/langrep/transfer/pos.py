@@ -12,15 +12,9 @@ from langrep.transfer.stack import EncoderReader
 class Tagger(EncoderReader):
     task = "pos"
 
-    def __init__(
-        self,
-        encoder,
-        n_labels: int = len(UPOS),
-        dropout: float = 0.1,
-        read_layer: int | None = None,
-        frozen_layers: int | None = None,
-    ):
-        super().__init__(encoder, read_layer, frozen_layers)
+    def __init__(self, encoder, n_labels: int = len(UPOS), dropout: float = 0.1, **reader):
+        # reader: read_layer and frozen_layers, as EncoderReader takes them
+        super().__init__(encoder, **reader)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(int(encoder.config.hidden_size), n_labels)
 

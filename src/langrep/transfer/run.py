@@ -36,7 +36,7 @@ from langrep.transfer.baselines import BASELINES, baseline_predictions, majority
 from langrep.transfer.bootstrap import paired_difference, score_interval
 from langrep.transfer.checkpoint import load_checkpoint, load_task_model, save_checkpoint
 from langrep.transfer.data import read_ud
-from langrep.transfer.metrics import attachment_correct, pos_correct, word_counts
+from langrep.transfer.metrics import task_correct, word_counts
 from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, fit, make_corpus, predict
 
@@ -176,14 +176,6 @@ def finetuned_means(
     return out
 
 
-def _counts(task: str, predictions, sentences) -> dict[str, np.ndarray]:
-    """Per-sentence correct words of each metric."""
-    if task == "pos":
-        return {"accuracy": pos_correct(predictions, [s.upos for s in sentences])}
-    uas, las = attachment_correct(*predictions, [s.heads for s in sentences], [s.deprels for s in sentences])
-    return {"uas": uas, "las": las}
-
-
 def evaluate_task(
     task: str,
     model_key: str,
@@ -283,13 +275,15 @@ def evaluate_task(
             rows.append(row)
 
     def run(lang, shift, desc):
-        return _counts(task, predict(task, model, tokenizer, corpus(lang), settings, shift, progress, desc), data[lang])
+        return task_correct(
+            task, predict(task, model, tokenizer, corpus(lang), settings, shift, progress, desc), data[lang]
+        )
 
     # Baselines: the English majority tag; attachment to the next / previous word.
     majority = majority_tag(read_ud(train_path)) if task == "pos" else None
     for lang in data:
         for name in BASELINES[task]:
-            counts = _counts(task, baseline_predictions(name, data[lang], majority), data[lang])
+            counts = task_correct(task, baseline_predictions(name, data[lang], majority), data[lang])
             add(lang, name, {m: c for m, c in counts.items() if m != "las"}, baseline=majority or "")
     # Original, and MDS on the same model with the fine-tuned model's means.
     above = sorted({l for l in resolved.values() if frozen is None or l > frozen})

@@ -26,7 +26,7 @@ from langrep.layer_shift import LayerShift, resolve_layer
 from langrep.schema import Settings
 from langrep.transfer.alignment import EncodedSentence, check_pooling, collate, encode_words
 from langrep.transfer.data import DEPRELS, UPOS, Sentence, label_ids, universal
-from langrep.transfer.metrics import attachment_scores, pos_accuracy
+from langrep.transfer.metrics import score
 from langrep.transfer.parser import BiaffineParser
 from langrep.transfer.pos import Tagger
 from langrep.transfer.stack import PrefixCache, split_shift
@@ -85,9 +85,17 @@ def build_task_model(task: str, encoder, settings: TrainSettings, key: str = "tr
     k = resolve_layer(settings.read_layer, encoder, key)
     frozen = None if settings.train_top_layers is None else max(k - int(settings.train_top_layers), 0)
     if task == "pos":
-        return Tagger(encoder, len(UPOS), settings.dropout, k, frozen)
+        return Tagger(encoder, len(UPOS), settings.dropout, read_layer=k, frozen_layers=frozen)
     if task == "parsing":
-        return BiaffineParser(encoder, len(DEPRELS), settings.arc_dim, settings.rel_dim, settings.dropout, k, frozen)
+        return BiaffineParser(
+            encoder,
+            len(DEPRELS),
+            settings.arc_dim,
+            settings.rel_dim,
+            settings.dropout,
+            read_layer=k,
+            frozen_layers=frozen,
+        )
     raise LangrepError(f"unknown transfer task {task!r}; expected one of {TASKS}")
 
 
@@ -252,14 +260,6 @@ def predict(
             max_pieces(model, tokenizer, settings),
         )
     return out_a if task == "pos" else (out_a, out_b)
-
-
-def score(task: str, predictions, sentences: Sequence[Sentence]) -> dict[str, float]:
-    """``{"accuracy": %}`` (pos) or ``{"uas": %, "las": %}`` (parsing)."""
-    if task == "pos":
-        return {"accuracy": pos_accuracy(predictions, [s.upos for s in sentences])}
-    uas, las = attachment_scores(*predictions, [s.heads for s in sentences], [s.deprels for s in sentences])
-    return {"uas": uas, "las": las}
 
 
 # ----------------------------------------------------------------------------------------------

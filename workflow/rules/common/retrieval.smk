@@ -62,6 +62,18 @@ def bucc_layers():
     return _RetrievalSettings.from_config(RETRIEVAL).bucc_layers
 
 
+def tatoeba_job_settings():
+    """The keys of config retrieval: a Tatoeba job reads (a change to the others does not rerun it)."""
+    keys = ("layer", "layers", "methods", "block_size", "device")
+    return {**{k: RETRIEVAL[k] for k in keys}, "tatoeba": {"directions": RETRIEVAL["tatoeba"]["directions"]}}
+
+
+def bucc_mine_job_settings():
+    """The keys of config retrieval: a BUCC mining job reads; bucc.layers resolved (the layers mined)."""
+    keys = ("layer", "methods", "block_size", "device")
+    return {**{k: RETRIEVAL[k] for k in keys}, "bucc": {"layers": bucc_layers(), "k": BUCC["k"]}}
+
+
 def bucc_split_plan(wildcards):
     """The plan of one BUCC split (rule retrieval_bucc_mine)."""
     return bucc_plan(wildcards.model)[wildcards.xx][wildcards.split]
