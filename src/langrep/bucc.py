@@ -71,10 +71,11 @@ def bucc_candidates(
         en_ids, en = load_side(spec["en"], layer)
         if xx.shape[1] != en.shape[1]:
             raise LangrepError(f"{spec['xx']} has {xx.shape[1]}-d embeddings, {spec['en']} {en.shape[1]}-d")
-        read_gold(spec["gold"], xx_ids, en_ids)
-        texts = spec.get("texts") or {}
-        xx_texts = texts_by_id(texts["xx"], xx_ids) if texts.get("xx") else None
-        en_texts = texts_by_id(texts["en"], en_ids) if texts.get("en") else None
+        if layer == chosen[0]:  # every layer has the same sentence ids: gold check and texts once
+            read_gold(spec["gold"], xx_ids, en_ids)
+            texts = spec.get("texts") or {}
+            xx_texts = texts_by_id(texts["xx"], xx_ids) if texts.get("xx") else None
+            en_texts = texts_by_id(texts["en"], en_ids) if texts.get("en") else None
         means = {
             s: {side: mean_at(p[side], layer, xx.shape[1]) for side in ("xx", "en")}
             for s, p in spec.get("means", {}).items()

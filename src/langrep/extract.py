@@ -33,7 +33,7 @@ from langrep.batching import TokenIds, length_sorted_batches, pad_batch, pad_tok
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import n_hidden_states
-from langrep.means import LayerSums
+from langrep.means import LayerSums, combine_sums
 from langrep.settings import ExtractionSettings
 
 # the keyword defaults below: config extraction's
@@ -141,8 +141,7 @@ def extract(model, tokenizer, texts: Sequence[str], **options) -> Extraction:
         _, pooled, sums, counts = parts[0]
         return Extraction(pooled, sums, counts)
     pooled = {l: np.concatenate([p[1][l] for p in parts]) for l in parts[0][1]}
-    sums = LayerSums(np.sum([p[2].sums for p in parts], axis=0), sum(p[2].n_tokens for p in parts))
-    return Extraction(pooled, sums, np.concatenate([p[3] for p in parts]))
+    return Extraction(pooled, combine_sums(p[2] for p in parts), np.concatenate([p[3] for p in parts]))
 
 
 def chunk_bounds(

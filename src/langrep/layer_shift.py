@@ -15,6 +15,10 @@ both shift this way (:class:`LayerShift`):
 * Mean Difference Shift (Secs. 3 and 5.2): ``h + alpha * (R_tgt^l - R_src^l)``;
 
 their arithmetic is :func:`langrep.means.zero_mean` and :func:`langrep.means.mean_difference_shift`.
+
+:func:`layer_span` runs only a slice ``encoder.layer[start:stop]`` inside the model's own forward
+pass, from a given hidden state ``start``: the translation sweep decodes shifted states through the
+layers above the shift, and transfer caches a frozen bottom this way.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from torch import nn
 
 from langrep.errors import LangrepError
 from langrep.means import mean_difference_shift, zero_mean
@@ -110,6 +115,28 @@ def shift_at_layer(model, layer: int, fn: Callable) -> Iterator[None]:
         yield
     finally:
         handle.remove()
+
+
+@contextlib.contextmanager
+def layer_span(encoder, start: int, stop: int, states=None) -> Iterator[None]:
+    """Within the block, a forward pass of ``encoder`` takes hidden state ``start`` and returns
+    hidden state ``stop`` as ``last_hidden_state``: only ``encoder.layer[start:stop]`` run.
+    ``states`` (B, T, H) is hidden state ``start``, fed in place of the embeddings' output
+    (required when ``start`` > 0; the embeddings still run, a lookup, and are discarded)."""
+    base = base_encoder(encoder)
+    layers = encoder_layers(base)
+    if not 0 <= start <= stop <= len(layers):
+        raise LangrepError(f"layer span {start}..{stop} is outside the model's layers 0..{len(layers)}")
+    if start > 0 and states is None:
+        raise LangrepError(f"starting at hidden state {start} needs that state as input")
+    handle = base.embeddings.register_forward_hook(lambda _m, _i, _o: states) if states is not None else None
+    base.encoder.layer = nn.ModuleList(list(layers)[start:stop])
+    try:
+        yield
+    finally:
+        base.encoder.layer = layers
+        if handle is not None:
+            handle.remove()
 
 
 @dataclass(frozen=True, eq=False)

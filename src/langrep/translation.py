@@ -33,7 +33,7 @@ import torch
 from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
-from langrep.layer_shift import LayerShift, check_layer, encoder_layers, n_hidden_states, n_layers
+from langrep.layer_shift import LayerShift, check_layer, layer_span, n_hidden_states, n_layers
 from langrep.mlm_head import Decoder, load_decoder, read_head_record
 from langrep.scores import write_scores
 from langrep.settings import TranslationSettings
@@ -42,15 +42,6 @@ from langrep.translation_metrics import bleu1, convert_rate, neither_share
 
 # the keyword defaults below: config translation's
 DEFAULT = TranslationSettings.defaults()
-
-
-def _bidirectional_mask(encoder, embeds: torch.Tensor, mask: torch.Tensor):
-    """The 4-D attention mask the model itself builds (so eager/sdpa layers get what they expect)."""
-    try:
-        from transformers.masking_utils import create_bidirectional_mask
-    except ImportError:  # transformers 4.x
-        return encoder.get_extended_attention_mask(mask, mask.shape)
-    return create_bidirectional_mask(config=encoder.config, inputs_embeds=embeds, attention_mask=mask)
 
 
 def _decode_positions(decoder: Decoder, hidden: torch.Tensor, keep: torch.Tensor, specials: set[int]):
@@ -131,7 +122,7 @@ def sweep_outputs(
     results: dict[tuple[str, int, float], list] = {
         (t, l, a): [None] * len(texts) for t in deltas for l in layers for a in alphas
     }
-    mods = encoder_layers(enc)
+    top = n_layers(enc)
     t0, done = time.perf_counter(), 0
     batches = _batches(tokenizer, texts, max_length, token_budget, dev)
     with torch.inference_mode():
@@ -146,19 +137,14 @@ def sweep_outputs(
             if not nonzero:
                 continue
             k = len(nonzero)
-            m4 = _bidirectional_mask(enc, hs[0], mask)
-            if m4 is not None:
-                m4 = m4.repeat(k, *([1] * (m4.ndim - 1)))
-            keep_k = keep.repeat(k, 1)
+            ids_k, mask_k, keep_k = ids.repeat(k, 1), mask.repeat(k, 1), keep.repeat(k, 1)
             b = len(batch)
             for t, d in shifts.items():
                 for layer in layers:
                     # [K, B, S, H] -> [K*B, S, H]: row k*B + i is sentence i under alpha k.
                     h = (hs[layer].unsqueeze(0) + a_vec * d[layer]).reshape(k * b, *hs[layer].shape[1:])
-                    for mod in mods[layer:]:
-                        h = mod(h, m4)
-                        if isinstance(h, tuple):
-                            h = h[0]
+                    with layer_span(enc, layer, top, h):  # the model's own layers above the shift
+                        h = enc(input_ids=ids_k, attention_mask=mask_k).last_hidden_state
                     decoded = _decode_positions(decoder, h, keep_k, specials)
                     for j, a in enumerate(nonzero):
                         for i, o in zip(batch, decoded[j * b : (j + 1) * b]):

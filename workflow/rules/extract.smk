@@ -26,7 +26,7 @@ rule extract:
         mem_mb=per_attempt(8000),
         runtime=per_attempt(120),
     params:
-        extraction=EXTRACTION,
+        extraction=EXTRACTION_JOB,
         pooled_layers=lambda w: pooled_layers_of(w.corpus),
     script:
         "../scripts/extract.py"
@@ -51,7 +51,7 @@ rule extract_tatoeba:
         mem_mb=per_attempt(8000),
         runtime=per_attempt(60),
     params:
-        extraction=EXTRACTION,
+        extraction=EXTRACTION_JOB,
         pooled_layers=lambda w: pooled_layers_of(f"tatoeba_{w.xx}-en"),
     script:
         "../scripts/extract_tatoeba.py"
@@ -79,7 +79,7 @@ rule extract_bucc:
         mem_mb=per_attempt(8000),
         runtime=per_attempt(240),
     params:
-        extraction=EXTRACTION,
+        extraction=EXTRACTION_JOB,
         pooled_layers=lambda w: pooled_layers_of(f"bucc_{w.xx}-en_{w.split}"),
     script:
         "../scripts/extract_bucc.py"

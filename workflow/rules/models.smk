@@ -17,8 +17,6 @@ rule materialize_model:
         mem_mb=8000,
         runtime=60,
     params:
-        source=lambda w: config["models"][w.model]["source"],
-        revision=lambda w: config["models"][w.model]["revision"],
-        seed=lambda w: config["models"][w.model]["seed"],
+        model=materialize_params,
     script:
         "../scripts/materialize_model.py"

@@ -66,7 +66,7 @@ rule transfer_evaluate:
         test_sentences=TRANSFER["test_sentences"],
         seed=TRANSFER["seed"],
         bootstrap=TRANSFER["bootstrap"],
-        extraction=EXTRACTION,
+        extraction=EXTRACTION_JOB,
         device=TRANSFER["device"],
         dtype=TRANSFER["dtype"],
     script:

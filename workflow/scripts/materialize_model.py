@@ -1,13 +1,16 @@
+"""Rule materialize_model: data/models/{model}/ as a transformers folder."""
+
 from langrep.logs import log_to_file
 from langrep.models import materialize_model
 
 log = log_to_file(snakemake.log[0])
-p = snakemake.params
-log.info("materializing %s (revision %s, seed %s)", p.source, p.revision, p.seed)
+# params.model: source, and the revision (hub id, folder) or seed (random:<key>) the source uses
+m = snakemake.params.model
+log.info("materializing %s (revision %s, seed %s)", m["source"], m["revision"], m["seed"])
 materialize_model(
-    p.source,
+    m["source"],
     snakemake.output[0],
-    p.revision,
+    m["revision"],
     base_dir=snakemake.input.base[0] if snakemake.input.base else None,
-    seed=p.seed,
+    seed=m["seed"] or 0,
 )

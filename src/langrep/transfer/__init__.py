@@ -2,7 +2,7 @@
 fine-tuned on English UD, with Zero-mean and MDS applied at layer l through forward hooks
 (:mod:`langrep.layer_shift`)."""
 
-from langrep.layer_shift import LayerShift
+from langrep.layer_shift import LayerShift, layer_span
 from langrep.transfer.alignment import EncodedSentence, encode_words
 from langrep.transfer.baselines import attach_next, attach_prev, baseline_predictions, majority_tag
 from langrep.transfer.bootstrap import excludes_zero, paired_difference, score_interval
@@ -13,7 +13,6 @@ from langrep.transfer.metrics import attachment_scores, pos_accuracy, score
 from langrep.transfer.parser import BiaffineParser
 from langrep.transfer.pos import Tagger
 from langrep.transfer.run import evaluate_task, finetuned_means, train_task
-from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, build_task_model, fit, predict
 
 __all__ = [

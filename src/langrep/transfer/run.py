@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from langrep.errors import LangrepError
-from langrep.layer_shift import LayerShift, resolve_layer
+from langrep.layer_shift import LayerShift, layer_span, resolve_layer
 from langrep.means import read_means
 from langrep.scores import write_scores
 from langrep.settings import ExtractionSettings, TransferSettings
@@ -37,7 +37,6 @@ from langrep.transfer.bootstrap import paired_difference, score_interval
 from langrep.transfer.checkpoint import load_checkpoint, load_task_model, save_checkpoint
 from langrep.transfer.data import read_ud
 from langrep.transfer.metrics import task_correct, word_counts
-from langrep.transfer.stack import layer_span
 from langrep.transfer.train import TrainSettings, fit, make_corpus, predict
 
 log = logging.getLogger("langrep")

@@ -8,7 +8,7 @@ layers 1..F) is frozen: it is computed once per sentence, in the frozen part's d
 the CPU or GPU has it), and the trainable layers run on it. With ``train_top_layers`` null every
 layer trains (the paper's full fine-tuning) and nothing is cached.
 
-Only the model's own modules run: :func:`layer_span` makes the encoder's forward pass run a slice
+Only the model's own modules run: :func:`langrep.layer_shift.layer_span` makes the encoder's forward pass run a slice
 of its layer list, and feeds a cached hidden state in place of the embeddings' output through a
 forward hook, so masks, attention kernels and dropout stay transformers' own.
 
@@ -21,36 +21,14 @@ trainable layers. All three give the same states as one uncached forward pass wi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from langrep.batching import length_sorted_batches
 from langrep.errors import LangrepError
-from langrep.layer_shift import LayerShift, base_encoder, encoder_layers, layer_module, map_hidden, n_layers
-
-
-@contextlib.contextmanager
-def layer_span(encoder, start: int, stop: int, states=None) -> Iterator[None]:
-    """Within the block, a forward pass of ``encoder`` takes hidden state ``start`` and returns
-    hidden state ``stop`` as ``last_hidden_state``: only ``encoder.layer[start:stop]`` run.
-    ``states`` (B, T, H) is hidden state ``start``, fed in place of the embeddings' output
-    (required when ``start`` > 0; the embeddings still run, a lookup, and are discarded)."""
-    base = base_encoder(encoder)
-    layers = encoder_layers(base)
-    if not 0 <= start <= stop <= len(layers):
-        raise LangrepError(f"layer span {start}..{stop} is outside the model's layers 0..{len(layers)}")
-    if start > 0 and states is None:
-        raise LangrepError(f"starting at hidden state {start} needs that state as input")
-    handle = base.embeddings.register_forward_hook(lambda _m, _i, _o: states) if states is not None else None
-    base.encoder.layer = nn.ModuleList(list(layers)[start:stop])
-    try:
-        yield
-    finally:
-        base.encoder.layer = layers
-        if handle is not None:
-            handle.remove()
+from langrep.layer_shift import LayerShift, base_encoder, encoder_layers, layer_module, layer_span, map_hidden, n_layers
 
 
 class EncoderReader(nn.Module):
