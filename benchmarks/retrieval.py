@@ -56,7 +56,8 @@ def _run(method: str, args, threads: int, queue) -> None:
     import faiss
     import torch
 
-    from langrep.knn import knn, resolve_device
+    from langrep.knn import knn
+    from langrep.models import resolve_device
 
     faiss.omp_set_num_threads(threads)
     torch.set_num_threads(threads)
@@ -105,7 +106,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    from langrep.knn import resolve_device
+    from langrep.models import resolve_device
 
     gpu = resolve_device(args.device).startswith("cuda")
     methods = (args.methods or ("faiss,torch" if gpu else "faiss,torch,numpy")).split(",")

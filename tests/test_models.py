@@ -5,7 +5,14 @@ import torch
 from conftest import build_tiny_bert
 
 from langrep.errors import LangrepError
-from langrep.models import NoMLMHeadError, load_encoder, load_masked_lm, materialize_model, resolve_dtype
+from langrep.models import (
+    NoMLMHeadError,
+    load_encoder,
+    load_masked_lm,
+    materialize_model,
+    resolve_device,
+    resolve_dtype,
+)
 
 
 def test_materialize_keeps_the_mlm_head_and_loads_offline(tmp_path, tiny_model_dir, tiny_tokenizer):
@@ -129,3 +136,14 @@ def test_random_source_needs_the_base_folder(tmp_path):
     with pytest.raises(LangrepError, match="not a model folder"):
         materialize_model("random:absent", tmp_path / "models" / "ctl")
     assert not (tmp_path / "models" / "ctl").exists()
+
+
+def test_device_resolution_names_the_config_key(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == resolve_device(None) == "cpu" and resolve_device("cpu") == "cpu"
+    with pytest.raises(LangrepError, match=r"retrieval.device: unknown device 'gpu'"):
+        resolve_device("gpu", "retrieval.device")
+    with pytest.raises(LangrepError, match=r"transfer.device is 'cuda:1' but no CUDA device"):
+        resolve_device("cuda:1", "transfer.device")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda" and resolve_device("cuda:1") == "cuda:1"

@@ -22,8 +22,9 @@ import pandas as pd
 
 from langrep.errors import LangrepError
 from langrep.io import read_parquet_metadata, write_parquet
-from langrep.knn import resolve_device, set_threads
+from langrep.knn import set_threads
 from langrep.mining import evaluate_pairs, mine_unified, read_gold
+from langrep.models import resolve_device
 from langrep.retrieval import apply_method, check_methods, load_side, mean_at, method_means, resolve_layers, texts_by_id
 from langrep.scores import write_scores
 from langrep.settings import RetrievalSettings
@@ -205,7 +206,7 @@ def run_bucc_mine(
     ``settings.layer`` and ``bucc_layers`` (config ``retrieval:``, or a mapping of some of its keys)."""
     s = RetrievalSettings.from_config(settings)
     set_threads(threads)
-    device = resolve_device(s.device)
+    device = resolve_device(s.device, "retrieval.device")
     t0 = time.perf_counter()
     mined = bucc_candidates(spec, s.bucc_layers, s.layer, s.methods, s.bucc.k, s.block_size, device)
     log.info("mined %d candidates in %.1f s on %s", len(mined.frame), time.perf_counter() - t0, device)

@@ -41,19 +41,6 @@ def normalize(x: np.ndarray, name: str = "embeddings") -> np.ndarray:
     return x
 
 
-def resolve_device(device: str | None) -> str:
-    """``auto``/None: ``cuda`` when a GPU is visible, else ``cpu``."""
-    if device in (None, "auto"):
-        try:
-            import torch
-        except ImportError:  # pragma: no cover - torch is a dependency
-            return "cpu"
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
-        raise LangrepError(f"retrieval.device: unknown device {device!r} (expected auto, cpu or cuda)")
-    return device
-
-
 def knn(
     queries: np.ndarray,
     database: np.ndarray,

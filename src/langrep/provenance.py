@@ -75,7 +75,7 @@ def compute_record(config: Mapping) -> dict:
     if rec["cuda_available"]:
         rec["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     try:
-        device = resolve_device(ext.device)
+        device = resolve_device(ext.device, "extraction.device")
         rec["extraction_device"] = device
         rec["extraction_dtype"] = str(resolve_dtype(ext.dtype, device)).removeprefix("torch.")
     except Exception as e:  # noqa: BLE001 - a record, not a check (e.g. cuda asked on a CPU host)

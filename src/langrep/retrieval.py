@@ -26,7 +26,7 @@ import pandas as pd
 
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
-from langrep.knn import knn, normalize, resolve_device, set_threads  # knn: re-exported
+from langrep.knn import knn, normalize, set_threads  # knn: re-exported
 from langrep.means import mean_difference_shift, read_means, zero_mean
 
 # re-exported: the LASER mining steps are part of this module's API
@@ -41,6 +41,7 @@ from langrep.mining import (  # noqa: F401
     read_gold,
     select_threshold,
 )
+from langrep.models import resolve_device
 from langrep.scores import write_scores
 from langrep.settings import RetrievalSettings
 
@@ -261,7 +262,7 @@ def run_tatoeba(
     ``settings.layer`` and ``layers`` (config ``retrieval:``, or a mapping of some of its keys)."""
     s = RetrievalSettings.from_config(settings)
     set_threads(threads)
-    device = resolve_device(s.device)
+    device = resolve_device(s.device, "retrieval.device")
     rows = []
     for lang, spec in plan.items():
         rows += tatoeba_rows(

@@ -22,13 +22,17 @@ class NoMLMHeadError(LangrepError):
     """The model folder holds an encoder without masked-LM head weights."""
 
 
-def resolve_device(device: str | None = "auto") -> str:
+def resolve_device(device: str | None = "auto", key: str = "device") -> str:
+    """``auto``/None: ``cuda`` when a GPU is visible, else ``cpu``. An unknown name, or a GPU that is
+    not there, is an error naming the config ``key``."""
     import torch
 
     if device in (None, "auto"):
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise LangrepError("extraction.device is 'cuda' but no CUDA device is available")
+    if device not in ("cpu", "cuda") and not str(device).startswith("cuda:"):
+        raise LangrepError(f"{key}: unknown device {device!r} (expected auto, cpu or cuda)")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise LangrepError(f"{key} is {device!r} but no CUDA device is available")
     return device
 
 

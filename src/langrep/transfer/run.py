@@ -61,7 +61,7 @@ def _setup(device, threads):
 
     if threads:
         torch.set_num_threads(int(threads))
-    return resolve_device(device or DEFAULT.device)
+    return resolve_device(device or DEFAULT.device, "transfer.device")
 
 
 def shift_layer(layer, model, key: str) -> int:
