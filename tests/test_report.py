@@ -205,7 +205,6 @@ def run(tmp_path_factory):
                     method=m,
                     metric="accuracy",
                     value=50.0 + i + d,
-                    treebank=f"UD_{lang}-PUD",
                 )
             )
     write_scores(rows, res / "m" / "scores" / "pos.csv")

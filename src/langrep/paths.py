@@ -54,6 +54,15 @@ def path(kind: str, **wildcards) -> str:
     return _WILDCARD.sub(lambda m: str(wildcards[m[1]]) if m[1] in wildcards else m[0], pattern)
 
 
+def path_pattern(kind: str, anywhere: bool = True, **fixed) -> re.Pattern:
+    """A regex matching the paths of an artifact ``kind`` of :data:`PATTERNS` (``anywhere``:
+    under any folder), its wildcards as named groups; ``fixed`` wildcards must have the given values."""
+    pattern = re.escape(PATTERNS[kind]).replace(r"\{", "{").replace(r"\}", "}")
+    for name, value in fixed.items():
+        pattern = pattern.replace(f"{{{name}}}", re.escape(value))
+    return re.compile((r"(?:.*/)?" if anywhere else "") + _WILDCARD.sub(r"(?P<\1>[^/]+)", pattern))
+
+
 def flatten_plan(plan, prefix: str = "in") -> tuple[dict[str, str], object]:
     """A nested plan of paths (dicts of dicts of paths; None for "nothing") as ``(inputs, shape)``:
     ``inputs`` names every path (``in__de__xx``), ``shape`` is the plan with those names for paths.

@@ -10,7 +10,7 @@ rule provenance:
         # the score tables only order the job after every stage (provenance reads none of them)
         scores=report_score_files(),
         models=report_model_dirs(),
-        data=provenance_raw() + provenance_corpora(),
+        data=provenance_data(),
     output:
         _path("provenance", run=REPORT_RUN),
     log:

@@ -16,10 +16,11 @@ format, and why a table is not like for like), :mod:`~langrep.report.notes` (wha
 Jinja2 templates under ``templates/``).
 """
 
+from langrep.paths import path_pattern
 from langrep.report.build import ReportFiles, build_report
 from langrep.report.compare import compare
 from langrep.report.paper import TABLES, load_paper_values
-from langrep.report.run import load_run, path_pattern
+from langrep.report.run import load_run
 from langrep.report.task_figures import FIGURES, caption_files, figure_names
 
 __all__ = [

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from langrep.report.compare import Comparison
+from langrep.report.compare import JOIN, Comparison
 from langrep.report.paper import TABLES, TATOEBA_PAPER_DIRECTION, method_label
 
 
@@ -151,8 +151,6 @@ def _why_none(cmp: Comparison) -> str:
 
 def claims(comparisons: list[Comparison], paper: pd.DataFrame) -> list[Claim]:
     """Every claim of Tables 1-5, counted for each model (``comparisons``: all tables, all models)."""
-    from langrep.report.compare import JOIN
-
     out: dict[tuple[int, str], Claim] = {}
     for cmp in comparisons:
         table = cmp.spec.number

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from langrep.report import notes as table_notes
-from langrep.report.paper import PAPER_SETUP, TABLES, TableSpec
+from langrep.report.paper import PAPER_SETUP, TABLES, TATOEBA_PAPER_DIRECTION, TableSpec
 from langrep.report.run import ModelRun
 
 JOIN = ["lang", "method", "alpha", "split", "metric"]  # what makes one paper cell
@@ -49,18 +49,6 @@ class Comparison:
     skipped: bool = False  # the model's stages leave the table's task out
     caveats: list[str] = field(default_factory=list)  # why this table is not like for like (beyond the model's)
     notes: list[str] = field(default_factory=list)  # what our numbers are (sizes, where shifts act, baselines)
-
-
-def _prefer(df: pd.DataFrame, column: str, preferred: str, notes: set, what: str) -> pd.DataFrame:
-    """Keep rows whose ``column`` equals ``preferred`` if any; else keep all and note it."""
-    if column not in df or df[column].isna().all():
-        return df
-    hit = df[df[column].astype(str) == preferred]
-    if not hit.empty:
-        return hit
-    if what:
-        notes.add(f"{what}: ours {', '.join(sorted(df[column].dropna().astype(str).unique()))}, paper {preferred}")
-    return df
 
 
 def target_layer(ours: pd.DataFrame, paper_layer: str, n_layers: int | None) -> float | None:
@@ -95,10 +83,10 @@ def select(spec: TableSpec, ours: pd.DataFrame, paper_layer: str, n_layers: int 
         d = d[d["split"].astype(str) == spec.split]
     if spec.number == 1 and (d["method"] == "mds").any():
         d = d[d["method"] == "mds"]
-    d = _prefer(d, "means", "eval", notes, "means for the shift computed on")
-    d = _prefer(d, "head", "pretrained", set(), "")  # a fitted head is a caveat of its own
+    d = table_notes.prefer(d, "means", "eval", notes, "means for the shift computed on")
+    d = table_notes.prefer(d, "head", "pretrained", set(), "")  # a fitted head is a caveat of its own
     if "direction" not in spec.rows and spec.task in ("tatoeba", "bucc"):
-        d = _prefer(d, "direction", "xx-en", notes, "retrieval direction")
+        d = table_notes.prefer(d, "direction", "xx-en", notes, "retrieval direction")
     if spec.number != 1 and "alpha" in d:
         mds = (d["method"] == "mds").to_numpy()
         one = mds & np.isclose(d["alpha"].astype(float), 1.0)
@@ -164,8 +152,6 @@ def _join(spec: TableSpec, ours: pd.DataFrame, paper: pd.DataFrame, notes: set) 
     rows = ours.merge(p, on=JOIN, how="outer")
     rows["direction"] = rows["direction"].fillna("")
     if spec.task == "tatoeba":  # a paper cell we lack is shown in the direction the paper most likely used
-        from langrep.report.paper import TATOEBA_PAPER_DIRECTION
-
         rows.loc[rows["ours"].isna() & (rows["direction"] == ""), "direction"] = TATOEBA_PAPER_DIRECTION
     if len(p_avg):
         rows = _with_averages(rows, set(p["lang"]), p_avg, notes)
@@ -289,7 +275,7 @@ def compare(table: int, paper: pd.DataFrame, run: ModelRun, config: Mapping | No
         cmp.notes = [f"our scores come from {int(n.min()):,}-{int(n.max()):,} sentences per language and split."]
     if table in (4, 5) and config:
         rel = str(((config.get("data") or {}).get("ud_release")) or "")
-        if rel and "treebank" not in ours and rel.lstrip("rv") != ("2.5" if table == 4 else "2.2"):
+        if rel and rel.lstrip("rv") != ("2.5" if table == 4 else "2.2"):
             cmp.caveats.insert(
                 0,
                 f"UD release {rel} (config key data.ud_release); the paper: "

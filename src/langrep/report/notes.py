@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from langrep.report.paper import PAPER_SETUP, TABLES, method_label
+from langrep.report.paper import TABLES, method_label
 from langrep.report.run import ModelRun
 
 TRANSFER_BASELINES = {4: ("majority",), 5: ("attach_next", "attach_prev")}
@@ -26,17 +26,23 @@ def first(ours: pd.DataFrame, column: str):
     return vals.iloc[0] if len(vals) else None
 
 
-def _prefer_pretrained(d: pd.DataFrame) -> pd.DataFrame:
-    if "head" in d and (d["head"].astype(str) == "pretrained").any():
-        return d[d["head"].astype(str) == "pretrained"]
-    return d
+def prefer(df: pd.DataFrame, column: str, preferred: str, notes: set, what: str) -> pd.DataFrame:
+    """Keep rows whose ``column`` equals ``preferred`` if any; else keep all and note it."""
+    if column not in df or df[column].isna().all():
+        return df
+    hit = df[df[column].astype(str) == preferred]
+    if not hit.empty:
+        return hit
+    if what:
+        notes.add(f"{what}: ours {', '.join(sorted(df[column].dropna().astype(str).unique()))}, paper {preferred}")
+    return df
 
 
 def translation_notes(ours: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     """Table 1: how many XNLI lines the table's layer was scored on, and per alpha the share of
     decoded tokens in neither the source's nor the target's token set (the paper: none)."""
     layers = {int(l) for l in rows["layer"].dropna()}
-    at = _prefer_pretrained(ours[ours["layer"].isin(layers) & (ours["method"] == "mds")])
+    at = prefer(ours[ours["layer"].isin(layers) & (ours["method"] == "mds")], "head", "pretrained", set(), "")
     out = []
     if "n_sentences" in at and at["n_sentences"].notna().any():
         n = pd.to_numeric(at["n_sentences"], errors="coerce").dropna()
@@ -69,21 +75,19 @@ def translation_notes(ours: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     return out
 
 
+def _trained_layers(read, frozen) -> str:
+    """The layers above a frozen bottom of ``frozen`` layers, up to the read layer."""
+    return f"layer {int(read)}" if int(frozen) + 1 == int(read) else f"layers {int(frozen) + 1}-{int(read)}"
+
+
 def transfer_caveats(table: int, ours: pd.DataFrame, run: ModelRun, config) -> list[str]:
     """Tables 4-5: what differs from the paper's fine-tuning and data."""
     out = []
     if small := run.small_means():
         out.append(small)
-    paper_data = PAPER_SETUP["ud_pos" if table == 4 else "ud_parsing"]
-    if "treebank" in ours:
-        tb = ours.dropna(subset=["treebank"]).groupby("lang")["treebank"].first()
-        out.append("treebanks: " + ", ".join(f"{k}: {v}" for k, v in tb.items()) + f" (the paper: {paper_data})")
-    if "ud_release" in ours:
-        releases = ", ".join(sorted(set(ours["ud_release"].dropna().astype(str))))
-        out.append(f"UD release {releases} (the paper: {paper_data})")
     read, frozen = first(ours, "read_layer"), first(ours, "frozen_layers")
-    if frozen is not None and int(frozen) >= 0:
-        top = f"layer {int(read)}" if int(frozen) + 1 == int(read) else f"layers {int(frozen) + 1}-{int(read)}"
+    if read is not None and frozen is not None and int(frozen) >= 0:
+        top = _trained_layers(read, frozen)
         out.append(
             f"partial fine-tuning: layers 0-{int(frozen)} frozen, {top} and the head trained "
             "(the paper fine-tuned every layer)"
@@ -101,8 +105,8 @@ def _where_the_shift_acts(table: int, layer, ours: pd.DataFrame, run: ModelRun) 
     )
     if read is not None:
         where += f"; the heads read hidden state {int(read)}" + (f" of {run.n_layers}" if run.n_layers else "")
-    if frozen is not None and int(frozen) >= 0:
-        top = f"layer {int(read)}" if int(frozen) + 1 == int(read) else f"layers {int(frozen) + 1}-{int(read)}"
+    if read is not None and frozen is not None and int(frozen) >= 0:
+        top = _trained_layers(read, frozen)
         where += f"; layers 0-{int(frozen)} were frozen (their output cached), only {top} and the head fine-tuned"
     elif frozen is not None:
         where += "; every layer fine-tuned"

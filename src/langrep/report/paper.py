@@ -3,7 +3,6 @@ numbers (``langrep/resources/paper_values.csv``, one row per printed cell) and i
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from importlib import resources
 
@@ -169,10 +168,6 @@ def load_paper_values(path=None) -> pd.DataFrame:
         raise LangrepError(f"{path}: missing column(s) {sorted(missing)}")
     df["table"] = df["table"].astype(int)
     return df
-
-
-def paper_number(printed: str) -> float:
-    return float(printed) if printed not in ("", None) else math.nan
 
 
 def printed_decimals(printed: str) -> int:

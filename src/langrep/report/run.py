@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from langrep.errors import LangrepError
-from langrep.paths import PATTERNS
+from langrep.paths import PATTERNS, path_pattern
 from langrep.report.paper import PAPER_MODEL_IDS, PAPER_N_LAYERS, PAPER_SETUP, TASKS, model_description
 from langrep.scores import read_scores
 
@@ -29,15 +29,6 @@ STAGE_TASKS = {
     "transfer": ("pos", "parsing"),
     "analysis": ("means",),
 }
-
-
-def path_pattern(kind: str, anywhere: bool = True, **fixed) -> re.Pattern:
-    """A regex matching the paths of an artifact ``kind`` of :data:`langrep.paths.PATTERNS` (``anywhere``:
-    under any folder), its wildcards as named groups; ``fixed`` wildcards must have the given values."""
-    pattern = re.escape(PATTERNS[kind]).replace(r"\{", "{").replace(r"\}", "}")
-    for name, value in fixed.items():
-        pattern = pattern.replace(f"{{{name}}}", re.escape(value))
-    return re.compile((r"(?:.*/)?" if anywhere else "") + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern))
 
 
 _SCORES = path_pattern("scores")

@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from langrep.errors import LangrepError
-from langrep.paths import PATTERNS
-from langrep.report.run import path_pattern
+from langrep.paths import PATTERNS, path_pattern
 
 _SAMPLES = path_pattern("translation_samples")
 

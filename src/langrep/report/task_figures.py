@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from langrep.report import figures, means_figures
-from langrep.report.compare import _prefer, target_layer
+from langrep.report.compare import target_layer
+from langrep.report.notes import prefer
 from langrep.report.run import ModelRun
 
 
@@ -84,8 +85,8 @@ def _selected(run: ModelRun, task: str) -> pd.DataFrame | None:
     notes: set = set()
     if task == "translation":
         df = df[df["method"] == "mds"] if (df["method"] == "mds").any() else df
-        df = _prefer(df, "head", "pretrained", notes, "")
-    return _prefer(df, "means", "eval", notes, "")
+        df = prefer(df, "head", "pretrained", notes, "")
+    return prefer(df, "means", "eval", notes, "")
 
 
 def lines_note(df: pd.DataFrame | None) -> str:

@@ -7,14 +7,17 @@ from types import SimpleNamespace as _Wildcards
 
 from langrep import report as _report
 from langrep.paths import path as _path
+from langrep.paths import path_pattern as _path_pattern
 
 REPORT_RUN = config["report"]["run"]
 # the figure captions: workflow/report/{caption}.rst (also Snakemake's own report's captions),
 # relative to the working directory like every other input
 REPORT_CAPTIONS = _os.path.relpath(_os.path.join(workflow.basedir, "workflow", "report"))
-_SCORES = _report.path_pattern("scores", anywhere=False)
+_SCORES = _path_pattern("scores", anywhere=False)
 # files derived from one corpus file each (a model's embeddings, sums and means of a corpus and language)
-_PER_CORPUS = [_report.path_pattern(kind, anywhere=False) for kind in ("embeddings", "sums", "means")]
+_PER_CORPUS = [_path_pattern(kind, anywhere=False) for kind in ("embeddings", "sums", "means")]
+_BUCC_GOLD = _path_pattern("bucc_gold", anywhere=False)
+_CORPUS_FILE = _path_pattern("corpus", anywhere=False)
 
 
 def _helper(name):
@@ -43,8 +46,8 @@ def report_means():
     """The mono language means of every model (the config's languages and any other a stage uses, as
     transfer's test languages): the report states how many tokens each came from."""
     means = {_path("means", model=m, corpus="mono", lang=lang) for m in MODELS for lang in config["languages"]}
-    mono = _report.path_pattern("means", anywhere=False, corpus="mono")
-    return sorted(means | {str(f) for f in _stage_files() if mono.fullmatch(str(f))})
+    mono = _path_pattern("means", anywhere=False, corpus="mono")
+    return sorted(means | {str(f) for f in STAGE_FILES if mono.fullmatch(str(f))})
 
 
 def report_model_dirs():
@@ -103,34 +106,31 @@ def _stage_files():
     return files
 
 
-def provenance_corpora():
-    """Every corpus file this run reads (what provenance hashes): those the stages read directly and
-    those behind each embeddings, sums or means file they read."""
-    corpora = set()
-    for f in map(str, _stage_files()):
+# computed once per load (the report rule and the provenance rule both need it); this file is
+# included after every stage's helpers
+STAGE_FILES = _stage_files()
+
+
+def provenance_data():
+    """Every data file this run reads (what provenance hashes): the corpus files the stages read
+    directly or through an embeddings, sums or means file, and the raw files (data/raw/) behind them."""
+    corpora, raw = set(), set()
+    for f in map(str, STAGE_FILES):
         if m := next(filter(None, (p.fullmatch(f) for p in _PER_CORPUS)), None):
             corpora.add(_path("corpus", corpus=m["corpus"], lang=m["lang"]))
-        elif f.startswith(_path("corpus").split("{")[0]):
+        elif _CORPUS_FILE.fullmatch(f):
             corpora.add(f)
-    return sorted(corpora)
+    if _helper("DATA") is not None:
+        from langrep.data import corpora as _report_corpora
 
-
-def provenance_raw():
-    """The raw files (data/raw/) the run's corpora are normalized from."""
-    if _helper("DATA") is None:
-        return []
-    from langrep.data import corpora as _report_corpora
-
-    raw = set()
-    for f in provenance_corpora():
-        corpus, name = f.split("/")[-2:]
-        if name == "gold.parquet":
-            c = _report_corpora.parse_corpus(corpus)
-            raw.update(_report_corpora.bucc_gold_inputs(c.xx, c.split, raw_root=RAW_ROOT).values())
-        else:
-            lang = name.removesuffix(".parquet")
-            raw.update(_report_corpora.corpus_inputs(corpus, lang, DATA, raw_root=RAW_ROOT).values())
-    return sorted(raw)
+        for f in corpora:
+            if m := _BUCC_GOLD.fullmatch(f):
+                c = _report_corpora.parse_corpus(m["corpus"])
+                raw.update(_report_corpora.bucc_gold_inputs(c.xx, c.split, raw_root=RAW_ROOT).values())
+            else:
+                m = _CORPUS_FILE.fullmatch(f)
+                raw.update(_report_corpora.corpus_inputs(m["corpus"], m["lang"], DATA, raw_root=RAW_ROOT).values())
+    return sorted(raw) + sorted(corpora)
 
 
 def report_targets():
