@@ -27,6 +27,12 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture
+def no_env_mirror(monkeypatch):
+    """No $LANGREP_DATA_MIRROR: tests that name their mirror (or none) mean it."""
+    monkeypatch.delenv("LANGREP_DATA_MIRROR", raising=False)
+
+
 def build_tiny_tokenizer(words=WORDS):
     """A WordPiece tokenizer over a small vocabulary, with BERT's special tokens and template."""
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors

@@ -100,7 +100,9 @@ def test_batches_of_a_large_corpus_have_one_length_and_padding_stays_bounded():
     # ~85 sentences per length, more than half a batch (the default min_tokens) for most lengths:
     # most batches hold one length, so there is little padding in all
     assert sum(len(set(lengths[b])) == 1 for b in batches) > 0.5 * len(batches)
-    assert sum(padded) - sum(real) < 0.02 * sum(real)
+    # a length's leftover below half a budget joins the next length's batch (fewer, larger matrix
+    # products): that costs about 1% padding here (1.05%), where one batch per length cost less
+    assert sum(padded) - sum(real) < 0.012 * sum(real)
     # and no batch is more than 15% padding (the default max_padding)
     assert all(p - r <= 0.15 * p for p, r in zip(padded, real))
 

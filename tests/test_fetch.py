@@ -17,17 +17,7 @@ from langrep.data.catalog import Treebank
 from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
 
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    assert path.is_dir(), f"the offline data mirror is missing: {path} (see data/README.md)"
-    return path
-
-
-@pytest.fixture(autouse=True)
-def _no_env_mirror(monkeypatch):
-    monkeypatch.delenv(data_settings.MIRROR_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("no_env_mirror")  # a mirror in the environment would win
 
 
 def _leftovers(root: Path) -> list[Path]:

@@ -205,6 +205,8 @@ def test_report_with_a_random_control(tmp_path):
     for model in ("m", "ctl"):
         for name in means_figures.FIGURES:
             assert (tmp_path / "report" / "figures" / model / name).stat().st_size > 0
-    assert report.figure_names("means") == list(means_figures.FIGURES)
+    assert report.figure_names("means") == [
+        f"means_{n}.png" for n in ("cosine", "pca", "distance", "identification", "convergence")
+    ]
     page = out.html.read_text()
     assert "<h3>Models side by side</h3>" in page and page.count("Language means: what they say") == 2

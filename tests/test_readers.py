@@ -11,13 +11,6 @@ from langrep.data import readers
 from langrep.errors import InputFormatError
 
 
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    assert path.is_dir(), f"the offline data mirror is missing: {path} (see data/README.md)"
-    return path
-
-
 def _raises_at(exc_info, path, line):
     err = exc_info.value
     assert err.path == str(path) and err.line == line, (err.path, err.line)

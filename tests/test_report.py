@@ -405,7 +405,7 @@ def test_missing_stages_figures_and_captions(run):
         assert "score table in this run" in _md_section(md, f"## Table {t}")
     assert "Missing (no score table): `translation_vocab`" in md and "`parsing`" in md
     # figures: one per declared name for the three present tasks, non-empty PNGs, linked from the Markdown
-    want = {f"m/{n}" for t in ("translation", "tatoeba", "pos") for n in report.figure_names(t)}
+    want = {f"m/{n}.png" for n in ("translation_bleu1", "translation_convert_rate", "tatoeba_layers", "pos_bars")}
     assert set(files.figures) == want
     for p in files.figures.values():
         assert p.is_file() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
