@@ -44,7 +44,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from langrep.errors import LangrepError
-from langrep.extract import pooled_layers_in
+from langrep.extract import pooled_layers_in, read_pooled
 from langrep.means import read_means
 from langrep.means_convergence import (
     PrefixMeans,
@@ -54,6 +54,7 @@ from langrep.means_convergence import (
     prefix_retrieval_rows,
     token_grid,
 )
+from langrep.retrieval import align_rows
 from langrep.scores import write_scores
 from langrep.settings import AnalysisSettings, RetrievalSettings
 
@@ -223,10 +224,8 @@ def identification_rows(
 
 def _read_layer(path, layer: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Ids, token counts and pooled vectors (float32) of one layer of an embeddings file."""
-    table = pq.read_table(path, columns=["id", "n_tokens", f"layer_{layer}"])
-    col = table.column(f"layer_{layer}").combine_chunks()
-    x = col.flatten().to_numpy(zero_copy_only=False).astype(np.float32).reshape(len(table), col.type.list_size)
-    return table.column("id").to_pylist(), table.column("n_tokens").to_numpy().astype(np.int64), x
+    ids, x = read_pooled(path, layer)
+    return ids, pq.read_table(path, columns=["n_tokens"]).column("n_tokens").to_numpy().astype(np.int64), x
 
 
 def _pooled_layers(paths) -> set[int]:
@@ -294,7 +293,8 @@ def analyse_model(
             if len(held) >= 2:
                 rows += identification_rows(*_stacked(held), lid_means, "mono", l)
         if l in tat_layers and pairs:
-            sides = {xx: _read_layer(p["xx"], l)[2][:heldout] for xx, p in pairs.items()}
+            xx_sides = {xx: _read_layer(p["xx"], l) for xx, p in pairs.items()}
+            sides = {xx: side[2][:heldout] for xx, side in xx_sides.items()}
             first = next(iter(pairs.values()))
             if "en" in means:
                 sides["en"] = _read_layer(first["en"], l)[2][:heldout]
@@ -304,10 +304,9 @@ def analyse_model(
                 for xx, p in pairs.items():
                     if xx not in prefixes:
                         continue
-                    xx_ids, _, xv = _read_layer(p["xx"], l)
+                    xx_ids, _, xv = xx_sides[xx]
                     en_ids, _, ev = _read_layer(p["en"], l)
-                    order = {i: k for k, i in enumerate(en_ids)}
-                    ev = ev[[order[i] for i in xx_ids]]
+                    ev = align_rows(ev, en_ids, xx_ids, f"{p['xx']} and {p['en']}")
                     points = prefix_points(prefixes[xx], prefixes["en"], full[xx], full["en"])
                     rows += prefix_retrieval_rows(xx, l, xv, ev, points, directions)
     return [dict({"model": model, "task": TASK, "direction": ""}, **r) for r in rows]

@@ -145,6 +145,14 @@ def load_side(path, layer: int) -> tuple[list[str], np.ndarray]:
     return ids, x
 
 
+def align_rows(x: np.ndarray, ids: Sequence[str], order: Sequence[str], what: str) -> np.ndarray:
+    """The rows of ``x`` (one per id of ``ids``) in the order of ``order``, the same ids."""
+    if set(ids) != set(order):
+        only = sorted(set(ids) ^ set(order))[:3]
+        raise LangrepError(f"{what}: the two sides' ids differ (e.g. {only})")
+    return x[pd.Index(ids).get_indexer(order)]
+
+
 def mean_at(path, layer: int, dim: int) -> np.ndarray:
     means = read_means(path).means
     if layer >= len(means):
@@ -203,10 +211,7 @@ def tatoeba_rows(
         en_ids, en = load_side(en_path, layer)
         if xx.shape[1] != en.shape[1]:
             raise LangrepError(f"{xx_path} has {xx.shape[1]}-d embeddings, {en_path} {en.shape[1]}-d")
-        if set(xx_ids) != set(en_ids):
-            only = sorted(set(xx_ids) ^ set(en_ids))[:3]
-            raise LangrepError(f"{xx_path} and {en_path}: the two sides' ids differ (e.g. {only})")
-        en = en[pd.Index(en_ids).get_indexer(xx_ids)]  # align rows by id
+        en = align_rows(en, en_ids, xx_ids, f"{xx_path} and {en_path}")
         dim = xx.shape[1]
         means = {s: {side: mean_at(p[side], layer, dim) for side in ("xx", "en")} for s, p in means_paths.items()}
         cache: dict = {}
