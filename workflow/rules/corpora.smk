@@ -22,7 +22,6 @@ rule fetch_tatoeba:
         mem_mb=500,
         runtime=10,
     params:
-        dataset="tatoeba",
         options=lambda w: fetch_options("tatoeba", code=w.code),
         source=lambda w: fetch_source("tatoeba", code=w.code),
     script:
@@ -45,7 +44,6 @@ rule fetch_ud:
         mem_mb=500,
         runtime=10,
     params:
-        dataset="ud",
         options=lambda w: fetch_options("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
         source=lambda w: fetch_source("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
     script:
@@ -64,7 +62,6 @@ rule fetch_xnli:
         mem_mb=1000,
         runtime=15,
     params:
-        dataset="xnli",
         options=lambda w: fetch_options("xnli"),
         source=lambda w: fetch_source("xnli"),
     script:
@@ -86,7 +83,6 @@ rule fetch_bucc:
         mem_mb=1000,
         runtime=20,
     params:
-        dataset="bucc2018",
         options=lambda w: fetch_options("bucc2018", xx=w.xx, split=w.split),
         source=lambda w: fetch_source("bucc2018", xx=w.xx, split=w.split),
     script:
@@ -108,7 +104,6 @@ rule fetch_mono:
         # streaming Wikipedia for the paper's sizes takes a while; a mirror copy takes seconds
         runtime=60,
     params:
-        dataset="mono",
         options=lambda w: fetch_options("mono", lang=w.lang),
         source=lambda w: fetch_source("mono", lang=w.lang),
     script:

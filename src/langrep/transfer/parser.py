@@ -86,9 +86,11 @@ class BiaffineParser(EncoderReader):
         by truncation), so the present ones are numbered as in the sentence."""
         arcs, rel_dep, rel_head = outputs
         logp = arcs.float().masked_fill(~self.arc_mask(word_mask), float("-inf")).log_softmax(-1)
-        heads = torch.full(word_mask.shape, 0, dtype=torch.long, device=arcs.device)
+        logp = logp.cpu().numpy()  # one copy to the host: Eisner runs there, sentence by sentence
+        heads = torch.zeros(word_mask.shape, dtype=torch.long)
         for b, n in enumerate(word_mask.sum(1).tolist()):
             if n:
-                heads[b, :n] = torch.as_tensor(eisner(logp[b, :n, : n + 1].cpu().numpy()), device=arcs.device)
+                heads[b, :n] = torch.as_tensor(eisner(logp[b, :n, : n + 1]))
+        heads = heads.to(arcs.device)
         rels = self.rel_scores(rel_dep, rel_head, heads).argmax(-1)
         return heads.masked_fill(~word_mask, -1), rels.masked_fill(~word_mask, -1)

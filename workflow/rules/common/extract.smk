@@ -19,7 +19,7 @@ def pooled_layers_of(corpus):
     configured = EXTRACTION["pooled_layers"]
     if corpus.startswith("bucc_"):
         # BUCC sides are large (~400k sentences per test side): pool only the layers mined.
-        mined = bucc_layers()
+        mined = BUCC_LAYERS
         if mined != "all":
             wanted = {int(RETRIEVAL["layer"]), *map(int, mined)}
             return sorted(wanted if configured is None else wanted & set(configured))

@@ -57,9 +57,8 @@ def bucc_plan(model):
     return plan
 
 
-def bucc_layers():
-    """The layers BUCC is mined at (langrep.settings.RetrievalSettings.bucc_layers)."""
-    return _RetrievalSettings.from_config(RETRIEVAL).bucc_layers
+# the layers BUCC is mined at (langrep.settings.RetrievalSettings.bucc_layers), resolved once
+BUCC_LAYERS = _RetrievalSettings.from_config(RETRIEVAL).bucc_layers
 
 
 def tatoeba_job_settings():
@@ -71,7 +70,7 @@ def tatoeba_job_settings():
 def bucc_mine_job_settings():
     """The keys of config retrieval: a BUCC mining job reads; bucc.layers resolved (the layers mined)."""
     keys = ("layer", "methods", "block_size", "device")
-    return {**{k: RETRIEVAL[k] for k in keys}, "bucc": {"layers": bucc_layers(), "k": BUCC["k"]}}
+    return {**{k: RETRIEVAL[k] for k in keys}, "bucc": {"layers": BUCC_LAYERS, "k": BUCC["k"]}}
 
 
 def bucc_split_plan(wildcards):
@@ -124,7 +123,7 @@ def _bucc_mine_size(input):
     if None in shapes:  # the DAG is being built: resources are set again once the inputs exist
         return 0, 0, 0, 0, 0
     (n_x, dim, pooled), (n_y, _, _) = shapes
-    layers = bucc_layers()
+    layers = BUCC_LAYERS
     n_layers = pooled if layers == "all" else len({int(RETRIEVAL["layer"]), *map(int, layers)})
     methods = RETRIEVAL["methods"]
     n_keys = ("original" in methods) + len([m for m in methods if m != "original"]) * len(RETRIEVAL["means"])
