@@ -72,7 +72,11 @@ def test_slurm_set_resources_name_real_rules(workdir):
     assert not unknown, f"profiles/slurm/config.yaml sets resources of unknown rules {unknown}"
     for rule, res in prof["set-resources"].items():
         # one GPU, and memory and time that grow with the attempt (so that retries help)
-        assert res.get("gpu") == 1 and "attempt" in res["mem_mb"] and "attempt" in res["runtime"], rule
+        assert res.get("gpu") == 1, rule
+        if rule.startswith("transfer_"):  # the config's transfer.mem_mb/*_runtime hold these
+            assert "mem_mb" not in res and "runtime" not in res, rule
+        else:
+            assert "attempt" in res["mem_mb"] and "attempt" in res["runtime"], rule
     assert not set(prof["set-threads"]) - rules
 
 
@@ -81,7 +85,12 @@ def test_slurm_jobs_get_as_many_cpus_as_threads(workdir):
     threads are the SLURM profile's set-threads (1 for the others), and no job asks for another
     number of CPUs (the executor asks for as many CPUs as threads when cpus_per_task is unset)."""
     prof = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
-    r = _snakemake(workdir, "-n", "--profile", "profiles/slurm", "--cores", "64", "--configfile", "config/paper.yaml")
+    transfer = {"mem_mb": 12345, "train_runtime": 77, "eval_runtime": 88}  # not the profile's numbers
+    r = _snakemake(
+        workdir,
+        *("-n", "--profile", "profiles/slurm", "--cores", "64", "--configfile", "config/paper.yaml"),
+        *("--config", f"transfer={transfer}"),
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?:\n\n|\Z)", r.stdout, re.S | re.M)
     assert len(jobs) > 100
@@ -92,6 +101,11 @@ def test_slurm_jobs_get_as_many_cpus_as_threads(workdir):
         assert threads == prof["set-threads"].get(rule, 1), (rule, threads)
         assert "cpus_per_task" not in block and "cpus_per_gpu" not in block, (rule, block)
     assert {"extract", "transfer_train"} <= {rule for rule, _ in jobs}
+    # the config's transfer resources reach the SLURM jobs (first attempt)
+    for rule, runtime in (("transfer_train", "train_runtime"), ("transfer_evaluate", "eval_runtime")):
+        blocks = [b for r, b in jobs if r == rule]
+        assert blocks and all(f"mem_mb={transfer['mem_mb']}," in b for b in blocks), rule
+        assert all(re.search(rf"\bruntime={transfer[runtime]}\b", b) for b in blocks), rule
 
 
 def test_workflow_profile_does_not_override_slurm():
