@@ -5,11 +5,15 @@ langrep's torch path (blocked float32 matmul + top-k; on the GPU when there is o
     PYTHONPATH=src python benchmarks/retrieval.py --n 20000            # a few minutes on 2 cores
     PYTHONPATH=src python benchmarks/retrieval.py --methods faiss,torch --device cuda
 
+    PYTHONPATH=src python benchmarks/retrieval.py --methods faiss --save-reference faiss.npz
+    PYTHONPATH=src python benchmarks/retrieval.py --methods torch --device cuda --reference faiss.npz
+
 Each method runs in its own process on the same seeded N x 768 random float32 vectors, so the
 peak resident memory it reports (VmHWM) is its own (and peak GPU memory for the torch path on a
 GPU). numpy is blocked too (a full 100k x 100k float32 similarity matrix is 40 GB):
 ``--numpy-block`` query rows at a time, top-k by argpartition. Every method's lists are compared
-with FAISS's.
+with FAISS's; ``--reference`` takes FAISS's lists from a file that ``--save-reference`` wrote (on
+another machine, say: the vectors' checksum must match), instead of running FAISS again.
 """
 
 from __future__ import annotations
@@ -52,14 +56,39 @@ def numpy_knn(q: np.ndarray, d: np.ndarray, k: int, block: int):
     return sims, inds
 
 
+def _checksum(n: int, dim: int, seed: int) -> str:
+    import hashlib
+
+    x, y = _data(n, dim, seed)
+    return hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()
+
+
+def _load_reference(path: str, args) -> dict:
+    ref = np.load(path)
+    want = {"n": args.n, "dim": args.dim, "k": args.k, "seed": args.seed}
+    got = {key: int(ref[key]) for key in want}
+    if got != want:
+        raise SystemExit(f"{path}: FAISS's lists were computed for {got}, not {want}")
+    if str(ref["checksum"]) != _checksum(args.n, args.dim, args.seed):
+        raise SystemExit(f"{path}: the seeded vectors differ here (another numpy?); rerun FAISS")
+    return {
+        "method": "faiss",
+        "seconds": float(ref["seconds"]),
+        "fwd": (ref["fwd_sims"], ref["fwd_inds"]),
+        "bwd": (ref["bwd_sims"], ref["bwd_inds"]),
+    }
+
+
 def _run(method: str, args, threads: int, queue) -> None:
-    import faiss
     import torch
 
     from langrep.knn import knn
     from langrep.models import resolve_device
 
-    faiss.omp_set_num_threads(threads)
+    if method == "faiss":
+        import faiss
+
+        faiss.omp_set_num_threads(threads)
     torch.set_num_threads(threads)
     device = resolve_device(args.device) if method == "torch" else "cpu"
     x, y = _data(args.n, args.dim, args.seed)
@@ -105,16 +134,22 @@ def main() -> None:
     ap.add_argument("--numpy-block", type=int, default=1024, help="query rows per numpy matmul")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0 = all cores)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save-reference", metavar="NPZ", help="write FAISS's lists (and its time) to this file")
+    ap.add_argument("--reference", metavar="NPZ", help="FAISS's lists from --save-reference instead of running FAISS")
     args = ap.parse_args()
     from langrep.models import resolve_device
 
     gpu = resolve_device(args.device).startswith("cuda")
     methods = (args.methods or ("faiss,torch" if gpu else "faiss,torch,numpy")).split(",")
-    if "faiss" not in methods:
+    if args.reference:
+        methods = [m for m in methods if m != "faiss"]
+    elif "faiss" not in methods:
         methods.insert(0, "faiss")  # the reference
     threads = args.threads or mp.cpu_count()
     ctx = mp.get_context("spawn")
-    results = {}
+    results = {"faiss": _load_reference(args.reference, args)} if args.reference else {}
+    if args.reference:
+        print(f"faiss: lists from {args.reference} ({results['faiss']['seconds']:.2f} s where they were computed)")
     for method in methods:
         q = ctx.Queue()
         p = ctx.Process(target=_run, args=(method, args, threads, q))
@@ -130,7 +165,14 @@ def main() -> None:
             flush=True,
         )
     ref = results["faiss"]
-    for method in methods[1:]:
+    if args.save_reference:
+        np.savez_compressed(
+            args.save_reference,
+            **{"n": args.n, "dim": args.dim, "k": args.k, "seed": args.seed, "seconds": ref["seconds"]},
+            checksum=_checksum(args.n, args.dim, args.seed),
+            **{f"{d}_{part}": ref[d][i] for d in ("fwd", "bwd") for i, part in enumerate(("sims", "inds"))},
+        )
+    for method in [m for m in methods if m != "faiss"]:
         r = results[method]
         same = np.mean([(ref[d][1] == r[d][1]).all(axis=1).mean() for d in ("fwd", "bwd")])
         diff = max(np.abs(ref[d][0] - r[d][0]).max() for d in ("fwd", "bwd"))
