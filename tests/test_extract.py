@@ -260,3 +260,21 @@ def test_bf16_and_fp32_extractions_agree(tiny_bert, tiny_tokenizer):
         assert cos.min() > 0.999
     ma, mb = language_means(a.sums).means, language_means(b.sums).means
     assert np.abs(ma - mb).max() < 0.03 * np.abs(ma).max()
+
+
+def test_forward_passes_run_without_cudnn_attention(tiny_bert, tiny_tokenizer, monkeypatch):
+    """cuDNN's attention plans every new batch shape (~75 ms a BERT forward on an H200), and
+    length-sorted batches change shape every time: the forward passes of extract run with it
+    switched off, and the switch is restored afterwards. The flag exists on CPU builds too."""
+    seen = []
+    forward = type(tiny_bert).forward
+
+    def recording_forward(self, *args, **kwargs):
+        seen.append(torch.backends.cuda.cudnn_sdp_enabled())
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(tiny_bert), "forward", recording_forward)
+    before = torch.backends.cuda.cudnn_sdp_enabled()
+    extract(tiny_bert, tiny_tokenizer, ["a short one", "and a somewhat longer sentence here", "x"], token_budget=16)
+    assert len(seen) >= 2 and not any(seen)
+    assert torch.backends.cuda.cudnn_sdp_enabled() == before

@@ -34,6 +34,7 @@ from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import n_hidden_states
 from langrep.means import LayerSums, combine_sums
+from langrep.models import inference
 from langrep.settings import ExtractionSettings
 
 # the keyword defaults below: config extraction's
@@ -86,7 +87,6 @@ def _forward_batches(
 ):
     """Yield ``(indices, hidden_states, token_mask)`` per length-sorted batch of ``tokens``;
     ``specials`` (None = count them) are left out of ``token_mask``."""
-    import torch
 
     device = next(model.parameters()).device
     bar = None
@@ -103,7 +103,7 @@ def _forward_batches(
         # attention can take its fastest (mask-free) kernel.
         attn_t = None if attn.all() else _to_device(attn.astype(np.int64), device)
         count_t = _to_device(count, device)
-        with torch.inference_mode():
+        with inference():
             out = model(input_ids=ids_t, attention_mask=attn_t, output_hidden_states=True)
         yield idx, out.hidden_states, count_t
         if bar is not None:

@@ -38,6 +38,7 @@ from langrep.mlm_head import (
     save_head,
     write_pretrained_marker,
 )
+from langrep.models import inference
 from langrep.settings import HeadSettings, TranslationSettings
 
 # the keyword defaults below: config translation.head's
@@ -87,7 +88,7 @@ def encode_positions(
     dev = next(encoder.parameters()).device
     tokens = TokenIds.from_lists(inputs)
     encoder.eval()
-    with torch.inference_mode():
+    with inference():
         for batch in length_sorted_batches([len(s) for s in seqs], token_budget, max_padding=None, shortest_first=True):
             ids, mask = pad_tensors(tokens, batch, pad_id)
             hidden = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev)).last_hidden_state

@@ -35,6 +35,7 @@ from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import LayerShift, check_layer, layer_span, n_hidden_states, n_layers
 from langrep.mlm_head import Decoder, load_decoder, read_head_record
+from langrep.models import inference
 from langrep.scores import write_scores
 from langrep.settings import TranslationSettings
 from langrep.translation_data import parallel_lines, read_vocab_sets
@@ -81,7 +82,7 @@ def translate(
     dev = decoder.device
     out: list[list[int] | None] = [None] * len(texts)
     shift = LayerShift.mds(layer, src_mean, tgt_mean, alpha)
-    with torch.inference_mode(), shift.apply(decoder.encoder):
+    with inference(), shift.apply(decoder.encoder):
         for batch, ids, mask, keep in _batches(tokenizer, texts, max_length, token_budget, dev):
             hidden = decoder.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
             for i, o in zip(batch, _decode_positions(decoder, hidden, keep, specials)):
@@ -125,7 +126,7 @@ def sweep_outputs(
     top = n_layers(enc)
     t0, done = time.perf_counter(), 0
     batches = _batches(tokenizer, texts, max_length, token_budget, dev)
-    with torch.inference_mode():
+    with inference():
         for n_batch, (batch, ids, mask, keep) in enumerate(batches, start=1):
             hs = enc(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
             if any(a == 0 for a in alphas):

@@ -29,6 +29,7 @@ from torch import nn
 from langrep.batching import length_sorted_batches
 from langrep.errors import LangrepError
 from langrep.layer_shift import LayerShift, base_encoder, encoder_layers, layer_module, layer_span, map_hidden, n_layers
+from langrep.models import inference
 
 
 class EncoderReader(nn.Module):
@@ -127,7 +128,7 @@ class PrefixCache:
         out: list = [None] * len(self.encoded)
         device = next(self.model.parameters()).device
         hook = below.apply(self.model) if below is not None else contextlib.nullcontext()
-        with torch.inference_mode(), hook:
+        with inference(), hook:
             for idx in length_sorted_batches([len(e.input_ids) for e in self.encoded], self.token_budget):
                 ids, attn, _, _ = collate([self.encoded[i] for i in idx], self.pad_id)
                 h = self.model.prefix(ids.to(device), attn.to(device))

@@ -23,6 +23,7 @@ import torch
 from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, shuffled_batches
 from langrep.errors import LangrepError
 from langrep.layer_shift import LayerShift, resolve_layer
+from langrep.models import attention_for_varied_shapes, inference
 from langrep.schema import Settings
 from langrep.transfer.alignment import EncodedSentence, check_pooling, collate, encode_words
 from langrep.transfer.data import DEPRELS, UPOS, Sentence, label_ids, universal
@@ -236,7 +237,7 @@ def predict(
         batches = tqdm(batches, desc=desc, unit="batch", mininterval=2.0)
     was_training = model.training
     model.eval()
-    with torch.inference_mode(), Forward(model, corpus, shift, pad_token_id(tokenizer), settings.word_pooling) as fwd:
+    with inference(), Forward(model, corpus, shift, pad_token_id(tokenizer), settings.word_pooling) as fwd:
         for idx in batches:
             outputs, mask = fwd(idx)
             if task == "pos":
@@ -329,7 +330,7 @@ def fit(
     model.train()
     while step < total:
         for idx in shuffled_batches(lengths, settings.batch_size, rng):
-            with fwd:
+            with fwd, attention_for_varied_shapes():
                 outputs, mask = fwd(idx)
                 loss = _loss(task, model, outputs, corpus, idx, mask)
             opt.zero_grad(set_to_none=True)
