@@ -153,7 +153,8 @@ def run_mode(args) -> dict:
     texts = sentences(Path(args.mirror), args.sentences)
     if args.mode == "naive" and args.naive_sentences:
         texts = texts[: args.naive_sentences]
-    n_tokens = int(tokenize_ids(tokenizer, texts, 128).lengths.sum())
+    token_ids = tokenize_ids(tokenizer, texts, 128)  # untimed: the token count, and the forward mode's input
+    n_tokens = int(token_ids.lengths.sum())
     result = {
         "mode": args.mode,
         "device": device,
@@ -178,8 +179,8 @@ def run_mode(args) -> dict:
         result["pooled_layers"] = pooled
         if device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
-        for _phase, batch in (("warm-up", texts[:256]), ("timed", texts)):
-            ids = tokenize_ids(tokenizer, batch, 128) if args.mode == "forward" else None  # not timed
+        warm_up = texts[:256]
+        for batch, ids in ((warm_up, tokenize_ids(tokenizer, warm_up, 128)), (texts, token_ids)):
             _sync(device)
             t0, c0 = time.perf_counter(), time.process_time()
             if args.mode == "langrep":

@@ -498,20 +498,13 @@ def test_train_and_evaluate_files(tmp_path, tiny_model_dir):
         dtype="float32",
         progress=False,
     )
-    evaluate_task(
-        "parsing",
-        "tiny",
-        tiny_model_dir,
-        tmp_path / "original" / "model.pt",
-        ckpts,
-        train,
-        dev,
-        tests,
-        means,
-        mono,
-        out,
-        **common,
-    )
+
+    def evaluate(checkpoints=ckpts, task_means=means, **options):
+        original = tmp_path / "original" / "model.pt"
+        args = (train, dev, tests, task_means, mono, out)
+        return evaluate_task("parsing", "tiny", tiny_model_dir, original, checkpoints, *args, **{**common, **options})
+
+    evaluate()
     df = read_scores(out)
     assert set(df.metric) == {"uas", "las"}
     assert (
@@ -560,51 +553,12 @@ def test_train_and_evaluate_files(tmp_path, tiny_model_dir):
     # means of other text (another token count) are refused
     write_means(LanguageMeans(read_means(means["fr"]).means, 999), tmp_path / "other_fr.parquet")
     with pytest.raises(LangrepError, match="fr.*999.*not the same text"):
-        evaluate_task(
-            "parsing",
-            "tiny",
-            tiny_model_dir,
-            tmp_path / "original" / "model.pt",
-            ckpts,
-            train,
-            dev,
-            tests,
-            {**means, "fr": tmp_path / "other_fr.parquet"},
-            mono,
-            out,
-            **common,
-        )
+        evaluate(task_means={**means, "fr": tmp_path / "other_fr.parquet"})
     # a Zero-mean checkpoint trained at another layer is refused
     with pytest.raises(LangrepError, match="layer 2, expected 1"):
-        evaluate_task(
-            "parsing",
-            "tiny",
-            tiny_model_dir,
-            tmp_path / "original" / "model.pt",
-            {"1": tmp_path / "zero_mean-l2" / "model.pt"},
-            train,
-            dev,
-            tests,
-            means,
-            mono,
-            out,
-            **{**common, "layers": ["1"]},
-        )
+        evaluate(checkpoints={"1": tmp_path / "zero_mean-l2" / "model.pt"}, layers=["1"])
     with pytest.raises(LangrepError, match=r"no pre-trained means for \['fr'\]"):
-        evaluate_task(
-            "parsing",
-            "tiny",
-            tiny_model_dir,
-            tmp_path / "original" / "model.pt",
-            ckpts,
-            train,
-            dev,
-            tests,
-            {k: v for k, v in means.items() if k != "fr"},
-            mono,
-            out,
-            **common,
-        )
+        evaluate(task_means={k: v for k, v in means.items() if k != "fr"})
 
 
 def test_pos_evaluation_has_the_majority_baseline(tmp_path, tiny_model_dir):

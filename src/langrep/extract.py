@@ -87,7 +87,6 @@ def _forward_batches(
 ):
     """Yield ``(indices, hidden_states, token_mask)`` per length-sorted batch of ``tokens``;
     ``specials`` (None = count them) are left out of ``token_mask``."""
-
     device = next(model.parameters()).device
     bar = None
     if progress:
