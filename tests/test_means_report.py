@@ -37,72 +37,35 @@ def _tatoeba(model: str, base: float) -> pd.DataFrame:
 
 def _means(model: str, shift: float) -> pd.DataFrame:
     rows = []
+
+    def row(**fields):
+        base = dict(model=model, task="means", method="original", direction="", split="mono")
+        rows.append({**base, **fields})
+
     for layer in (0, 8):
         for split, k in (("mono", 3), ("tatoeba", 2)):
             for classifier, methods in (("means", ["original"]), ("nearest_neighbour", ["original", "zero_mean"])):
                 for method in methods:
                     value = 90.0 - shift - (30.0 if method == "zero_mean" else 0.0) - layer
-                    rows.append(
-                        dict(
-                            model=model,
-                            task="means",
-                            lang="all",
-                            layer=layer,
-                            method=method,
-                            direction="",
-                            split=split,
-                            metric="lid_accuracy",
-                            value=value,
-                            classifier=classifier,
-                            chance=100.0 / (3 if classifier == "means" else k),
-                            n_sentences=20,
-                        )
+                    chance = 100.0 / (3 if classifier == "means" else k)
+                    row(
+                        lang="all",
+                        layer=layer,
+                        method=method,
+                        split=split,
+                        metric="lid_accuracy",
+                        value=value,
+                        classifier=classifier,
+                        chance=chance,
+                        n_sentences=20,
                     )
         for pair, v in (("en-de", 0.9), ("en-fr", 0.8), ("de-fr", 0.7)):
-            rows.append(
-                dict(
-                    model=model,
-                    task="means",
-                    lang=pair,
-                    layer=layer,
-                    method="original",
-                    direction="",
-                    split="mono",
-                    metric="mean_cosine",
-                    value=v - shift / 100,
-                )
-            )
+            row(lang=pair, layer=layer, metric="mean_cosine", value=v - shift / 100)
         for lang, v in (("en", 0.0), ("de", 0.4), ("fr", 0.6 + layer / 100)):
-            rows.append(
-                dict(
-                    model=model,
-                    task="means",
-                    lang=lang,
-                    layer=layer,
-                    method="original",
-                    direction="",
-                    split="mono",
-                    metric="diff_rel_en",
-                    value=v,
-                )
-            )
+            row(lang=lang, layer=layer, metric="diff_rel_en", value=v)
         for lang in ("en", "de", "fr"):
             for n, v in ((1000, 0.95), (2000, 0.995), (5000, 0.999)):
-                rows.append(
-                    dict(
-                        model=model,
-                        task="means",
-                        lang=lang,
-                        layer=layer,
-                        method="original",
-                        direction="",
-                        split="mono",
-                        metric="prefix_cosine",
-                        value=v,
-                        n_tokens=n,
-                        n_tokens_used=n + 7,
-                    )
-                )
+                row(lang=lang, layer=layer, metric="prefix_cosine", value=v, n_tokens=n, n_tokens_used=n + 7)
     return pd.DataFrame(rows)
 
 

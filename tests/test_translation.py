@@ -243,22 +243,17 @@ def test_run_rejects_non_parallel_corpora(tmp_path, tiny_model_dir, tiny_tokeniz
     assert not (tmp_path / "s.csv").exists()
 
 
-def test_config_keys_are_checked(tmp_path):
-    with pytest.raises(LangrepError, match=r"config key translation.n_sentence: unknown; known: alphas, "):
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"n_sentence": 3, "head": {}}, r"config key translation.n_sentence: unknown; known: alphas, "),
+        ({"head": {"stepz": 3}}, r"config key translation.head.stepz: unknown; known: batch_size, "),
+    ],
+)
+def test_config_keys_are_checked(tmp_path, config, message):
+    with pytest.raises(LangrepError, match=message):
         run_translation(
-            {"n_sentence": 3, "head": {}},
-            model="m",
-            model_dir=tmp_path,
-            head_dir=tmp_path,
-            xnli_paths={},
-            vocab_path=tmp_path,
-            means_paths={},
-            scores_out=tmp_path / "s.csv",
-            samples_out=tmp_path / "x.csv",
-        )
-    with pytest.raises(LangrepError, match=r"config key translation.head.stepz: unknown; known: batch_size, "):
-        run_translation(
-            {"head": {"stepz": 3}},
+            config,
             model="m",
             model_dir=tmp_path,
             head_dir=tmp_path,
