@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from langrep.data import catalog, corpora, fetch
+from langrep.data.download import DownloadSettings
 from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
 
@@ -88,8 +89,8 @@ def test_unknown_code_without_close_ones():
 
 def _remote(tmp_path: Path, laser: str, n: int = 5) -> dict[str, bytes]:
     """A fake LASER tree (data/tatoeba/v1 flattened) holding one pair."""
-    remote = tmp_path / "remote"
-    remote.mkdir(exist_ok=True)
+    remote = tmp_path / "remote" / "tatoeba"  # the registry's layout under a base URL
+    remote.mkdir(parents=True, exist_ok=True)
     files = {
         f"tatoeba.{laser}-eng.{laser}": "".join(f"Zin nummer {i}.\n" for i in range(n)).encode(),
         f"tatoeba.{laser}-eng.eng": "".join(f"Sentence number {i}.\n" for i in range(n)).encode(),
@@ -99,14 +100,18 @@ def _remote(tmp_path: Path, laser: str, n: int = 5) -> dict[str, bytes]:
     return files
 
 
-def test_download_of_a_language_not_in_the_mirror(tmp_path, monkeypatch):
-    """nld through a file:// base URL: placed under data/raw, checked against the catalog's sha256,
+def test_download_of_a_language_not_in_the_mirror(tmp_path, http_folder):
+    """nld from a local HTTP base URL: placed under data/raw, checked against the given sha256,
     normalized as tatoeba_nl-en exactly like a built-in pair."""
     files = _remote(tmp_path, "nld")
-    monkeypatch.setattr(fetch, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
-    monkeypatch.setattr(fetch, "TATOEBA_SHA256", {n: hashlib.sha256(b).hexdigest() for n, b in files.items()})
+    downloads = DownloadSettings.from_config(
+        {
+            "base_url": http_folder(tmp_path / "remote"),
+            "sha256": {f"tatoeba/{n}": hashlib.sha256(b).hexdigest() for n, b in files.items()},
+        }
+    )
     raw = tmp_path / "raw"
-    out = fetch.fetch("tatoeba", raw_root=raw, mirror=None, code=catalog.tatoeba_code("nl"))
+    out = fetch.fetch("tatoeba", raw_root=raw, mirror=None, code=catalog.tatoeba_code("nl"), downloads=downloads)
     assert [p.relative_to(raw).as_posix() for p in out] == [
         "tatoeba/tatoeba.nld-eng.nld",
         "tatoeba/tatoeba.nld-eng.eng",
@@ -124,14 +129,16 @@ def test_download_of_a_language_not_in_the_mirror(tmp_path, monkeypatch):
         assert set(df["lang"]) == {lang}
 
 
-def test_download_with_a_wrong_checksum_fails_and_places_nothing(tmp_path, monkeypatch):
+def test_download_with_a_wrong_checksum_fails_and_places_nothing(tmp_path, http_folder):
     _remote(tmp_path, "nld")  # not the published files: the catalog's sha256 cannot match
-    monkeypatch.setattr(fetch, "TATOEBA_URL", (tmp_path / "remote").as_uri() + "/{name}")
+    downloads = DownloadSettings.from_config({"base_url": http_folder(tmp_path / "remote"), "retries": 0})
     raw = tmp_path / "raw"
     with pytest.raises(
-        LangrepError, match="sha256 .* does not match the expected " + catalog.TATOEBA_SHA256["tatoeba.nld-eng.nld"]
+        LangrepError,
+        match="data set tatoeba: .*tatoeba.nld-eng.nld failed its check.*"
+        + catalog.TATOEBA_SHA256["tatoeba.nld-eng.nld"],
     ):
-        fetch.fetch_tatoeba("nld", raw_root=raw, mirror=None)
+        fetch.fetch_tatoeba("nld", raw_root=raw, mirror=None, downloads=downloads)
     assert not [p for p in raw.rglob("*") if p.is_file()]
 
 

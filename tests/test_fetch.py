@@ -1,17 +1,14 @@
-"""Fetching: the data settings, the mirror, the catalog's paths, and every download path
-exercised through file:// URLs (no network)."""
+"""Fetching: the data settings, the mirror, the catalog's paths and registry, Wikipedia text
+(downloads over HTTP: tests/test_fetch_http.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import io
-import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from langrep.data import catalog, corpora, fetch, readers
+from langrep.data import catalog, fetch, readers
 from langrep.data import settings as data_settings
 from langrep.data.catalog import Treebank
 from langrep.data.settings import DataSettings
@@ -36,13 +33,66 @@ def test_resolve_mirror_env_overrides(monkeypatch, tmp_path):
     assert data_settings.resolve_mirror(None) == tmp_path
     monkeypatch.setenv(data_settings.MIRROR_ENV, "")  # empty: download
     assert data_settings.resolve_mirror("../shared/data") is None
+    assert data_settings.resolve_mirror("auto") is None
+
+
+def test_auto_mirror_is_shared_data_when_it_exists(monkeypatch, tmp_path, shared_data):
+    assert DataSettings.from_config({}).mirror == (
+        data_settings.AUTO_MIRROR if data_settings.AUTO_MIRROR.is_dir() else None
+    )
+    (tmp_path / "wt").mkdir()
+    monkeypatch.chdir(tmp_path / "wt")  # no ../shared/data here: download
+    assert data_settings.resolve_mirror("auto") is None
+    line = data_settings.describe_source("auto", None)
+    assert line == (
+        "data: verified downloads from the sources into data/raw "
+        "(data.mirror: auto (../shared/data is absent); docs/data.md)"
+    )
+    (tmp_path / "shared").symlink_to(shared_data.parent)
+    assert data_settings.resolve_mirror("auto") == Path("../shared/data")
+    assert data_settings.describe_source("auto", Path("../shared/data")) == (
+        "data: offline mirror ../shared/data (data.mirror: auto (../shared/data exists))"
+    )
+    monkeypatch.setenv(data_settings.MIRROR_ENV, str(shared_data))  # the environment wins over auto
+    assert data_settings.resolve_mirror("auto") == shared_data
+
+
+def test_the_registry_agrees_with_the_mirror(shared_data):
+    """Every UD file of the mirror is in the registry at the commit it was copied from, with the
+    mirror file's sha256 (they are the published files); so is every Tatoeba file."""
+    from langrep.data import registry
+
+    n = 0
+    for tb in catalog.DEFAULT_UD_TREEBANKS.values():
+        for split in catalog.UD_SPLITS:
+            path = shared_data / catalog.ud_relpath(tb, split)
+            if path.is_file():
+                key = registry.ud_key(tb.name, catalog.ud_ref(tb.name, "mirror-commits"), tb.prefix, split)
+                assert registry.known_hash(key) == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest(), key
+                n += 1
+    assert n == 26
+    for path in (shared_data / "tatoeba").glob("tatoeba.*"):
+        assert (
+            registry.known_hash(registry.tatoeba_key(path.name))
+            == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+        )
+    assert all(registry.known_hash(registry.bucc_key(x, s)) for x in catalog.BUCC_LANGS for s in catalog.BUCC_SPLITS)
+    assert registry.official_url(registry.bucc_key("de", "test")) == (
+        "https://comparable.limsi.fr/bucc2018/bucc2018-de-en.training-gold.tar.bz2"
+    )
+    assert registry.source_url(registry.XNLI_KEY, "https://mirror.example.org/langrep/") == (
+        "https://mirror.example.org/langrep/xnli/XNLI-1.0.zip"
+    )
+    with pytest.raises(LangrepError, match="data.ud_release: mirror-commits pins only"):
+        catalog.ud_ref("UD_Arabic-PADT", "mirror-commits")
 
 
 def test_settings_defaults_and_overrides():
     s = DataSettings.from_config(
         {"mirror": "m", "ud_treebanks": {"ar": {"treebank": "UD_Arabic-PADT", "prefix": "ar_padt"}}}
     )
-    assert s.mirror == Path("m") and s.ud_release == "r2.17" and s.mono_sentences == 1000
+    assert s.mirror == Path("m") and s.ud_release == "mirror-commits" and s.mono_sentences == 1000
+    assert s.download.retries == 3 and s.download.base_url is None
     assert s.treebank("ar") == Treebank("UD_Arabic-PADT", "ar_padt")
     assert s.treebank("en") == Treebank("UD_English-EWT", "en_ewt")  # defaults kept
     assert len(s.ud_treebanks) == 20
@@ -76,7 +126,9 @@ def test_the_schema_refuses_bad_values_naming_the_key(data, key):
 
 
 def test_settings_refuse_an_unknown_key():
-    with pytest.raises(LangrepError, match="config key data.mirorr: unknown; known: bucc_sentences, mirror, "):
+    with pytest.raises(
+        LangrepError, match="config key data.mirorr: unknown; known: bucc_sentences, download, mirror, "
+    ):
         DataSettings.from_config({"mirorr": "x"})
 
 
@@ -191,170 +243,6 @@ def test_check_mirror(tmp_path, shared_data):
 
 
 # ---------------------------------------------------------------------------------------------
-# Downloads, through file:// URLs
-
-
-def test_download_checks_sha256(tmp_path):
-    src = tmp_path / "payload.bin"
-    src.write_bytes(b"x" * 3000)
-    digest = hashlib.sha256(b"x" * 3000).hexdigest()
-    assert fetch.download(src.as_uri(), tmp_path / "ok.bin", digest) == digest
-    assert (tmp_path / "ok.bin").read_bytes() == b"x" * 3000
-    with pytest.raises(LangrepError, match="does not match"):
-        fetch.download(src.as_uri(), tmp_path / "bad.bin", "0" * 64)
-    assert not (tmp_path / "bad.bin").exists()
-    with pytest.raises(LangrepError, match="failed"):
-        fetch.download((tmp_path / "absent").as_uri(), tmp_path / "c.bin")
-    assert _leftovers(tmp_path) == []
-
-
-def test_tatoeba_download_matches_pinned_checksums(shared_data, tmp_path, monkeypatch):
-    """The pinned sha256 table agrees with the mirrored files of that commit (all 36 files)."""
-    monkeypatch.setattr(fetch, "TATOEBA_URL", (shared_data / "tatoeba").as_uri() + "/{name}")
-    mirrored = sorted({p.name.split(".")[1].split("-")[0] for p in (shared_data / "tatoeba").glob("tatoeba.*")})
-    assert len(mirrored) == 18 and set(mirrored) <= set(catalog.TATOEBA_CODES.values())
-    for code in mirrored:
-        out = fetch.fetch_tatoeba(code, raw_root=tmp_path, mirror=None)
-        assert [p.name for p in out] == [f"tatoeba.{code}-eng.{code}", f"tatoeba.{code}-eng.eng"]
-    assert len(list((tmp_path / "tatoeba").iterdir())) == 36
-
-
-def test_ud_download_url(shared_data, tmp_path, monkeypatch):
-    # a fake release tree: <root>/<treebank>/<tag>/<file>, as on raw.githubusercontent.com
-    tb = tmp_path / "remote" / "UD_German-GSD" / "r2.99"
-    tb.mkdir(parents=True)
-    (tb / "de_gsd-ud-test.conllu").write_bytes(
-        (shared_data / "ud" / "UD_German-GSD" / "de_gsd-ud-test.conllu").read_bytes()
-    )
-    monkeypatch.setattr(
-        fetch, "UD_URL", (tmp_path / "remote").as_uri() + "/{treebank}/{tag}/{prefix}-ud-{split}.conllu"
-    )
-    out = fetch.fetch(
-        "ud",
-        raw_root=tmp_path / "raw",
-        mirror=None,
-        treebank="UD_German-GSD",
-        prefix="de_gsd",
-        split="test",
-        release="r2.99",
-    )
-    assert out == tmp_path / "raw" / "ud" / "UD_German-GSD" / "de_gsd-ud-test.conllu"
-    assert len(readers.read_conllu(out)) == 977
-    with pytest.raises(LangrepError, match="failed"):
-        fetch.fetch_ud("UD_German-GSD", "de_gsd", "test", tmp_path / "raw2", None, release="r0.0")
-
-
-def _fake_xnli_zip(path: Path) -> None:
-    header = [
-        "language",
-        "gold_label",
-        "sentence1_binary_parse",
-        "sentence2_binary_parse",
-        "sentence1_parse",
-        "sentence2_parse",
-        "sentence1",
-        "sentence2",
-        "promptID",
-        "pairID",
-        "genre",
-        "label1",
-        "label2",
-        "label3",
-        "label4",
-        "label5",
-    ]
-
-    def row(lang, label, p, h):
-        return "\t".join(
-            [lang, label, "", "", "", "", f" {p} ", h, "1", "2", "fiction", label, label, label, label, label]
-        )
-
-    with zipfile.ZipFile(path, "w") as zf:
-        for split in ("test", "dev"):
-            lines = ["\t".join(header)]
-            for lang in catalog.XNLI_LANGS:
-                lines.append(row(lang, "contradictory", f"{split} premise 1 {lang}", "hyp 1"))
-                lines.append(row(lang, "entailment", f"{split} premise 2 {lang}", "hyp 2"))
-            zf.writestr(f"XNLI-1.0/xnli.{split}.tsv", "\n".join(lines) + "\n")
-
-
-def test_xnli_download_converts_to_xtreme_layout(tmp_path, monkeypatch):
-    z = tmp_path / "XNLI-1.0.zip"
-    _fake_xnli_zip(z)
-    monkeypatch.setattr(fetch, "XNLI_URL", z.as_uri())
-    monkeypatch.setattr(fetch, "XNLI_SHA256", hashlib.sha256(z.read_bytes()).hexdigest())
-    raw = tmp_path / "raw"
-    out = fetch.fetch("xnli", raw_root=raw, mirror=None)
-    assert sorted(p.relative_to(raw).as_posix() for p in out) == sorted(catalog.xnli_relpaths())
-    assert (raw / "xnli" / "test-sw.tsv").read_text() == "test premise 1 sw\thyp 1\ntest premise 2 sw\thyp 2\n"
-    assert (raw / "xnli" / "dev-zh.tsv").read_text() == (
-        "dev premise 1 zh\thyp 1\tcontradiction\ndev premise 2 zh\thyp 2\tentailment\n"
-    )
-    assert readers.read_xnli(raw / "xnli" / "dev-de.tsv", labelled=True).label == ["contradiction", "entailment"]
-    assert [p.name for p in (raw / "xnli").iterdir() if not p.name.endswith(".tsv")] == []  # zip removed
-
-
-def test_xnli_download_wrong_checksum_writes_nothing(tmp_path, monkeypatch):
-    z = tmp_path / "XNLI-1.0.zip"
-    _fake_xnli_zip(z)
-    monkeypatch.setattr(fetch, "XNLI_URL", z.as_uri())  # real XNLI_SHA256 does not match the fake
-    with pytest.raises(LangrepError, match="sha256"):
-        fetch.fetch_xnli(tmp_path / "raw", None)
-    assert not any(p.is_file() for p in (tmp_path / "raw").rglob("*"))
-
-
-def _fake_bucc_tar(path: Path, xx: str, part: str, files: dict[str, str]) -> None:
-    with tarfile.open(path, "w:bz2") as tf:
-        for ext, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"bucc2018/{xx}-en/{xx}-en.{part}.{ext}")
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-
-
-def test_bucc_download_sample_is_dev(tmp_path, monkeypatch):
-    remote = tmp_path / "remote"
-    remote.mkdir()
-    _fake_bucc_tar(
-        remote / "bucc2018-de-en.sample-gold.tar.bz2",
-        "de",
-        "sample",
-        {
-            "de": "de-000001\tEin Satz.\nde-000002\tNoch einer.\n",
-            "en": "en-000001\tA sentence.\nen-000002\tAnother.\nen-000003\tUnpaired.\n",
-            "gold": "de-000002\ten-000002\n",
-        },
-    )
-    monkeypatch.setattr(fetch, "BUCC_URL", remote.as_uri() + "/bucc2018-{xx}-en.{part}-gold.tar.bz2")
-    raw = tmp_path / "raw"
-    out = fetch.fetch("bucc2018", raw_root=raw, mirror=None, xx="de", split="dev")
-    assert sorted(p.relative_to(raw).as_posix() for p in out) == [
-        "bucc2018/de-en/de-en.dev.de",
-        "bucc2018/de-en/de-en.dev.en",
-        "bucc2018/de-en/de-en.dev.gold",
-    ]
-    assert (raw / "bucc2018/de-en/de-en.dev.de").read_text() == "de-000001\tEin Satz.\nde-000002\tNoch einer.\n"
-    n = corpora.write_bucc_gold(**corpora.bucc_gold_inputs("de", "dev", raw), out=tmp_path / "gold.parquet")
-    assert n == 1
-    assert _leftovers(raw) == []  # the archive's scratch folder is gone
-    # the "training" archive is test; here it is absent
-    with pytest.raises(LangrepError, match="training-gold"):
-        fetch.fetch_bucc("de", "test", raw, None)
-
-
-def test_bucc_archive_missing_member(tmp_path, monkeypatch):
-    remote = tmp_path / "remote"
-    remote.mkdir()
-    _fake_bucc_tar(
-        remote / "bucc2018-fr-en.training-gold.tar.bz2", "fr", "training", {"fr": "fr-1\tx\n", "en": "en-1\ty\n"}
-    )
-    monkeypatch.setattr(fetch, "BUCC_URL", remote.as_uri() + "/bucc2018-{xx}-en.{part}-gold.tar.bz2")
-    with pytest.raises(LangrepError, match="fr-en.training.gold"):
-        fetch.fetch_bucc("fr", "test", tmp_path / "raw", None)
-    assert not any(p.is_file() for p in (tmp_path / "raw").rglob("*"))
-
-
-# ---------------------------------------------------------------------------------------------
 # Monolingual text from Wikipedia (datasets.load_dataset replaced by a fake stream)
 
 
@@ -412,3 +300,29 @@ def test_mono_stand_ins(shared_data, tmp_path):
     (tmp_path / "mono").mkdir()
     (tmp_path / "mono" / "hsb.txt").write_text("Dobry dźeń.\n")
     assert catalog.mono_stand_in("hsb", tmp_path) is None  # a mirror with the file uses it
+
+
+@pytest.mark.parametrize(
+    "content,problem",
+    [
+        (b"de-1\tEin Satz.\nde-2 no tab\n", "line 2: expected ID<TAB>sentence"),
+        (b"de-1\tEin Satz.\nde-2\t\xff\n", "line 2: not valid UTF-8"),
+    ],
+)
+def test_bad_input_in_a_mirrored_file_names_the_mirror_file(tmp_path, monkeypatch, content, problem):
+    """A malformed or non-UTF-8 raw file that came from the mirror: the error names the mirror file."""
+    mirror, raw = tmp_path / "mirror", tmp_path / "data" / "raw"
+    rel = catalog.bucc_relpaths("de", "dev")["xx"]
+    (mirror / rel).parent.mkdir(parents=True)
+    (mirror / rel).write_bytes(content)
+    fetch.place_file(mirror / rel, raw / rel)
+    monkeypatch.chdir(tmp_path)  # raw paths are relative, as in the workflow
+    with pytest.raises(LangrepError) as e:
+        with data_settings.naming_mirror_files("data/raw", mirror):
+            readers.read_bucc_sentences(f"data/raw/{rel}")
+    assert str(e.value).startswith(f"data/raw/{rel}, {problem}")
+    assert f"[data/raw/{rel} is a copy of the mirror file {mirror / rel}, line 2: fix it there]" in str(e.value)
+    with pytest.raises(LangrepError) as e:  # downloaded (no mirror): the raw file is the one to fix
+        with data_settings.naming_mirror_files("data/raw", None):
+            readers.read_bucc_sentences(f"data/raw/{rel}")
+    assert "mirror" not in str(e.value)

@@ -79,9 +79,11 @@ def test_data_settings_defaults_are_the_schemas(monkeypatch):
     from langrep.data import catalog
 
     monkeypatch.delenv("LANGREP_DATA_MIRROR", raising=False)
+    from langrep.data.settings import resolve_mirror
+
     s, want = DataSettings.from_config({}), schema_defaults("data")
     assert (s.mirror, s.ud_release, s.mono_sentences, s.bucc_sentences, s.wikipedia_dump) == (
-        want["mirror"],
+        resolve_mirror(want["mirror"]),  # auto: ../shared/data when it exists
         want["ud_release"],
         want["mono_sentences"],
         want["bucc_sentences"],

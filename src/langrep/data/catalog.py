@@ -10,7 +10,9 @@ mirrored file and a downloaded one have the same relative path::
     bucc2018/<xx>-en/<xx>-en.<dev|test>.<xx|en|gold> BUCC 2018; XTREME's names: sample=dev, training=test
     mono/<lang>.txt                                  monolingual sentences, one per line
 
-A sha256 of ``None`` means unknown (the digest of what was downloaded is logged instead). Placing
+Every downloaded file has a known hash (:mod:`langrep.data.registry`). Two mirror folders are
+conversions, not published files: ``xnli/`` (XTREME's TSVs, converted from the XNLI-1.0 zip) and
+``bucc2018/`` (extracted from the tarballs, ``sample``/``training`` renamed ``dev``/``test``). Placing
 the files (mirror copy, download, conversion) is :mod:`langrep.data.fetch`'s job.
 
 Tatoeba is LASER's ``data/tatoeba/v1`` at a pinned commit: 112 languages, each paired with English
@@ -197,7 +199,44 @@ def tatoeba_code(lang: str) -> str:
 # Universal Dependencies: one GitHub repository per treebank, files at the root of a release tag.
 UD_URL = "https://raw.githubusercontent.com/UniversalDependencies/{treebank}/{tag}/{prefix}-ud-{split}.conllu"
 UD_SPLITS = ("train", "dev", "test")
-# No checksums: they depend on the release tag (data.ud_release), and none are published.
+# Checksums: resources/ud.registry (per treebank, release tag or commit, file; see langrep.data.registry).
+# data.ud_release: mirror-commits takes each treebank at the commit ../shared/data/ud was copied from.
+UD_MIRROR_RELEASE = "mirror-commits"
+UD_MIRROR_COMMITS: dict[str, str] = {
+    "UD_English-EWT": "15d613d8447b3478787d4c278730a1e48a945efb",
+    "UD_Arabic-PUD": "be733f45d21f42d506c62930f806ed2182a5ee3d",
+    "UD_Bulgarian-BTB": "b5cd6324b2015dbf3cd328ddebefc54dceddd202",
+    "UD_German-GSD": "297fcf350481058d0737a27f0f8fd03b2eadd67a",
+    "UD_Greek-GDT": "1485f849d5ac7fcafa092a75804b41dbb1a3f194",
+    "UD_Spanish-GSD": "57c045644664e5c1e169263cc4e3b95e40c078ba",
+    "UD_French-GSD": "830e2782304af08b3cc1c9250475343e04274d81",
+    "UD_Hindi-PUD": "8bc630f73e0737ce5ed9eaa97abf11f172ecc9bd",
+    "UD_Russian-GSD": "5400f2fd7264b7699727bb61b09f53841899df26",
+    "UD_Thai-PUD": "516638d39adfbc03fa3e7f7b33ce59555055a2d9",
+    "UD_Turkish-IMST": "bcd48daa9957794a9137d85a4e2a115cdcdd4b1a",
+    "UD_Urdu-UDTB": "ed8da673c32352fb78036808349a9546e21fc78a",
+    "UD_Vietnamese-VTB": "e8fa54835582fb5d0c767f19f0992675726fa084",
+    "UD_Chinese-GSD": "200dbe8acf60ff0d194f2d30bf925c410eee762a",
+    "UD_Buryat-BDT": "300aa7089987a518da28c07715866df18205701f",
+    "UD_Kurmanji-MG": "0dad7c35ec21766357dd314d0cbc18c25c07805b",
+    "UD_Upper_Sorbian-UFAL": "6dc5594861906bbd755188a7de26f2c833a4a7bf",
+    "UD_Kazakh-KTB": "e9f3b87a5faa95cf0b4cd97d62f2de8c90ee8153",
+    "UD_Irish-IDT": "ecefd4dfddc5da6d56a56429535e64aec060ec4f",
+    "UD_North_Sami-Giella": "5d84ca5b1c0498dfdb78482a79363c1cca61bb5f",
+}
+
+
+def ud_ref(treebank: str, release: str) -> str:
+    """The git ref a UD download takes: the release tag, or the mirror's commit (``mirror-commits``)."""
+    if release != UD_MIRROR_RELEASE:
+        return release
+    try:
+        return UD_MIRROR_COMMITS[treebank]
+    except KeyError:
+        raise LangrepError(
+            f"config key data.ud_release: {UD_MIRROR_RELEASE} pins only the treebanks of ../shared/data/ud, "
+            f"not {treebank}; set a release tag (e.g. r2.17)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -265,8 +304,18 @@ BUCC_LANGS = ("de", "fr", "ru", "zh")
 BUCC_SPLITS = ("dev", "test")
 BUCC_PARTS = {"dev": "sample", "test": "training"}
 BUCC_URL = "https://comparable.limsi.fr/bucc2018/bucc2018-{xx}-en.{part}-gold.tar.bz2"
-# Unknown: the site publishes no checksums and no independent record of them was found.
-BUCC_SHA256: dict[tuple[str, str], str | None] = {(x, s): None for x in BUCC_LANGS for s in BUCC_SPLITS}
+# The site publishes no checksums; these (and the sizes in docs/data.md) are the ones Hugging Face's
+# `xtreme` data set recorded for these URLs (datasets/xtreme/urls_checksums/checksums.txt).
+BUCC_SHA256: dict[tuple[str, str], str | None] = {
+    ("de", "dev"): "8e16ba8b02ef8d648b06adfbd6dfb188f43524e18f97b2b12a14a086caac62f3",
+    ("de", "test"): "766e0fdebbd1438fb87c21254828eb13c8b997d8fbab002103dd060dcac50c5c",
+    ("fr", "dev"): "df9eb3966954e163c9264076f7c9c1eb56d9d8a91855f9d3afbf2c0fdaef0a08",
+    ("fr", "test"): "53c0d0e7dd97dc89593a2db25a26c5f0ccdc7113e8451263bb0c80e4c4c7dc30",
+    ("ru", "dev"): "fce3cabc7ee50ddb4b18aa6fb090e2669c8383d2a29fc97eed6ae70fed9a23e5",
+    ("ru", "test"): "1895df56e936ca3d4f5b12299ceffe0b7ff4806584c40bdaa3ae1d445f25afa5",
+    ("zh", "dev"): "a3425be5c0320ee131a0927b66c3e29befb3b481ebf1b87257e660e514bc16ac",
+    ("zh", "test"): "3facb71798277c8f44dc78c1f8ae2110f254d0e14799f3508eedd54b4236877a",
+}
 
 
 def bucc_relpaths(xx: str, split: str) -> dict[str, str]:

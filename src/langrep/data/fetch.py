@@ -1,33 +1,28 @@
 """Placing the evaluation data under ``data/raw``: copied from the offline mirror (never linked:
-the mirror is never written), or downloaded from the official source (:mod:`langrep.data.catalog`:
-URLs, checksums, relative paths) and checked against its sha256 where one is known; archives
+the mirror is never written), or downloaded through pooch (:mod:`langrep.data.download`) from the
+official source or ``data.download.base_url`` and checked against the registry's hash
+(:mod:`langrep.data.registry`); archives
 converted (XNLI's zip to XTREME's files, BUCC's tarballs), Wikipedia streamed and split into
 sentences. One fetch function per data set; :func:`fetch_for_rule` is the body of the
 ``fetch_<dataset>`` rule scripts.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
 import logging
 import os
 import re
 import shutil
 import tarfile
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
-from langrep.data.catalog import (BUCC_PARTS, BUCC_SHA256, BUCC_URL, DEFAULT_RAW_ROOT, TATOEBA_COMMIT,
-                                  TATOEBA_SHA256, TATOEBA_URL, UD_URL, WIKIPEDIA_CODES,
-                                  WIKIPEDIA_DATASET, XNLI_LANGS, XNLI_SHA256, XNLI_SPLITS,
-                                  XNLI_URL, Treebank, bucc_relpaths, fetch_relpaths, mono_relpath, tatoeba_relpaths,
-                                  ud_relpath,
-                                  xnli_relpaths)
+from langrep.data import registry
+from langrep.data.catalog import (BUCC_PARTS, DEFAULT_RAW_ROOT, WIKIPEDIA_CODES, WIKIPEDIA_DATASET, XNLI_LANGS,
+                                  XNLI_SPLITS, Treebank, bucc_relpaths, fetch_relpaths, mono_relpath,
+                                  tatoeba_relpaths, ud_ref, ud_relpath, xnli_relpaths)
+from langrep.data.download import DownloadSettings, download, fetch_to, scratch_dir
 from langrep.data.settings import MIRROR_ENV, DataSettings
 from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
@@ -83,40 +78,6 @@ def place_file(src: str | os.PathLike, dest: str | os.PathLike) -> Path:
     return dest
 
 
-def download(url: str, dest: str | os.PathLike, sha256: str | None = None, timeout: float = 120.0) -> str:
-    """Stream ``url`` to ``dest`` atomically; verify ``sha256`` if given. Returns the file's sha256.
-
-    ``file://`` URLs work too (urllib), which is how the tests exercise this without a network.
-    """
-    dest = Path(dest)
-    digest = hashlib.sha256()
-    log.info("downloading %s -> %s", url, dest)
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp, atomic_write(dest) as tmp:
-            with open(tmp, "wb") as f:
-                while block := resp.read(1 << 20):
-                    digest.update(block)
-                    f.write(block)
-            got = digest.hexdigest()
-            if sha256 is not None and got != sha256.lower():
-                raise LangrepError(f"download {url}: sha256 {got} does not match the expected {sha256}")
-    except (urllib.error.URLError, OSError) as e:
-        raise LangrepError(f"download {url} failed: {e}") from e
-    if sha256 is None:
-        log.warning("no known sha256 for %s; the downloaded file has sha256 %s", url, got)
-    return got
-
-
-@contextlib.contextmanager
-def _scratch_dir(near: Path) -> Iterator[Path]:
-    near.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".download.", dir=near))
-    try:
-        yield tmp
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _from_mirror(mirror: Path, relpaths: Iterable[str], raw_root: Path, dataset: str) -> list[Path]:
     # Check that every file is there before placing any: a failing job leaves nothing behind.
     sources = [(mirror_file(mirror, rel, dataset), rel) for rel in relpaths]
@@ -124,44 +85,47 @@ def _from_mirror(mirror: Path, relpaths: Iterable[str], raw_root: Path, dataset:
 
 
 # --------------------------------------------------------------------------------------------
-# One fetch function per data set. Each writes its files under raw_root at the relpaths above.
+# One fetch function per data set. Each writes its files under raw_root at the relpaths above;
+# ``downloads`` (data.download) says where downloads come from (None: the schema's defaults).
 
 
-def fetch_tatoeba(code: str, raw_root=DEFAULT_RAW_ROOT, mirror=None) -> list[Path]:
+def _downloads(settings: DownloadSettings | None) -> DownloadSettings:
+    return DownloadSettings.from_config(settings)
+
+
+def fetch_tatoeba(code: str, raw_root=DEFAULT_RAW_ROOT, mirror=None, downloads=None) -> list[Path]:
     """Tatoeba ``<code>``-eng (both sides), e.g. ``code="deu"``."""
     raw_root = Path(raw_root)
     rels = list(tatoeba_relpaths(code).values())
     if mirror is not None:
         return _from_mirror(Path(mirror), rels, raw_root, "tatoeba")
-    out = []
-    for rel in rels:
-        name = Path(rel).name
-        url = TATOEBA_URL.format(commit=TATOEBA_COMMIT, name=name)
-        download(url, raw_root / rel, TATOEBA_SHA256.get(name))
-        out.append(raw_root / rel)
-    return out
+    settings = _downloads(downloads)
+    with scratch_dir(raw_root / "tatoeba") as tmp:  # both sides or neither
+        got = [fetch_to(registry.tatoeba_key(Path(rel).name), tmp, "tatoeba", settings) for rel in rels]
+        for src, rel in zip(got, rels):
+            place_file(src, raw_root / rel)
+    return [raw_root / rel for rel in rels]
 
 
 def fetch_ud(treebank: str, prefix: str, split: str, raw_root=DEFAULT_RAW_ROOT, mirror=None,
-             release: str = DATA_DEFAULTS["ud_release"]) -> Path:
-    """One CoNLL-U file of a UD treebank repository at release tag ``release`` (e.g. ``r2.17``)."""
+             release: str = DATA_DEFAULTS["ud_release"], downloads=None) -> Path:
+    """One CoNLL-U file of a UD treebank repository at ``release`` (a tag such as ``r2.17``, or
+    ``mirror-commits``: the commit the mirror was copied from)."""
     raw_root = Path(raw_root)
     rel = ud_relpath(Treebank(treebank, prefix), split)
     if mirror is not None:
         return _from_mirror(Path(mirror), [rel], raw_root, "ud")[0]
-    url = UD_URL.format(treebank=treebank, tag=release, prefix=prefix, split=split)
-    download(url, raw_root / rel, None)
-    return raw_root / rel
+    key = registry.ud_key(treebank, ud_ref(treebank, release), prefix, split)
+    return download(key, raw_root / rel, "ud", _downloads(downloads))
 
 
-def fetch_xnli(raw_root=DEFAULT_RAW_ROOT, mirror=None) -> list[Path]:
+def fetch_xnli(raw_root=DEFAULT_RAW_ROOT, mirror=None, downloads=None) -> list[Path]:
     """XNLI 1.0 test and dev for all 15 languages, as ``xnli/<split>-<lang>.tsv`` (XTREME's layout)."""
     raw_root = Path(raw_root)
     if mirror is not None:
         return _from_mirror(Path(mirror), xnli_relpaths(), raw_root, "xnli")
-    with _scratch_dir(raw_root / "xnli") as tmp:
-        zip_path = tmp / "XNLI-1.0.zip"
-        download(XNLI_URL, zip_path, XNLI_SHA256)
+    with scratch_dir(raw_root / "xnli") as tmp:
+        zip_path = fetch_to(registry.XNLI_KEY, tmp, "xnli", _downloads(downloads))
         return xnli_zip_to_xtreme(zip_path, raw_root / "xnli")
 
 
@@ -183,7 +147,9 @@ def xnli_zip_to_xtreme(zip_path: str | os.PathLike, out_dir: str | os.PathLike) 
             except KeyError:
                 raise LangrepError(f"data set xnli: {where} is missing from the archive") from None
             rows: dict[str, list[tuple[str, str, str]]] = {lang: [] for lang in XNLI_LANGS}
-            lines = raw.decode("utf-8").splitlines()
+            # lines end at "\n" only: str.splitlines() would also split at U+2028, U+0085, ... in the text
+            lines = [line.removesuffix("\r") for line in raw.decode("utf-8").split("\n")]
+            lines = lines[:-1] if lines and lines[-1] == "" else lines
             header = lines[0].split("\t")
             try:
                 col = {k: header.index(k) for k in ("language", "gold_label", "sentence1", "sentence2")}
@@ -211,36 +177,38 @@ def xnli_zip_to_xtreme(zip_path: str | os.PathLike, out_dir: str | os.PathLike) 
     return written
 
 
-def fetch_bucc(xx: str, split: str, raw_root=DEFAULT_RAW_ROOT, mirror=None) -> list[Path]:
+def fetch_bucc(xx: str, split: str, raw_root=DEFAULT_RAW_ROOT, mirror=None, downloads=None) -> list[Path]:
     """BUCC 2018 ``xx``-en, split ``dev`` (the "sample" archive) or ``test`` (the "training" archive)."""
     raw_root = Path(raw_root)
     rels = bucc_relpaths(xx, split)
     if mirror is not None:
         return _from_mirror(Path(mirror), rels.values(), raw_root, "bucc2018")
-    part = BUCC_PARTS[split]
-    url = BUCC_URL.format(xx=xx, part=part)
-    with _scratch_dir(raw_root / "bucc2018") as tmp:
-        archive = tmp / Path(url).name
-        download(url, archive, BUCC_SHA256.get((xx, split)))
-        with tarfile.open(archive, "r:*") as tf:
-            members = {}
-            for key, rel in rels.items():
-                ext = Path(rel).suffix  # .de / .en / .gold
-                name = f"bucc2018/{xx}-en/{xx}-en.{part}{ext}"
-                try:
-                    members[key] = tf.getmember(name)
-                except KeyError:
-                    raise LangrepError(f"data set bucc2018: {archive.name} has no member {name}") from None
-            out = []
-            # Read members as streams and write them ourselves: no path from the archive is trusted.
-            for key, member in members.items():
-                src = tf.extractfile(member)
-                if src is None:
-                    raise LangrepError(f"data set bucc2018: {archive.name}!{member.name} is not a file")
-                dest = raw_root / rels[key]
-                with atomic_write(dest) as t, open(t, "wb") as f:
-                    shutil.copyfileobj(src, f)
-                out.append(dest)
+    with scratch_dir(raw_root / "bucc2018") as tmp:
+        archive = fetch_to(registry.bucc_key(xx, split), tmp, "bucc2018", _downloads(downloads))
+        return _extract_bucc(archive, xx, BUCC_PARTS[split], rels, raw_root)
+
+
+def _extract_bucc(archive: Path, xx: str, part: str, rels: dict[str, str], raw_root: Path) -> list[Path]:
+    """The three files of a BUCC tarball, checked before any is written (no path of it is trusted)."""
+    with tarfile.open(archive, "r:*") as tf:
+        members = {}
+        for key, rel in rels.items():
+            name = f"bucc2018/{xx}-en/{xx}-en.{part}{Path(rel).suffix}"  # .de / .en / .gold
+            try:
+                member = tf.getmember(name)
+            except KeyError:
+                raise LangrepError(f"data set bucc2018: {archive.name} has no member {name}") from None
+            if not member.isfile():  # a link (or a folder) would point outside the archive's bytes
+                kind = "a symbolic link" if member.issym() else "a hard link" if member.islnk() else "not a file"
+                raise LangrepError(f"data set bucc2018: {archive.name}!{name} is {kind}, not a regular file; "
+                                   "refusing the archive")
+            members[key] = member
+        out = []
+        for key, member in members.items():
+            dest = raw_root / rels[key]
+            with atomic_write(dest) as t, open(t, "wb") as f:
+                shutil.copyfileobj(tf.extractfile(member), f)
+            out.append(dest)
     return out
 
 
@@ -320,13 +288,16 @@ def fetch_for_rule(smk, dataset: str):
     from langrep.logs import log_to_file
 
     log_to_file(smk.log[0])
-    mirror = DataSettings.from_config(smk.config["data"]).mirror
+    data = DataSettings.from_config(smk.config["data"])
+    mirror = data.mirror
     options = dict(smk.params.options)
     rels = fetch_relpaths(dataset, **options)
     outputs = sorted(Path(o).as_posix() for o in smk.output)
     raw_root = outputs[0].removesuffix("/" + sorted(rels)[0])
     if outputs != sorted(f"{raw_root}/{rel}" for rel in rels):
         raise LangrepError(f"fetch_{dataset}: the rule's outputs {outputs} are not the catalog's files {sorted(rels)}")
+    if mirror is None and dataset != "mono":  # mono downloads stream Wikipedia (datasets)
+        options["downloads"] = data.download
     paths = fetch(dataset, raw_root=raw_root, mirror=mirror, **options)
     log.info("placed %s (mirror: %s)", [str(p) for p in (paths if isinstance(paths, list) else [paths])], mirror)
     return paths

@@ -1,18 +1,23 @@
 """The ``data:`` section of the config (:class:`DataSettings`), and the offline mirror it names:
-``data.mirror``, or ``$LANGREP_DATA_MIRROR`` over it (:func:`resolve_mirror`)."""
+``data.mirror``, or ``$LANGREP_DATA_MIRROR`` over it; ``auto`` finds ``../shared/data`` or downloads
+(:func:`resolve_mirror`)."""
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from langrep.data.catalog import DEFAULT_UD_TREEBANKS, MIRROR_DATASETS, Treebank
-from langrep.errors import LangrepError
+from langrep.data.download import DownloadSettings
+from langrep.errors import InputFormatError, LangrepError
 from langrep.schema import Settings
 
 MIRROR_ENV = "LANGREP_DATA_MIRROR"
+AUTO = "auto"
+AUTO_MIRROR = Path("../shared/data")  # where data.mirror: auto looks (from the working directory)
 
 
 @dataclass(frozen=True)
@@ -21,7 +26,9 @@ class DataSettings(Settings):
     the mirror resolved and the configured UD treebanks over the built-in ones."""
 
     SECTION = ("data",)
+    NESTED = {"download": DownloadSettings}
     mirror: Path | None
+    download: DownloadSettings
     ud_release: str
     ud_treebanks: dict[str, Treebank]
     mono_sentences: int | None
@@ -51,12 +58,26 @@ class DataSettings(Settings):
 
 
 def resolve_mirror(config_value: str | os.PathLike | None) -> Path | None:
-    """The mirror folder to use: ``$LANGREP_DATA_MIRROR`` if set (empty = download), else the config value."""
+    """The mirror folder to use: ``$LANGREP_DATA_MIRROR`` if set (empty = download), else the config
+    value; ``auto`` is ``../shared/data`` when that folder exists, else None (download)."""
     env = os.environ.get(MIRROR_ENV)
     value = env if env is not None else config_value
     if value is None or str(value).strip() == "":
         return None
+    if str(value).strip() == AUTO:
+        return AUTO_MIRROR if AUTO_MIRROR.is_dir() else None
     return Path(os.path.expanduser(str(value)))
+
+
+def describe_source(config_value: str | os.PathLike | None, mirror: Path | None) -> str:
+    """One line for the start of a run: where the data comes from and why."""
+    env = os.environ.get(MIRROR_ENV)
+    why = (f"${MIRROR_ENV}={env!r}" if env is not None else
+           f"data.mirror: {config_value}" + (f" ({AUTO_MIRROR} {'exists' if mirror else 'is absent'})"
+                                              if str(config_value) == AUTO else ""))
+    if mirror is None:
+        return f"data: verified downloads from the sources into data/raw ({why}; docs/data.md)"
+    return f"data: offline mirror {mirror} ({why})"
 
 
 def check_mirror(mirror: Path | None) -> None:
@@ -70,3 +91,23 @@ def check_mirror(mirror: Path | None) -> None:
     if not any((mirror / d).is_dir() for d in MIRROR_DATASETS):
         raise LangrepError(f"{where}: not a data mirror (none of {', '.join(d + '/' for d in MIRROR_DATASETS)} "
                            "is in it); see data/README.md for the layout")
+
+
+@contextmanager
+def naming_mirror_files(raw_root: str | os.PathLike, mirror: Path | None) -> Iterator[None]:
+    """Bad input in a raw file that is a copy of a mirror file names the mirror file too: that is
+    the one to fix (``data/raw`` is refreshed from the mirror when the mirror file changes)."""
+    try:
+        yield
+    except InputFormatError as e:
+        if mirror is None:
+            raise
+        try:
+            rel = Path(e.path).resolve().relative_to(Path(raw_root).resolve())
+        except ValueError:
+            raise e from None
+        src = Path(mirror) / rel
+        if not src.is_file():
+            raise
+        line = f", line {e.line}" if e.line is not None else ""
+        raise LangrepError(f"{e} [{e.path} is a copy of the mirror file {src}{line}: fix it there]") from None

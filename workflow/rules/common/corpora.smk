@@ -10,6 +10,8 @@ from langrep.settings import check_config
 
 # The mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is resolved once, when the workflow is parsed.
 DATA = _data_settings.DataSettings.from_config(config["data"])
+if workflow.is_main_process:  # one line at the start of a run (jobs re-read the workflow)
+    logger.info(_data_settings.describe_source(config["data"]["mirror"], DATA.mirror))
 _data_settings.check_mirror(DATA.mirror)  # a wrong mirror fails here, before any job (and any deletion)
 # every language, pair and model source must exist: a config that cannot run fails here too
 check_config(config, DATA.mirror)
