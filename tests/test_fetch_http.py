@@ -261,7 +261,7 @@ def _clone(tmp_path: Path) -> Path:
     """A working copy of the workflow in a folder with no ../shared beside it."""
     wd = tmp_path / "clone" / "langrep"
     wd.mkdir(parents=True)
-    for name in ("Snakefile", "config", "workflow", "profiles"):
+    for name in ("Snakefile", "config", "workflow", "profiles", "envs"):
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, wd / name)
     assert not (wd.parent / "shared").exists()
     return wd
@@ -310,7 +310,9 @@ def test_the_default_data_stage_through_the_local_server(shared_data, site, serv
         "data/corpora/bucc_zh-en_dev/zh.parquet",
         "data/corpora/bucc_zh-en_dev/gold.parquet",
     ]
-    r = _snakemake(wd, "--cores", "2", "--configfile", str(overlay), *targets, timeout=600)
+    r = _snakemake(
+        wd, *targets, "--cores", "2", "--configfile", str(overlay), timeout=600
+    )  # targets first: --configfile takes many
     assert r.returncode == 0, r.stderr[-3000:]
     raw = wd / "data" / "raw"
     placed = _files(raw)
