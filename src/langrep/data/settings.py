@@ -87,10 +87,10 @@ def check_mirror(mirror: Path | None) -> None:
     where = f"data.mirror (or ${MIRROR_ENV}) = {str(mirror)!r}"
     if not mirror.is_dir():
         raise LangrepError(f"{where}: no such folder. Point it at a folder laid out like ../shared/data "
-                           f"(data/README.md), or set it to null / an empty ${MIRROR_ENV} to download")
+                           f"(docs/data.md), or set it to null / an empty ${MIRROR_ENV} to download")
     if not any((mirror / d).is_dir() for d in MIRROR_DATASETS):
         raise LangrepError(f"{where}: not a data mirror (none of {', '.join(d + '/' for d in MIRROR_DATASETS)} "
-                           "is in it); see data/README.md for the layout")
+                           "is in it); see docs/data.md for the layout")
 
 
 @contextmanager
