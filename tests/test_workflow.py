@@ -27,6 +27,11 @@ def small_config(model_dir: Path, mirror: Path) -> dict:
     cfg["models"] = {"tiny": {"source": str(model_dir)}}
     cfg["languages"] = ["en", "de"]
     cfg["extraction"]["token_budget"] = 512
+    # layers the tiny model (3 layers: hidden states 0..3) has; the workflow refuses any other
+    cfg["retrieval"]["layer"] = 2
+    cfg["translation"]["layer"] = 2
+    cfg["transfer"]["train"]["read_layer"] = "last"
+    cfg["transfer"]["pos"]["layers"] = [1]
     return cfg
 
 
@@ -138,7 +143,6 @@ def tiny_full_config(model_dir: Path, mirror: Path) -> dict:
     """Every stage, sized for seconds: two Tatoeba pairs, BUCC zh-en dev, one translation pair,
     one POS and one parsing test language."""
     cfg = small_config(model_dir, mirror)
-    cfg["retrieval"]["layer"] = 2  # the tiny model has layers 0..3
     cfg["retrieval"]["tatoeba"]["langs"] = ["de", "zh"]
     cfg["retrieval"]["bucc"]["pairs"] = ["zh"]
     t = cfg["translation"]

@@ -20,7 +20,6 @@ def test_laser_codes_random_control_and_means_analysis(tmp_path, tiny_model_dir,
     cfg["extraction"]["pool_mono"] = True
     cfg["retrieval"]["tatoeba"]["langs"] = ["deu", "nld"]  # LASER's codes
     cfg["retrieval"]["bucc"]["pairs"] = []
-    cfg["retrieval"]["layer"] = 2  # the tiny model has layers 0-3
     cfg["analysis"] = {"heldout_sentences": 10, "tokens_from": 100}
     write_config(work, cfg)
 

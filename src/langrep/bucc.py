@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from langrep.artifacts import read_frame
 from langrep.errors import LangrepError
 from langrep.io import read_parquet_metadata, write_parquet
 from langrep.knn import set_threads
@@ -127,7 +128,7 @@ def read_candidates(path) -> MinedSplit:
     missing = [k for k in ("layers", "methods", "means") if k not in meta]
     if missing:
         raise LangrepError(f"{path}: not a candidates file (no {missing} in its metadata)")
-    frame = pd.read_parquet(path)
+    frame = read_frame(path)
     absent = [c for c in CANDIDATE_COLUMNS if c not in frame.columns]
     if absent:
         raise LangrepError(f"{path}: missing column(s) {absent}")

@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from langrep.artifacts import read_schema, read_table
 from langrep.batching import TokenIds, length_sorted_batches, pad_batch, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
@@ -231,7 +232,9 @@ def iter_chunks(
     layers = list(range(n_states)) if pooled_layers is None else [int(l) for l in pooled_layers]
     bad = [l for l in layers if not 0 <= l < n_states]
     if bad:
-        raise LangrepError(f"layers {bad} out of range: the model has layers 0..{n_states - 1}")
+        raise LangrepError(
+            f"extraction.pooled_layers: layers {bad} out of range: the model has layers 0..{n_states - 1}"
+        )
     if token_budget < 1:
         raise LangrepError("extraction.token_budget must be positive")
     specials = None if include_special_tokens else special_ids(tokenizer)
@@ -278,7 +281,7 @@ def _pooled_table(ids, counts, pooled: dict[int, np.ndarray]) -> pa.Table:
 
 
 def pooled_layers_in(path) -> list[int]:
-    return sorted(int(c.split("_", 1)[1]) for c in pq.read_schema(path).names if c.startswith("layer_"))
+    return sorted(int(c.split("_", 1)[1]) for c in read_schema(path).names if c.startswith("layer_"))
 
 
 def read_pooled(path, layer: int) -> tuple[list[str], np.ndarray]:
@@ -287,10 +290,10 @@ def read_pooled(path, layer: int) -> tuple[list[str], np.ndarray]:
     if not path.exists():
         raise LangrepError(f"embeddings not found: {path}")
     column = f"layer_{int(layer)}"
-    names = pq.read_schema(path).names
+    names = read_schema(path).names
     if column not in names:
         raise LangrepError(f"{path}: no pooled embeddings for layer {layer} (has {pooled_layers_in(path)})")
-    table = pq.read_table(path, columns=["id", column])
+    table = read_table(path, columns=["id", column])
     arr = table.column(column).combine_chunks()
     x = arr.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
     return table.column("id").to_pylist(), x.reshape(len(table), arr.type.list_size)

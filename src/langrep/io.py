@@ -142,7 +142,9 @@ def write_parquet(table: pa.Table | pd.DataFrame, path, metadata: dict[str, str]
 
 def read_parquet_metadata(path) -> dict[str, str]:
     """The key/value metadata written by :func:`write_parquet` (pandas' own key left out)."""
-    meta = pq.read_schema(path).metadata or {}
+    from langrep.artifacts import read_schema
+
+    meta = read_schema(path).metadata or {}
     return {k.decode(): v.decode() for k, v in meta.items() if k != b"pandas"}
 
 

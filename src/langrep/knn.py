@@ -63,6 +63,8 @@ def knn(
         )
     if len(database) == 0:
         raise LangrepError("knn: the database is empty")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise LangrepError(f"knn: k (neighbours per query) must be an integer >= 1, got {k!r}")
     if block_size < 1:
         raise LangrepError(f"retrieval.block_size must be >= 1, got {block_size}")
     check_finite(queries, "knn queries")

@@ -13,22 +13,41 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from langrep.artifacts import read_table
 from langrep.errors import LangrepError
 from langrep.io import read_parquet_metadata, write_parquet
 
 
 def zero_mean(h, mean):
-    """Zero-mean (Eq. 1): ``h - R_L``. ``h`` is (..., H); works on numpy arrays and torch tensors."""
+    """Zero-mean (Eq. 1): ``h - R_L``. ``h`` is (..., H); works on numpy arrays and torch tensors.
+
+    Integer (or boolean) ``h`` is computed in floating point (numpy: float64, torch: the default
+    float dtype); the mean must be finite. A NaN inside ``h`` stays where it is (elementwise)."""
+    h = _floating(h)
     return h - _like(mean, h, "mean")
 
 
 def mean_difference_shift(h, src_mean, tgt_mean, alpha: float = 1.0):
-    """Mean Difference Shift (Eq. 2, Sec. 3.1): ``h + alpha * (R_tgt - R_src)``."""
+    """Mean Difference Shift (Eq. 2, Sec. 3.1): ``h + alpha * (R_tgt - R_src)``; the dtypes, and
+    what is refused (non-finite means or ``alpha``), as in :func:`zero_mean`."""
     if not np.isscalar(alpha) or isinstance(alpha, bool):
         raise LangrepError(f"mean_difference_shift: alpha must be a number, got {type(alpha).__name__}")
+    if not np.isfinite(alpha):
+        raise LangrepError(f"mean_difference_shift: alpha must be a finite number, got {alpha}")
+    h = _floating(h)
     return h + alpha * (_like(tgt_mean, h, "tgt_mean") - _like(src_mean, h, "src_mean"))
+
+
+def _floating(h):
+    """``h`` itself when it is floating point, else a floating-point copy (numpy or torch)."""
+    import torch
+
+    if isinstance(h, np.ndarray) and not np.issubdtype(h.dtype, np.floating):
+        return h.astype(np.float64)
+    if isinstance(h, torch.Tensor) and not h.is_floating_point():
+        return h.to(torch.get_default_dtype())
+    return h
 
 
 def _like(vec, h, name: str):
@@ -47,6 +66,9 @@ def _like(vec, h, name: str):
             f"{name} must be one vector of the hidden states' width: hidden states of shape "
             f"{tuple(h.shape)} need shape {tuple(h.shape[-1:])}, got shape {shape}"
         )
+    finite = torch.isfinite(vec).all() if isinstance(vec, torch.Tensor) else np.isfinite(np.asarray(vec, float)).all()
+    if not finite:
+        raise LangrepError(f"{name} has NaN or infinite values (a mean of no tokens, or a damaged means file?)")
     if isinstance(h, np.ndarray):
         return np.asarray(vec, dtype=h.dtype)
     return torch.as_tensor(np.asarray(vec) if not isinstance(vec, torch.Tensor) else vec).to(
@@ -104,7 +126,7 @@ def write_sums(sums: LayerSums, path, metadata: dict[str, str] | None = None) ->
 
 
 def read_sums(path) -> LayerSums:
-    table = pq.read_table(path)
+    table = read_table(path)
     _require_columns(table, path, ("layer", "sum", "n_tokens"))
     layers = table.column("layer").to_numpy()
     sums = _fixed_list_to_numpy(table.column("sum"), np.float64)
@@ -130,7 +152,7 @@ def read_means(path) -> LanguageMeans:
     path = Path(path)
     if not path.exists():
         raise LangrepError(f"language means not found: {path}")
-    table = pq.read_table(path)
+    table = read_table(path)
     _require_columns(table, path, ("layer", "mean", "n_tokens"))
     layers = table.column("layer").to_numpy()
     means = _fixed_list_to_numpy(table.column("mean"), np.float64)[np.argsort(layers)]

@@ -41,8 +41,8 @@ import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pyarrow.parquet as pq
 
+from langrep.artifacts import read_table
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
 from langrep.means import read_means
@@ -225,7 +225,7 @@ def identification_rows(
 def _read_layer(path, layer: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Ids, token counts and pooled vectors (float32) of one layer of an embeddings file."""
     ids, x = read_pooled(path, layer)
-    return ids, pq.read_table(path, columns=["n_tokens"]).column("n_tokens").to_numpy().astype(np.int64), x
+    return ids, read_table(path, columns=["n_tokens"]).column("n_tokens").to_numpy().astype(np.int64), x
 
 
 def _pooled_layers(paths) -> set[int]:

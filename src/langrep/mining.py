@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from langrep.artifacts import read_frame
 from langrep.errors import LangrepError
 from langrep.knn import DEFAULT_BLOCK_SIZE, knn, normalize
 from langrep.settings import RetrievalSettings
@@ -207,7 +208,7 @@ def read_gold_table(path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise LangrepError(f"BUCC gold pairs not found: {path}")
-    df = pd.read_parquet(path)
+    df = read_frame(path)
     missing = [c for c in ("src_id", "tgt_id") if c not in df.columns]
     if missing:
         raise LangrepError(f"{path}: missing column(s) {missing}")

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from langrep.artifacts import read_json, read_safetensors
 from langrep.batching import special_ids, tokenize_ids
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
@@ -173,7 +174,7 @@ def read_head_record(head_dir) -> dict:
     if not path.exists():
         raise LangrepError(f"MLM head record not found: {path}")
     try:
-        record = json.loads(path.read_text())
+        record = read_json(path)
         kind = record["head"]
     except (ValueError, KeyError, TypeError) as e:
         raise LangrepError(f"{path}: not an MLM head record ({e})") from None
@@ -188,12 +189,10 @@ def head_kind(head_dir) -> str:
 
 
 def load_head(head_dir, encoder) -> FittedMLMHead:
-    from safetensors.torch import load_file
-
     path = Path(head_dir) / HEAD_FILE
     if not path.exists():
         raise LangrepError(f"fitted MLM head not found: {path}")
-    state = load_file(str(path))
+    state = read_safetensors(path)
     missing = _TENSORS - set(state)
     if missing:
         raise LangrepError(f"{path}: missing tensors {sorted(missing)} (a head from an older langrep? refit it)")

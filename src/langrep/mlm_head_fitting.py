@@ -21,11 +21,13 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from langrep.artifacts import read_frame
 from langrep.batching import TokenIds, length_sorted_batches, pad_tensors, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import InputFormatError, LangrepError
 from langrep.mlm_head import (
@@ -38,6 +40,7 @@ from langrep.mlm_head import (
     save_head,
     write_pretrained_marker,
 )
+from langrep.model_limits import check_job
 from langrep.models import inference
 from langrep.settings import HeadSettings, TranslationSettings
 
@@ -313,7 +316,6 @@ def prepare_head(
     sentences_per_lang, heldout_per_lang, steps, batch_size, negatives, width, lr, mask_prob,
     max_length, token_budget, seed. ``device``: config ``translation.device``.
     """
-    import pandas as pd
 
     from langrep.models import NoMLMHeadError, load_encoder, load_masked_lm, resolve_device
 
@@ -329,7 +331,7 @@ def prepare_head(
     n_fit, n_held = s.sentences_per_lang, s.heldout_per_lang
     fit_texts, held_texts = {}, {}
     for lang, path in mono_paths.items():
-        df = pd.read_parquet(path)
+        df = read_frame(path)
         if "text" not in df.columns:
             raise InputFormatError(path, None, "missing column 'text'")
         fit_texts[lang], held_texts[lang] = split_heldout(df["text"].astype(str).tolist(), n_fit, n_held)
@@ -337,6 +339,7 @@ def prepare_head(
             raise LangrepError(
                 f"{path}: {len(df)} sentences; the MLM head needs at least 5 per language (one in five is held out)"
             )
+    check_job({"translation.head.max_length": s.max_length}, model_dir, Path(model_dir).name)
     t0, c0 = time.perf_counter(), time.process_time()
     encoder, tokenizer = load_encoder(model_dir, device=resolve_device(device))
     for p in encoder.parameters():

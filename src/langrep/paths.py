@@ -90,3 +90,60 @@ def resolve_plan(shape, inputs):
     if shape is None:
         return None
     return str(inputs[shape])
+
+
+# The rule that makes each kind of artifact (the workflow's rule names), for the remedy of a file
+# that cannot be read; embeddings, sums and scores depend on the corpus or task (_producing_rule).
+PRODUCED_BY: dict[str, str] = {
+    "corpus": "normalize_corpus",
+    "bucc_gold": "bucc_gold",
+    "model": "materialize_model",
+    "means": "language_means",
+    "candidates": "retrieval_bucc_mine",
+    "mlm_head": "mlm_head",
+    "translation_vocab": "translation_vocab",
+    "translation_samples": "translation_sweep",
+    "checkpoint": "transfer_train",
+    "report_html": "report",
+    "report_md": "report",
+    "report_comparison": "report",
+    "report_figure": "report",
+    "provenance": "provenance",
+}
+SCORES_BY: dict[str, str] = {
+    "tatoeba": "retrieval_tatoeba",
+    "bucc": "retrieval_bucc",
+    "translation": "translation_sweep",
+    "translation_vocab": "translation_vocab",
+    "means": "means_analysis",
+    "pos": "transfer_evaluate",
+    "parsing": "transfer_evaluate",
+}
+
+
+def _producing_rule(kind: str, wildcards: dict[str, str]) -> str | None:
+    if kind in ("embeddings", "sums"):
+        corpus = wildcards["corpus"]
+        parallel = {"tatoeba_": "extract_tatoeba", "bucc_": "extract_bucc"}
+        return next((rule for prefix, rule in parallel.items() if corpus.startswith(prefix)), "extract")
+    if kind == "scores":
+        return SCORES_BY.get(wildcards["task"])
+    return PRODUCED_BY.get(kind)
+
+
+def producer(file) -> tuple[str, str] | None:
+    """``(artifact, rule)`` for a path of the table (or a file inside a folder artifact such as a model
+    or MLM head folder): the artifact's own path (as given, relative or not) and the rule that makes
+    it; None for a path the table does not have."""
+    parts = str(file).split("/")
+    for end in range(len(parts), 0, -1):  # the file itself, then the folders holding it
+        candidate = "/".join(parts[:end])
+        for kind in PATTERNS:
+            if kind in ("raw", "report_dir"):
+                continue
+            m = path_pattern(kind).fullmatch(candidate)
+            if m:
+                rule = _producing_rule(kind, m.groupdict())
+                if rule:
+                    return candidate, rule
+    return None

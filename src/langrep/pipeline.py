@@ -7,11 +7,11 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
-
+from langrep.artifacts import read_frame
 from langrep.errors import LangrepError
 from langrep.io import sha256_file
 from langrep.means import language_means, read_sums, write_means, write_sums
+from langrep.model_limits import check_job
 from langrep.settings import ExtractionSettings
 
 log = logging.getLogger("langrep")
@@ -52,10 +52,16 @@ def extract_parallel_corpus(
     settings = ExtractionSettings.from_config(settings)
     if threads:
         torch.set_num_threads(int(threads))
-    corpora = [pd.read_parquet(side["corpus_path"], columns=["id", "text"]) for side in sides]
+    corpora = [read_frame(side["corpus_path"], columns=["id", "text"]) for side in sides]
     for side, corpus in zip(sides, corpora):  # before the (slow) model load
         if corpus.empty:
             raise LangrepError(f"{side['corpus_path']}: the corpus has no sentences")
+    # a model the workflow could not check when it read the config (a hub id it does not know)
+    check_job(
+        {"extraction.pooled_layers": settings.pooled_layers, "extraction.max_length": settings.max_length},
+        model_dir,
+        Path(model_dir).name,
+    )
     model, tokenizer = load_encoder(model_dir, device=settings.device, dtype=settings.dtype)
     for side, corpus in zip(sides, corpora):
         meta = {"model_dir": str(model_dir), "corpus": str(side["corpus_path"])}

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 
+from langrep.artifacts import read_json
 from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
 from langrep.settings import ExtractionSettings
@@ -124,7 +125,7 @@ def model_record(key: str, spec: Mapping, folder=None) -> dict:
     rec = {"source": spec.get("source"), "revision": spec.get("revision")}
     src = Path(folder) / "langrep_source.json" if folder is not None else None
     if src is not None and src.is_file():
-        rec["materialized"] = json.loads(src.read_text())
+        rec["materialized"] = read_json(src)
         rec["files"] = hash_tree(folder)
     return rec
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from langrep.artifacts import read_frame
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
 from langrep.knn import knn, normalize, set_threads  # knn: re-exported
@@ -243,7 +244,7 @@ def tatoeba_rows(
 
 
 def texts_by_id(path, ids: Sequence[str]) -> list[str]:
-    df = pd.read_parquet(path, columns=["id", "text"])
+    df = read_frame(path, columns=["id", "text"])
     lookup = dict(zip(df["id"].astype(str), df["text"].astype(str)))
     missing = [i for i in ids if i not in lookup]
     if missing:

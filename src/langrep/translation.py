@@ -35,6 +35,7 @@ from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.layer_shift import LayerShift, check_layer, layer_span, n_hidden_states, n_layers
 from langrep.mlm_head import Decoder, load_decoder, read_head_record
+from langrep.model_limits import check_job
 from langrep.models import inference
 from langrep.scores import write_scores
 from langrep.settings import TranslationSettings
@@ -252,6 +253,8 @@ def run_translation(
     t0, c0 = time.perf_counter(), time.process_time()
     langs = [source, *targets]
     vocab = read_vocab_sets(vocab_path, langs)
+    keys = ("layer", "layers", "max_length")
+    check_job({f"translation.{k}": getattr(settings, k) for k in keys}, model_dir, model)
     decoder, tokenizer = load_decoder(model_dir, head_dir, device=settings.device)
     # a fitted head's held-out reconstruction travels with every row (the report states it)
     head_rec = read_head_record(head_dir).get("heldout_reconstruction") if decoder.kind == "fitted" else None

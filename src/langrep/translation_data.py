@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from langrep.artifacts import read_frame
 from langrep.errors import InputFormatError, LangrepError
 from langrep.io import atomic_write
 from langrep.mlm_head import corpus_vocab
@@ -30,7 +31,7 @@ def read_xnli_lines(path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise LangrepError(f"corpus not found: {path}")
-    df = pd.read_parquet(path)
+    df = read_frame(path)
     missing = [c for c in ("id", "text", "hypothesis") if c not in df.columns]
     if missing:
         raise InputFormatError(
@@ -85,7 +86,7 @@ def read_vocab_sets(path, langs: Sequence[str]) -> dict[str, set[int]]:
     path = Path(path)
     if not path.exists():
         raise LangrepError(f"token sets not found: {path} (rule translation_vocab)")
-    df = pd.read_parquet(path)
+    df = read_frame(path)
     if {"lang", "token_id"} - set(df.columns):
         raise InputFormatError(path, None, "not a token-set table (columns lang, token_id)")
     sets = {lang: set(g["token_id"].astype(int)) for lang, g in df.groupby("lang")}

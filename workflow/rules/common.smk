@@ -1,12 +1,15 @@
 # What every stage shares: the validated config (every default comes from the schema), the path
 # table, the models of each stage, and the per-job threads and resources.
-from snakemake.utils import validate
-
 from langrep.models import random_base
 from langrep.paths import flatten_plan, path
-from langrep.settings import CONFIG_SCHEMA, model_stages
+from langrep.schema import validate_config
+from langrep.settings import model_stages
 
-validate(config, schema=str(CONFIG_SCHEMA))
+# The schema's check (a few lines per wrong key, not Snakemake's dump of the whole schema) and
+# every default filled in, as snakemake.utils.validate would.
+_validated = validate_config(config)
+config.clear()
+config.update(_validated)
 
 MODELS = list(config["models"])
 EXTRACTION = config["extraction"]

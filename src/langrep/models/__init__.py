@@ -246,7 +246,9 @@ def _head_missing(loading_info: dict) -> bool:
 
 def source_record(model_dir) -> dict:
     path = Path(model_dir) / SOURCE_FILE
-    return json.loads(path.read_text()) if path.exists() else {}
+    from langrep.artifacts import read_json
+
+    return read_json(path) if path.exists() else {}
 
 
 def _check_dir(model_dir) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from langrep.artifacts import read_json
 from langrep.io import atomic_write
 from langrep.report import means_tables, render
 from langrep.report.claims import Claim, claims
@@ -200,7 +201,7 @@ def build_report(
     out_dir = Path(out_dir)
     config = json.loads(json.dumps(dict(config), default=str))  # Snakemake's Config -> plain dicts
     if isinstance(provenance, (str, Path)):
-        provenance = json.loads(Path(provenance).read_text())
+        provenance = read_json(provenance)
     paper = load_paper_values(paper_values)
     runs = load_run(config, score_files, means_files, model_dirs)
     captions = captions_from(caption_files)

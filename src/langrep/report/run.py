@@ -112,12 +112,13 @@ def n_layers_of(model_dir) -> int | None:
 
 def mono_tokens_of(path) -> int:
     """Tokens behind one language mean (``results/{model}/means/mono/{lang}.parquet``)."""
-    import pyarrow.parquet as pq
+    from langrep.artifacts import read_table
 
     try:
-        n = pq.read_table(path, columns=["n_tokens"]).column("n_tokens").to_numpy()
-    except Exception as e:  # noqa: BLE001 - any unreadable file gets one clear error
-        raise LangrepError(f"{path}: not a language-means file with an n_tokens column ({e})") from None
+        column = read_table(path).column("n_tokens")
+    except KeyError:
+        raise LangrepError(f"{path}: not a language-means file with an n_tokens column") from None
+    n = column.to_numpy()
     if not len(n):
         raise LangrepError(f"{path}: empty language-means file")
     return int(n[0])

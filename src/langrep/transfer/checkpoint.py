@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 import torch
 
+from langrep.artifacts import read_torch
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 from langrep.settings import TransferSettings
@@ -70,12 +71,7 @@ def save_checkpoint(path, task: str, model, settings: TrainSettings, meta: dict 
 
 
 def _read_checkpoint(path) -> dict:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise LangrepError(f"transfer checkpoint not found: {path}") from None
-    except Exception as exc:  # a truncated or foreign file
-        raise LangrepError(f"{path}: not a transfer checkpoint ({exc})") from None
+    ckpt = read_torch(path)  # a missing, truncated or foreign file: an error with the remedy
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise LangrepError(f"{path}: not a transfer checkpoint of format {CHECKPOINT_FORMAT} (retrain it)")
     return ckpt

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from langrep.artifacts import read_table
 from langrep.errors import InputFormatError, LangrepError
 
 UPOS = (
@@ -97,12 +98,10 @@ class Sentence:
 def read_ud(path, max_sentences: int | None = None, seed: int = 0) -> list[Sentence]:
     """Sentences of one UD corpus file, validated; ``max_sentences`` draws a seeded random subset
     (kept in corpus order) so a capped run is still a sample of the whole treebank."""
-    import pyarrow.parquet as pq
-
     path = Path(path)
     if not path.exists():
         raise LangrepError(f"UD corpus not found: {path}")
-    table = pq.read_table(path)
+    table = read_table(path)
     missing = [c for c in UD_COLUMNS if c not in table.column_names]
     if missing:
         raise InputFormatError(path, None, f"missing column(s) {missing}; expected {list(UD_COLUMNS)}")

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from langrep.artifacts import read_frame
 from langrep.errors import LangrepError
 from langrep.layer_shift import LayerShift, layer_span, resolve_layer
 from langrep.means import read_means
@@ -146,7 +147,7 @@ def finetuned_means(
     top = max(layers)
     out = {}
     for lang, path in mono_paths.items():
-        texts = check_texts(pd.read_parquet(path, columns=["text"])["text"].tolist())
+        texts = check_texts(read_frame(path, columns=["text"])["text"].tolist())
         if not texts:
             raise LangrepError(f"{path}: the mono corpus is empty")
         ids = tokenize_ids(tokenizer, texts, extraction.max_length)

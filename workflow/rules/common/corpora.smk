@@ -6,6 +6,7 @@ from langrep.data import catalog as _catalog
 from langrep.data import fetch as _fetch
 from langrep.data import settings as _data_settings
 from langrep.paths import RAW_ROOT
+from langrep.model_limits import check_model_limits, describe_later
 from langrep.settings import check_config
 
 # The mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is resolved once, when the workflow is parsed.
@@ -15,6 +16,11 @@ if workflow.is_main_process:  # one line at the start of a run (jobs re-read the
 _data_settings.check_mirror(DATA.mirror)  # a wrong mirror fails here, before any job (and any deletion)
 # every language, pair and model source must exist: a config that cannot run fails here too
 check_config(config, DATA.mirror)
+# every layer and length fits each model (langrep.model_limits): before the DAG, so no job that
+# cannot run is scheduled and no cached output is removed for one
+_unchecked = check_model_limits(config)
+if _unchecked:
+    logger.info(describe_later(_unchecked))
 RELPATHS = _catalog.RELPATHS
 
 

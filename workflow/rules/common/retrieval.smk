@@ -107,11 +107,12 @@ _MINE_FLOPS_PER_S = {"gpu": 10e12, "cpu_thread": 30e9}
 
 def _embeddings_shape(path):
     """(sentences, dimensions, pooled layers) from an embeddings file's footer; None before it exists."""
-    import pyarrow.parquet as pq
+    from langrep.artifacts import read_metadata, read_schema
+    from langrep.errors import LangrepError
 
     try:
-        schema, rows = pq.read_schema(path), pq.read_metadata(path).num_rows
-    except OSError:
+        schema, rows = read_schema(path), read_metadata(path).num_rows
+    except LangrepError:  # not there yet, or unreadable: the job's own read names the file
         return None
     layers = [f for f in schema if f.name.startswith("layer_")]
     return rows, (layers[0].type.list_size if layers else 0), len(layers)
