@@ -13,7 +13,16 @@ import pytest
 
 from langrep.errors import LangrepError
 from langrep.paths import benchmark_of
-from langrep.run_profile import Job, critical_path, dependencies, format_profile, main, profile, rule_times
+from langrep.run_profile import (
+    Job,
+    concurrency,
+    critical_path,
+    dependencies,
+    format_profile,
+    main,
+    profile,
+    rule_times,
+)
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
@@ -66,6 +75,13 @@ def test_rule_times_sum_each_rules_jobs():
     assert rows["x"].benchmarked_wall_s == 4.0 and rows["x"].max_rss_mb == 100
     assert rows["y"].cpu_s / rows["y"].benchmarked_wall_s == pytest.approx(1.8)
     assert rows["z"].cpu_s is None and rows["z"].max_rss_mb is None
+
+
+def test_concurrency_counts_the_seconds_with_k_jobs_running():
+    # 0-2: one job; 2-3: two; 3-4: three; 4-5: one; 5-6: none (a gap); 6-8: one
+    jobs = [job("x", "1", 0, 5), job("x", "2", 2, 4), job("y", "3", 3, 4), job("z", "4", 6, 8)]
+    assert concurrency(jobs) == {0: 1.0, 1: 5.0, 2: 1.0, 3: 1.0}
+    assert sum(concurrency(jobs).values()) == 8.0
 
 
 def test_benchmark_files_sit_beside_the_logs():
@@ -149,6 +165,8 @@ def test_profile_of_a_real_run_finds_the_shape_and_times(tmp_path):
     assert [j.rule for j in path] == ["a", "b", "d"]
     assert 5.5 <= sum(j.wall_s for j in path) <= min(p.wall_s + 0.01, 5.5 + SLACK)
     assert p.wall_s < sum(j.wall_s for j in p.jobs)  # two cores: jobs ran side by side
+    running = concurrency(p.jobs)
+    assert max(running) == 2 and running[2] > 1 and sum(running.values()) == pytest.approx(p.wall_s)
     b = next(j for j in p.jobs if j.rule == "b")
     assert 0.95 <= b.cpu_s < 3 and b.max_rss_mb > 1  # psutil counts in 10 ms ticks, the TSV rounds
     missing = [n for n in p.notes if "no benchmark" in n]

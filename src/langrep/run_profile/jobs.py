@@ -243,6 +243,18 @@ def critical_path(jobs: list[Job]) -> list[Job]:
     return path[::-1]
 
 
+def concurrency(jobs: list[Job]) -> dict[int, float]:
+    """Seconds of the run (first start to last end) during which exactly k jobs ran, for each k seen."""
+    events = sorted([(j.start, 1) for j in jobs] + [(j.end, -1) for j in jobs])
+    out: dict[int, float] = {}
+    running = 0
+    for (t, step), (t_next, _) in zip(events, events[1:]):
+        running += step
+        if t_next > t:
+            out[running] = out.get(running, 0.0) + t_next - t
+    return dict(sorted(out.items()))
+
+
 def rule_times(jobs: list[Job]) -> list[RuleTime]:
     """Each rule's jobs summed (wall, CPU from the benchmarked ones, peak memory), most wall time first."""
     by_rule: dict[str, list[Job]] = {}

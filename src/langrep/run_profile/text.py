@@ -7,7 +7,7 @@ import sys
 import time
 
 from langrep.errors import LangrepError
-from langrep.run_profile.jobs import Profile, profile
+from langrep.run_profile.jobs import Profile, concurrency, profile
 
 
 def _utc(t: float) -> str:
@@ -35,6 +35,9 @@ def format_profile(p: Profile) -> str:
         f"Run profile of {p.workdir}: {n} jobs, {_utc(p.start)} to {_utc(p.end)[11:]} UTC",
         f"  wall time     {p.wall_s:8.1f} s ({_minutes(p.wall_s)}): first job's start to last job's end",
         f"  job time      {job_s:8.1f} s summed over the jobs: {job_s / wall:.2f} jobs at a time on average",
+        "  jobs at once  "
+        + ", ".join(f"{k}: {t:.0f} s" for k, t in concurrency(p.jobs).items() if t >= 0.5)
+        + " (how long the run had that many jobs running)",
         f"  CPU time      {cpu_s:8.1f} s in {len(timed)} benchmarked job(s): parallelism (CPU s / wall) "
         f"{cpu_s / wall:.2f}{lower}",
         f"  critical path {path_s:8.1f} s ({100 * path_s / wall:.0f}% of the wall time) in "
