@@ -32,7 +32,7 @@ def _jobs(dry_run: str) -> list[tuple[str, dict[str, set[str]]]]:
     for rule, block in re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?:\n\n|\Z)", dry_run, re.S | re.M):
         files = {
             kind: set(m.group(1).split(", ")) if (m := re.search(rf"^\s+{kind}: (.*)$", block, re.M)) else set()
-            for kind in ("input", "output")
+            for kind in ("input", "output", "log", "benchmark")
         }
         out.append((rule, files))
     return out
@@ -64,6 +64,19 @@ def test_provenance_declares_every_data_file_the_run_reads(default_dag):
     declared = {f for f in prov["input"] if f.startswith(("data/raw/", "data/corpora/"))}
     assert read and declared == read
     assert {"data/models/e5-small", "data/models/e5-small-random"} <= prov["input"]
+
+
+def test_every_job_has_a_benchmark_file_beside_its_log(default_dag):
+    """langrep-profile reads each job's CPU time and memory from logs/{job}.benchmark.tsv beside its log."""
+    from langrep.paths import benchmark_of
+
+    benchmarks = []
+    for rule, files in default_dag:
+        if rule != "all":
+            (log,), (bench,) = files["log"], files["benchmark"]
+            assert bench == benchmark_of(log), rule
+            benchmarks.append(bench)
+    assert len(benchmarks) == len(set(benchmarks)) > 200
 
 
 def test_report_declares_what_it_reads(default_dag):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -200,6 +201,20 @@ def test_whole_workflow_on_a_tiny_model(tmp_path, tiny_model_dir, shared_data):
     assert list((report_dir / "figures/tiny").glob("*.png"))
     prov = json.loads((report_dir / "provenance.json").read_text())
     assert prov["config"]["models"]["tiny"]["source"] == str(tiny_model_dir)
+
+    # langrep-profile: every job of the run, each with its benchmark file; the report ends the run
+    from langrep.run_profile import format_profile, profile
+
+    prof = profile(tmp_path)
+    assert {"materialize_model", "extract", "language_means", "translation_sweep", "report"} <= {
+        r.rule for r in prof.rules
+    }
+    assert not [n for n in prof.notes if "benchmark" in n], prof.notes
+    steps = int(re.findall(r"\d+ of (\d+) steps", first.stderr)[-1])
+    assert len(prof.jobs) == steps - 1  # all but rule all's (it writes nothing)
+    path = prof.critical_path
+    assert path[-1].rule == "report" and all(a.end <= b.start for a, b in zip(path, path[1:]))
+    assert "Per rule" in format_profile(prof)
 
     again = run(tmp_path, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout[-3000:]

@@ -37,6 +37,9 @@ PATTERNS: dict[str, str] = {
     "report_comparison": "reports/{run}/comparison.csv",  # every compared cell, ours and the paper's
     "report_figure": "reports/{run}/figures/{model}/{figure}",
     "provenance": "reports/{run}/provenance.json",
+    # per job ({job}: the rule's own path under logs/, e.g. {model}/extract/{corpus}/{lang})
+    "log": "logs/{job}.log",  # what the job printed
+    "benchmark": "logs/{job}.benchmark.tsv",  # its wall and CPU time, memory (benchmark: TSV; run_profile)
 }
 
 _WILDCARD = re.compile(r"\{(\w+)\}")
@@ -52,6 +55,15 @@ def path(kind: str, **wildcards) -> str:
     if unknown:
         raise LangrepError(f"{kind} paths ({pattern}) have no wildcard(s) {sorted(unknown)}")
     return _WILDCARD.sub(lambda m: str(wildcards[m[1]]) if m[1] in wildcards else m[0], pattern)
+
+
+def benchmark_of(log: str) -> str | None:
+    """The benchmark file of the job whose log is ``log`` (beside it: ``logs/x.log`` ->
+    ``logs/x.benchmark.tsv``), None for a log outside the ``log`` pattern."""
+    prefix, suffix = PATTERNS["log"].split("{job}")
+    if not (log.startswith(prefix) and log.endswith(suffix)) or len(log) <= len(prefix) + len(suffix):
+        return None
+    return path("benchmark", job=log[len(prefix) : len(log) - len(suffix)])
 
 
 def path_pattern(kind: str, anywhere: bool = True, **fixed) -> re.Pattern:

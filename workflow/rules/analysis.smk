@@ -13,7 +13,7 @@ rule means_analysis:
     log:
         "logs/{model}/means_analysis.log",
     benchmark:
-        "logs/{model}/means_analysis.benchmark.tsv"
+        path("benchmark", job="{model}/means_analysis")
     conda:
         ENV
     resources:

@@ -13,6 +13,8 @@ rule fetch_tatoeba:
         **raw_outputs("tatoeba"),
     log:
         "logs/corpora/fetch_tatoeba/{code}.log",
+    benchmark:
+        path("benchmark", job="corpora/fetch_tatoeba/{code}")
     wildcard_constraints:
         code="[a-z]{3}",
     localrule: True
@@ -33,6 +35,8 @@ rule fetch_ud:
         **raw_outputs("ud"),
     log:
         "logs/corpora/fetch_ud/{treebank}/{prefix}-{split}.log",
+    benchmark:
+        path("benchmark", job="corpora/fetch_ud/{treebank}/{prefix}-{split}")
     wildcard_constraints:
         treebank="UD_[A-Za-z_-]+",
         prefix="[a-z]{2,3}_[a-z]+",
@@ -55,6 +59,8 @@ rule fetch_xnli:
         [path("raw", relpath=rel) for rel in _catalog.xnli_relpaths()],
     log:
         "logs/corpora/fetch_xnli.log",
+    benchmark:
+        path("benchmark", job="corpora/fetch_xnli")
     localrule: True
     conda:
         ENV
@@ -73,6 +79,8 @@ rule fetch_bucc:
         **raw_outputs("bucc2018"),
     log:
         "logs/corpora/fetch_bucc/{xx}-en_{split}.log",
+    benchmark:
+        path("benchmark", job="corpora/fetch_bucc/{xx}-en_{split}")
     wildcard_constraints:
         xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",
@@ -94,6 +102,8 @@ rule fetch_mono:
         **raw_outputs("mono"),
     log:
         "logs/corpora/fetch_mono/{lang}.log",
+    benchmark:
+        path("benchmark", job="corpora/fetch_mono/{lang}")
     wildcard_constraints:
         lang="[a-z]{2,3}",
     localrule: True
@@ -117,6 +127,8 @@ rule normalize_corpus:
         path("corpus"),
     log:
         "logs/corpora/normalize/{corpus}/{lang}.log",
+    benchmark:
+        path("benchmark", job="corpora/normalize/{corpus}/{lang}")
     wildcard_constraints:
         corpus="[^/]+",
         lang="[a-z]{2,3}",
@@ -142,6 +154,8 @@ rule bucc_gold:
         path("bucc_gold", corpus="bucc_{xx}-en_{split}"),
     log:
         "logs/corpora/bucc_gold/{xx}-en_{split}.log",
+    benchmark:
+        path("benchmark", job="corpora/bucc_gold/{xx}-en_{split}")
     wildcard_constraints:
         xx="|".join(_catalog.BUCC_LANGS),
         split="dev|test",

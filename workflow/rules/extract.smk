@@ -14,7 +14,7 @@ rule extract:
     log:
         "logs/{model}/extract/{corpus}/{lang}.log",
     benchmark:
-        "logs/{model}/extract/{corpus}/{lang}.benchmark.tsv"
+        path("benchmark", job="{model}/extract/{corpus}/{lang}")
     wildcard_constraints:
         corpus=SINGLE_CORPUS,
     priority: 2  # the language means first: translation and transfer wait on them
@@ -40,7 +40,7 @@ rule extract_tatoeba:
     log:
         "logs/{model}/extract/tatoeba_{xx}-en.log",
     benchmark:
-        "logs/{model}/extract/tatoeba_{xx}-en.benchmark.tsv"
+        path("benchmark", job="{model}/extract/tatoeba_{xx}-en")
     wildcard_constraints:
         xx=PAIR_XX,
     conda:
@@ -67,7 +67,7 @@ rule extract_bucc:
     log:
         "logs/{model}/extract/bucc_{xx}-en_{split}.log",
     benchmark:
-        "logs/{model}/extract/bucc_{xx}-en_{split}.benchmark.tsv"
+        path("benchmark", job="{model}/extract/bucc_{xx}-en_{split}")
     wildcard_constraints:
         xx=PAIR_XX,
         split=BUCC_SPLIT,
@@ -94,6 +94,8 @@ rule language_means:
         path("means"),
     log:
         "logs/{model}/means/{corpus}/{lang}.log",
+    benchmark:
+        path("benchmark", job="{model}/means/{corpus}/{lang}")
     priority: 2  # see extract
     conda:
         ENV

@@ -9,6 +9,8 @@ rule materialize_model:
         directory(path("model")),
     log:
         "logs/{model}/materialize_model.log",
+    benchmark:
+        path("benchmark", job="{model}/materialize_model")
     # downloads from the hub: on the submitting host, as compute nodes often have no internet
     localrule: True
     conda:

@@ -15,6 +15,8 @@ rule provenance:
         _path("provenance", run=REPORT_RUN),
     log:
         f"logs/report/{REPORT_RUN}/provenance.log",
+    benchmark:
+        _path("benchmark", job=f"report/{REPORT_RUN}/provenance")
     conda:
         "../../envs/langrep.yaml"
     resources:
@@ -41,6 +43,8 @@ rule report:
         figures=report_figures(),
     log:
         f"logs/report/{REPORT_RUN}/report.log",
+    benchmark:
+        _path("benchmark", job=f"report/{REPORT_RUN}/report")
     localrule: True
     conda:
         "../../envs/langrep.yaml"

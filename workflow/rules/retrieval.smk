@@ -16,7 +16,7 @@ rule retrieval_tatoeba:
     log:
         "logs/{model}/retrieval_tatoeba.log",
     benchmark:
-        "logs/{model}/retrieval_tatoeba.benchmark.tsv"
+        path("benchmark", job="{model}/retrieval_tatoeba")
     conda:
         ENV
     threads: JOB_THREADS
@@ -38,7 +38,7 @@ rule retrieval_bucc_mine:
     log:
         "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.log",
     benchmark:
-        "logs/{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}.benchmark.tsv"
+        path("benchmark", job="{model}/retrieval_bucc_mine/bucc_{xx}-en_{split}")
     wildcard_constraints:
         xx=r"[a-z]{2,3}",
         split="dev|test",
@@ -63,6 +63,8 @@ rule retrieval_bucc:
         path("scores", task="bucc"),
     log:
         "logs/{model}/retrieval_bucc.log",
+    benchmark:
+        path("benchmark", job="{model}/retrieval_bucc")
     conda:
         ENV
     resources:

@@ -19,7 +19,7 @@ rule transfer_train:
     log:
         "logs/{model}/transfer/{task}/{method_train}.log",
     benchmark:
-        "logs/{model}/transfer/{task}/{method_train}.benchmark.tsv"
+        path("benchmark", job="{model}/transfer/{task}/{method_train}")
     wildcard_constraints:
         task="pos|parsing",
         method_train=r"original|zero_mean-l([0-9]+|last)",
@@ -48,7 +48,7 @@ rule transfer_evaluate:
     log:
         "logs/{model}/transfer/{task}/evaluate.log",
     benchmark:
-        "logs/{model}/transfer/{task}/evaluate.benchmark.tsv"
+        path("benchmark", job="{model}/transfer/{task}/evaluate")
     wildcard_constraints:
         task="pos|parsing",
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction

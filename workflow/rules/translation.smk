@@ -18,7 +18,7 @@ rule mlm_head:
     log:
         "logs/{model}/translation/mlm_head.log",
     benchmark:
-        "logs/{model}/translation/mlm_head.benchmark.tsv"
+        path("benchmark", job="{model}/translation/mlm_head")
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     conda:
         ENV
@@ -44,6 +44,8 @@ rule translation_vocab:
         table=path("scores", task="translation_vocab"),
     log:
         "logs/{model}/translation/vocab.log",
+    benchmark:
+        path("benchmark", job="{model}/translation/vocab")
     conda:
         ENV
     resources:
@@ -69,7 +71,7 @@ rule translation_sweep:
     log:
         "logs/{model}/translation/sweep.log",
     benchmark:
-        "logs/{model}/translation/sweep.benchmark.tsv"
+        path("benchmark", job="{model}/translation/sweep")
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     conda:
         ENV
