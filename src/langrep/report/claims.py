@@ -2,10 +2,11 @@
 
 Each claim is a per-language comparison the paper makes from one table ("MDS beats Original on
 Tatoeba"), counted over the languages of ours that the paper printed, with the paper's own count
-beside it. Where our scores carry a paired interval (the transfer tables: ``delta_low`` /
-``delta_high``, a bootstrap over test sentences), only differences whose 95% interval excludes zero
-count, and the clearly worse and unclear ones are said too. Elsewhere (translation, retrieval) the
-score tables hold no per-sentence data, so the count is of raw differences and says "no interval".
+beside it. Our score tables carry paired intervals (``delta_low`` / ``delta_high``: a bootstrap over
+test sentences, Tatoeba queries, BUCC source sentences or XNLI lines; docs/intervals.md): a
+language counts only where the 95% interval of the difference excludes zero, and the clearly worse
+and unclear ones are said too. Every table is counted this way; only a score table without interval
+columns (an older one) is counted from raw differences, and says "no interval".
 """
 
 from __future__ import annotations
@@ -167,8 +168,9 @@ def claims(comparisons: list[Comparison], paper: pd.DataFrame) -> list[Claim]:
             if ours is None:
                 claim.ours[cmp.model] = "not in this run"
                 continue
-            if table in (4, 5):
-                ours = _interval(cmp.rows, a, langs) or ours
+            # Table 1: a row's delta is against the alpha the claim compares with
+            # (langrep.translation_metrics.reference_alpha: 3 against 1, 1 against 0)
+            ours = _interval(cmp.rows, a, langs) or ours
             claim.ours[cmp.model] = ours
             if same is not None:
                 claim.paper_same[cmp.model] = same
