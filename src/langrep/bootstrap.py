@@ -15,7 +15,8 @@ and ``transfer.seed``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Hashable, Mapping
 
 import numpy as np
 
@@ -105,3 +106,50 @@ def verdict(low: float, high: float) -> str:
     if high < 0:
         return WORSE
     return UNCLEAR
+
+
+def percentile_intervals(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`percentile_interval` of every column of ``values`` [n_boot, K]: (low [K], high [K])."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values).all(0)
+    tail = (100.0 - LEVEL) / 2
+    low, high = np.full(values.shape[1], np.nan), np.full(values.shape[1], np.nan)
+    if finite.any():
+        low[finite], high[finite] = np.percentile(values[:, finite], [tail, 100.0 - tail], axis=0)
+    for k in np.flatnonzero(~finite):
+        low[k], high[k] = percentile_interval(values[:, k])
+    return low, high
+
+
+def table_intervals(
+    boot: Resamples,
+    counts: Mapping[Hashable, np.ndarray],
+    scores: Mapping[str, Callable[[np.ndarray], np.ndarray]],
+    against: Mapping[Hashable, Hashable],
+) -> dict[tuple[str, Hashable], tuple[float, float, float, float, float]]:
+    """Every row of one unit set at once: ``counts[key]`` [n, k] (the same k for all keys), each
+    ``scores[name]`` a score of summed counts ([..., k] -> [...]); ``against[key]`` the key its
+    paired difference is taken from. Returns ``(name, key) -> (ci_low, ci_high, delta, delta_low,
+    delta_high)`` (NaN differences where ``against`` has no key). One product of the draw counts
+    with all keys' counts: the same numbers as :meth:`Resamples.interval` and :meth:`Resamples.paired`
+    per key, much faster for many rows."""
+    keys = list(counts)
+    if not keys:
+        return {}
+    stacked = np.stack([np.asarray(counts[k], dtype=np.float64).reshape(boot.n, -1) for k in keys], 1)
+    sums = boot.sums(stacked.reshape(boot.n, -1)).reshape(-1, *stacked.shape[1:])  # [n_boot, K, k]
+    col = {k: i for i, k in enumerate(keys)}
+    pairs = [(col[k], col[b]) for k, b in against.items() if k in col and b in col]
+    nan = (math.nan,) * 3
+    out: dict = {}
+    for name, score in scores.items():
+        values, whole = score(sums), score(stacked.sum(0))  # [n_boot, K], [K]
+        low, high = percentile_intervals(values)
+        diffs: dict[int, tuple[float, float, float]] = {}
+        if pairs:
+            d_low, d_high = percentile_intervals(values[:, [a for a, _ in pairs]] - values[:, [b for _, b in pairs]])
+            for j, (a, b) in enumerate(pairs):
+                diffs[a] = (float(whole[a] - whole[b]), float(d_low[j]), float(d_high[j]))
+        for k, i in col.items():
+            out[(name, k)] = (float(low[i]), float(high[i]), *diffs.get(i, nan))
+    return out

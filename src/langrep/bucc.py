@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from langrep.bootstrap import Resamples
+from langrep.bootstrap import Resamples, table_intervals
 from langrep.errors import LangrepError
 from langrep.io import read_parquet_metadata, write_parquet
 from langrep.knn import set_threads
@@ -225,21 +225,21 @@ def add_intervals(rows: list[dict], counts: Mapping[tuple, np.ndarray], bootstra
     ``delta_low``, ``delta_high`` (minus Original, same split and layer) on Zero-mean and MDS ones;
     ``counts[(split, layer, method, means)]``: :func:`unit_counts`. The threshold stays the one
     chosen on dev (not re-chosen per resample); one set of resamples per split serves every row."""
-    boots: dict[str, Resamples] = {}
+    got: dict = {}
+    for split in dict.fromkeys(k[0] for k in counts):
+        mine = {k: c for k, c in counts.items() if k[0] == split}
+        boot = Resamples(len(next(iter(mine.values()))), bootstrap, seed, "transfer.bootstrap")
+        against = {k: (split, k[1], "original", "") for k in mine if k[2] != "original"}
+        scores = {m: (lambda sums, m=m: _prf(sums, m)) for m in ("precision", "recall", "f1")}
+        got.update(table_intervals(boot, mine, scores, against))
     for row in rows:
-        split, layer, method, metric = row["split"], row["layer"], row["method"], row["metric"]
-        row["ci_low"] = row["ci_high"] = row["delta"] = row["delta_low"] = row["delta_high"] = math.nan
-        key = (split, layer, method, "" if method == "original" else row["means"])
-        base = counts.get((split, layer, "original", ""))
+        method = row["method"]
+        key = (row["split"], row["layer"], method, "" if method == "original" else row["means"])
         row["n_sentences"] = len(counts[key])
-        if metric == "threshold":
-            continue
-        if split not in boots:
-            boots[split] = Resamples(len(counts[key]), bootstrap, seed, "transfer.bootstrap")
-        score = lambda sums, metric=metric: _prf(sums, metric)  # noqa: E731
-        row["ci_low"], row["ci_high"] = boots[split].interval(score, counts[key])
-        if method != "original" and base is not None:
-            row["delta"], row["delta_low"], row["delta_high"] = boots[split].paired(score, counts[key], base)
+        nan = (math.nan,) * 5
+        row["ci_low"], row["ci_high"], row["delta"], row["delta_low"], row["delta_high"] = got.get(
+            (row["metric"], key), nan
+        )
     return rows
 
 

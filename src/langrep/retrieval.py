@@ -18,14 +18,13 @@ methods, are in :mod:`langrep.bucc`. The LASER mining steps (:mod:`langrep.minin
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from langrep.bootstrap import Resamples, ratio
+from langrep.bootstrap import Resamples, ratio, table_intervals
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
 from langrep.knn import knn, normalize, set_threads  # knn: re-exported
@@ -267,19 +266,12 @@ def add_intervals(rows: list[dict], correct: Mapping[tuple, np.ndarray], bootstr
         return rows
     boot = Resamples(len(next(iter(correct.values()))), bootstrap, seed, "transfer.bootstrap")
     counts = {key: np.stack([hits, np.ones(boot.n)], 1) for key, hits in correct.items()}
-    done: dict = {}  # Original is reported under every means source: its interval once
+    against = {key: (key[0], "original", key[2], None) for key in counts if key[1] != "original"}
+    got = table_intervals(boot, counts, {"accuracy": ratio}, against)
     for row in rows:
-        layer, method, direction = row["layer"], row["method"], row["direction"]
-        key = (layer, method, direction, None if method == "original" else row["means"])
-        base = (layer, "original", direction, None)
-        if key not in done:
-            nan = (math.nan,) * 3
-            paired = method != "original" and base in counts
-            done[key] = (
-                boot.interval(ratio, counts[key]),
-                boot.paired(ratio, counts[key], counts[base]) if paired else nan,
-            )
-        (row["ci_low"], row["ci_high"]), (row["delta"], row["delta_low"], row["delta_high"]) = done[key]
+        method = row["method"]
+        key = (row["layer"], method, row["direction"], None if method == "original" else row["means"])
+        row["ci_low"], row["ci_high"], row["delta"], row["delta_low"], row["delta_high"] = got[("accuracy", key)]
         row["n_sentences"] = boot.n
     return rows
 

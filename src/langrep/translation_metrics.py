@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from langrep.bootstrap import Resamples
+from langrep.bootstrap import Resamples, table_intervals
 from langrep.errors import LangrepError
 
 
@@ -88,11 +88,11 @@ def neither_share_from_sums(sums: np.ndarray) -> np.ndarray:
         return np.where(sums[..., 0] > 0, 100.0 * sums[..., 3] / sums[..., 0], np.nan)
 
 
-# metric -> (its per-line counts: "bleu" or "tokens", the score of summed counts)
+# metric -> the score of its summed per-line counts
 FROM_SUMS = {
-    "bleu1": ("bleu", bleu1_from_sums),
-    "convert_rate": ("tokens", convert_rate_from_sums),
-    "neither_share": ("tokens", neither_share_from_sums),
+    "bleu1": bleu1_from_sums,
+    "convert_rate": convert_rate_from_sums,
+    "neither_share": neither_share_from_sums,
 }
 
 
@@ -125,18 +125,16 @@ def add_intervals(rows: list[dict], lines: Mapping[tuple, np.ndarray], bootstrap
     ``delta``, ``delta_low``, ``delta_high``. ``lines[(lang, layer, alpha, metric)]``: the per-line
     counts of a row. The lines of one source are the same for every target, layer and alpha; one
     set of resamples per line count (the table's lines, the sweep's first ones) serves every row."""
-    boots: dict[int, Resamples] = {}
+    got: dict = {}
+    for n in {len(c) for c in lines.values()}:
+        boot = Resamples(n, bootstrap, seed, "transfer.bootstrap")
+        for metric in {k[3] for k in lines}:
+            part = {k: c for k, c in lines.items() if len(c) == n and k[3] == metric}
+            against = {k: (k[0], k[1], reference_alpha(k[2]), k[3]) for k in part}
+            got.update(table_intervals(boot, part, {metric: FROM_SUMS[metric]}, against))
     for row in rows:
-        lang, layer, alpha, metric = key = (row["lang"], row["layer"], row["alpha"], row["metric"])
-        counts = lines[key]
-        if len(counts) not in boots:
-            boots[len(counts)] = Resamples(len(counts), bootstrap, seed, "transfer.bootstrap")
-        boot, score = boots[len(counts)], FROM_SUMS[metric][1]
-        row["ci_low"], row["ci_high"] = boot.interval(score, counts)
-        ref = reference_alpha(alpha)
-        base = lines.get((lang, layer, ref, metric))
-        row["delta_alpha"] = math.nan if base is None else ref
-        row["delta"], row["delta_low"], row["delta_high"] = (
-            (math.nan,) * 3 if base is None else boot.paired(score, counts, base)
-        )
+        key = (row["lang"], row["layer"], row["alpha"], row["metric"])
+        ref = (row["lang"], row["layer"], reference_alpha(row["alpha"]), row["metric"])
+        row["ci_low"], row["ci_high"], row["delta"], row["delta_low"], row["delta_high"] = got[(row["metric"], key)]
+        row["delta_alpha"] = ref[2] if ref in lines and len(lines[ref]) == len(lines[key]) else math.nan
     return rows
