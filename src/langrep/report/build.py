@@ -27,8 +27,8 @@ CLAIMS_LEGEND = (
     "where the paired 95% bootstrap interval of the difference excludes zero (clearly better), and say how many "
     "are clearly worse and how many unclear (the interval holds zero); docs/intervals.md says what is resampled "
     "in each table. A score table without intervals (written by an older langrep) is counted from raw "
-    'differences and says "no interval". "paper" counts every language it printed; where we ran fewer, its '
-    "count on ours follows."
+    'differences and says so ("raw differences"). "paper" counts every language it printed; where we ran '
+    "fewer, its count on ours follows."
 )
 INTRO = (
     "Our numbers beside those printed in Liu et al. (2020), *Language Representation in Multilingual BERT "

@@ -6,7 +6,7 @@ beside it. Our score tables carry paired intervals (``delta_low`` / ``delta_high
 test sentences, Tatoeba queries, BUCC source sentences or XNLI lines; docs/intervals.md): a
 language counts only where the 95% interval of the difference excludes zero, and the clearly worse
 and unclear ones are said too. Every table is counted this way; only a score table without interval
-columns (an older one) is counted from raw differences, and says "no interval".
+columns (an older one) is counted from raw differences, and says so (:data:`RAW`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import pandas as pd
 
 from langrep.report.compare import JOIN, Comparison
 from langrep.report.paper import TABLES, TATOEBA_PAPER_DIRECTION, method_label
+
+RAW = "raw differences"  # how a count from a score table without intervals is labelled
 
 
 @dataclass
@@ -43,9 +45,12 @@ class Claim:
 
     @property
     def counted(self) -> str:
-        """How our counts were made: by the paired interval, or from raw differences."""
+        """How our counts were made: by the paired interval, or from raw differences (a score table
+        without interval columns); empty when no model has a count."""
         counts = [c for c in self.ours.values() if isinstance(c, Count)]
-        return "95% interval excludes 0" if any(c.interval for c in counts) else "no interval"
+        if not counts:
+            return ""
+        return "95% interval excludes 0" if any(c.interval for c in counts) else RAW
 
     @property
     def anchor(self) -> str:
