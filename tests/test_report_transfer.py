@@ -197,5 +197,5 @@ def test_transfer_rows_without_intervals_are_counted_raw(tmp_path):
     cmp = report.compare(4, report.load_paper_values(), run)
     counted = {c.text: c for c in claims.claims([cmp], report.load_paper_values())}
     assert str(counted["MDS above Original on POS"].ours["m"]) == "13/13"
-    assert counted["Zero-mean above Original on POS"].counted == "no interval"
+    assert counted["Zero-mean above Original on POS"].counted == "raw differences"
     assert pd.isna(cmp.rows["delta_low"]).all()

@@ -177,6 +177,7 @@ def _signature_defaults():
         "block_size": ("retrieval", "block_size"),
     }
     bucc = {**{k: v for k, v in tatoeba.items() if k != "directions"}, "k": ("retrieval", "bucc", "k")}
+    intervals = {k: ("transfer", k) for k in ("bootstrap", "seed")}  # every score table's intervals
     return [
         (mlm_head_fitting.fit_mlm_head, head),
         (mlm_head_fitting.evaluate_head, {k: head[k] for k in ("mask_prob", "max_length", "token_budget")}),
@@ -186,6 +187,7 @@ def _signature_defaults():
         (translation.translate, {k: ("translation", k) for k in ("max_length", "token_budget")}),
         (translation.sweep_outputs, {k: ("translation", k) for k in ("max_length", "token_budget")}),
         (retrieval.tatoeba_rows, tatoeba),
+        *[(fn, intervals) for fn in (retrieval.tatoeba_rows, bucc_module.bucc_scores, translation.run_translation)],
         (bucc_module.bucc_candidates, bucc),
         (retrieval.accuracy_at_1, {"block_size": ("retrieval", "block_size")}),
         (knn.knn, {"block_size": ("retrieval", "block_size")}),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from langrep.artifacts import read_frame
+from langrep.bootstrap import Resamples, table_intervals
 from langrep.errors import LangrepError
 from langrep.io import read_parquet_metadata, write_parquet
 from langrep.knn import set_threads
@@ -28,12 +30,13 @@ from langrep.mining import evaluate_pairs, mine_unified, read_gold
 from langrep.models import resolve_device
 from langrep.retrieval import apply_method, check_methods, load_side, mean_at, method_means, resolve_layers, texts_by_id
 from langrep.scores import write_scores
-from langrep.settings import RetrievalSettings
+from langrep.settings import RetrievalSettings, TransferSettings
 
 log = logging.getLogger(__name__)
 
 # the keyword defaults below: config retrieval's
 DEFAULT = RetrievalSettings.defaults()
+BOOT = TransferSettings.defaults()  # the intervals' resamples: config transfer.bootstrap, transfer.seed
 
 
 @dataclass
@@ -136,10 +139,16 @@ def read_candidates(path) -> MinedSplit:
 
 
 def bucc_scores(
-    model: str, pair: str, mined: Mapping[str, MinedSplit], gold: Mapping[str, set[tuple[str, str]]]
+    model: str,
+    pair: str,
+    mined: Mapping[str, MinedSplit],
+    gold: Mapping[str, set[tuple[str, str]]],
+    bootstrap: int = BOOT.bootstrap,
+    seed: int = BOOT.seed,
 ) -> list[dict]:
     """Score rows of one BUCC pair from the candidates of each split: the threshold of every
-    (layer, method, means) is chosen on ``dev`` and applied unchanged to the other splits."""
+    (layer, method, means) is chosen on ``dev`` and applied unchanged to the other splits.
+    Precision, recall and F1 rows carry 95% intervals over source sentences (:func:`add_intervals`)."""
     if "dev" not in mined:
         raise LangrepError("retrieval.bucc.splits: the threshold is chosen on 'dev', which must be listed")
     order = ["dev"] + [s for s in mined if s != "dev"]
@@ -151,7 +160,8 @@ def bucc_scores(
                 f"with {mined[split].methods} x {mined[split].means}, dev at {dev.layers} "
                 f"with {dev.methods} x {dev.means}; mine both with the same settings"
             )
-    rows = []
+    rows, counts = [], {}
+    units = {split: source_units(mined[split].frame, gold[split]) for split in order}
     for layer in dev.layers:
         thresholds: dict = {}
         for split in order:
@@ -167,6 +177,7 @@ def bucc_scores(
                     )
                     if split == "dev":
                         thresholds[key] = cache[key]["threshold"]
+                    counts[(split, layer, *key)] = unit_counts(g, cache[key]["threshold"], gold[split], units[split])
                 for metric in ("precision", "recall", "f1", "threshold"):
                     rows.append(
                         dict(
@@ -182,10 +193,60 @@ def bucc_scores(
                             means=source,
                         )
                     )
+    return add_intervals(rows, counts, bootstrap, seed)
+
+
+def source_units(frame: pd.DataFrame, gold: set[tuple[str, str]]) -> pd.Index:
+    """The resampled units of a split: its source (xx) sentences that have a gold pair or a
+    candidate of any layer and method (a source sentence with neither adds nothing to any count)."""
+    return pd.Index(sorted(set(frame["src_id"].astype(str)) | {s for s, _ in gold}))
+
+
+def unit_counts(cands: pd.DataFrame, threshold: float, gold: set[tuple[str, str]], units: pd.Index) -> np.ndarray:
+    """Per source sentence of ``units``: ``[correct, extracted, gold]`` pairs, the extracted ones
+    being the candidates (``src_id``, ``tgt_id``, ``score``) scoring ``>= threshold``."""
+    ext = cands.loc[cands["score"] >= threshold, ["src_id", "tgt_id"]].astype(str).drop_duplicates()
+    ok = np.fromiter((p in gold for p in zip(ext["src_id"], ext["tgt_id"])), dtype=bool, count=len(ext))
+    out = np.zeros((len(units), 3))
+    np.add.at(out[:, 0], units.get_indexer(ext["src_id"][ok]), 1)
+    np.add.at(out[:, 1], units.get_indexer(ext["src_id"]), 1)
+    np.add.at(out[:, 2], units.get_indexer([s for s, _ in gold]), 1)
+    return out
+
+
+def _prf(sums: np.ndarray, metric: str) -> np.ndarray:
+    """Precision, recall or F1 (%) of summed ``[correct, extracted, gold]``; 0 with nothing correct."""
+    c, e, g = sums[..., 0], sums[..., 1], sums[..., 2]
+    den = {"precision": e, "recall": g, "f1": (e + g) / 2}[metric]
+    return np.where(c > 0, 100.0 * c / np.maximum(den, 1e-300), 0.0)
+
+
+def add_intervals(rows: list[dict], counts: Mapping[tuple, np.ndarray], bootstrap: int, seed: int) -> list[dict]:
+    """``ci_low``, ``ci_high``, ``n_sentences`` on the precision, recall and F1 rows, and ``delta``,
+    ``delta_low``, ``delta_high`` (minus Original, same split and layer) on Zero-mean and MDS ones;
+    ``counts[(split, layer, method, means)]``: :func:`unit_counts`. The threshold stays the one
+    chosen on dev (not re-chosen per resample); one set of resamples per split serves every row."""
+    got: dict = {}
+    for split in dict.fromkeys(k[0] for k in counts):
+        mine = {k: c for k, c in counts.items() if k[0] == split}
+        boot = Resamples(len(next(iter(mine.values()))), bootstrap, seed, "transfer.bootstrap")
+        against = {k: (split, k[1], "original", "") for k in mine if k[2] != "original"}
+        scores = {m: (lambda sums, m=m: _prf(sums, m)) for m in ("precision", "recall", "f1")}
+        got.update(table_intervals(boot, mine, scores, against))
+    for row in rows:
+        method = row["method"]
+        key = (row["split"], row["layer"], method, "" if method == "original" else row["means"])
+        row["n_sentences"] = len(counts[key])
+        nan = (math.nan,) * 5
+        row["ci_low"], row["ci_high"], row["delta"], row["delta_low"], row["delta_high"] = got.get(
+            (row["metric"], key), nan
+        )
     return rows
 
 
-def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, **options) -> list[dict]:
+def bucc_rows(
+    model: str, pair: str, splits: Mapping[str, Mapping], layers, bootstrap=BOOT.bootstrap, seed=BOOT.seed, **options
+) -> list[dict]:
     """Score rows for one BUCC pair ``pair``-en (:func:`bucc_candidates` of every split, then
     :func:`bucc_scores`); ``options`` are bucc_candidates' (headline, methods, k, block_size, device).
 
@@ -197,7 +258,8 @@ def bucc_rows(model: str, pair: str, splits: Mapping[str, Mapping], layers, **op
     if "dev" not in splits:
         raise LangrepError("retrieval.bucc.splits: the threshold is chosen on 'dev', which must be listed")
     mined = {split: bucc_candidates(spec, layers, **options) for split, spec in splits.items()}
-    return bucc_scores(model, pair, mined, {split: read_gold(spec["gold"]) for split, spec in splits.items()})
+    gold = {split: read_gold(spec["gold"]) for split, spec in splits.items()}
+    return bucc_scores(model, pair, mined, gold, bootstrap, seed)
 
 
 def run_bucc_mine(
@@ -215,10 +277,18 @@ def run_bucc_mine(
     return mined
 
 
-def run_bucc_scores(model: str, plan: Mapping[str, Mapping[str, Mapping]], output) -> pd.DataFrame:
-    """``plan``: pair -> split -> {"candidates": path, "gold": path}; the tidy scores into ``output``."""
+def run_bucc_scores(
+    model: str,
+    plan: Mapping[str, Mapping[str, Mapping]],
+    output,
+    bootstrap: int = BOOT.bootstrap,
+    seed: int = BOOT.seed,
+) -> pd.DataFrame:
+    """``plan``: pair -> split -> {"candidates": path, "gold": path}; the tidy scores into ``output``
+    (intervals: ``bootstrap`` resamples from ``seed``, config ``transfer.bootstrap``, ``transfer.seed``)."""
     rows = []
     for pair, splits in plan.items():
         mined = {split: read_candidates(spec["candidates"]) for split, spec in splits.items()}
-        rows += bucc_scores(model, pair, mined, {split: read_gold(spec["gold"]) for split, spec in splits.items()})
+        gold = {split: read_gold(spec["gold"]) for split, spec in splits.items()}
+        rows += bucc_scores(model, pair, mined, gold, bootstrap, seed)
     return write_scores(rows, output)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from langrep.artifacts import read_frame
+from langrep.bootstrap import Resamples, ratio, table_intervals
 from langrep.errors import LangrepError
 from langrep.extract import pooled_layers_in, read_pooled
 from langrep.knn import knn, normalize, set_threads  # knn: re-exported
@@ -44,7 +45,7 @@ from langrep.mining import (  # noqa: F401
 )
 from langrep.models import resolve_device
 from langrep.scores import write_scores
-from langrep.settings import RetrievalSettings
+from langrep.settings import RetrievalSettings, TransferSettings
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ METHODS = ("original", "zero_mean", "mds")
 DIRECTIONS = ("xx-en", "en-xx")
 MEANS_SOURCES = ("eval", "mono")
 DEFAULT = RetrievalSettings.defaults()
+BOOT = TransferSettings.defaults()  # the intervals' resamples: config transfer.bootstrap, transfer.seed
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,10 +91,10 @@ def apply_method(
 # --------------------------------------------------------------------------------------------
 
 
-def accuracy_at_1(
+def correct_at_1(
     queries: np.ndarray, database: np.ndarray, block_size: int = DEFAULT.block_size, device: str = "cpu"
-) -> float:
-    """Percentage of queries whose cosine nearest neighbour is the database row of the same index."""
+) -> np.ndarray:
+    """Per query, whether its cosine nearest neighbour is the database row of the same index."""
     if len(queries) != len(database):
         raise LangrepError(f"paired sets differ in size: {len(queries)} queries, {len(database)} targets")
     if len(queries) == 0:
@@ -100,7 +102,14 @@ def accuracy_at_1(
     _, inds = knn(
         normalize(queries, "accuracy queries"), normalize(database, "accuracy targets"), 1, block_size, device
     )
-    return 100.0 * float(np.mean(inds[:, 0] == np.arange(len(queries))))
+    return inds[:, 0] == np.arange(len(queries))
+
+
+def accuracy_at_1(
+    queries: np.ndarray, database: np.ndarray, block_size: int = DEFAULT.block_size, device: str = "cpu"
+) -> float:
+    """Percentage of queries whose cosine nearest neighbour is the database row of the same index."""
+    return 100.0 * float(np.mean(correct_at_1(queries, database, block_size, device)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,17 +205,22 @@ def tatoeba_rows(
     block_size: int = DEFAULT.block_size,
     split: str = "test",
     device: str = "cpu",
+    bootstrap: int = BOOT.bootstrap,
+    seed: int = BOOT.seed,
 ) -> list[dict]:
     """Score rows for one Tatoeba pair ``lang``-en.
 
     ``means_paths`` maps a means source (``eval``/``mono``) to ``{"xx": path, "en": path}``.
     ``xx-en`` queries with the xx sentences and searches the en ones; ``en-xx`` the reverse.
+    Every row carries the 95% interval of its accuracy (``bootstrap`` resamples of the sentence
+    pairs, drawn once from ``seed`` and shared by every row), Zero-mean and MDS rows the paired
+    difference from Original (:func:`add_intervals`).
     """
     check_methods(methods, means_paths)
     for d in directions:
         if d not in DIRECTIONS:
             raise LangrepError(f"retrieval.tatoeba.directions: unknown direction {d!r}")
-    rows = []
+    rows, correct = [], {}
     for layer in resolve_layers(layers, headline, [xx_path, en_path]):
         xx_ids, xx = load_side(xx_path, layer)
         en_ids, en = load_side(en_path, layer)
@@ -224,7 +238,8 @@ def tatoeba_rows(
                     q_side, d_side = ("xx", "en") if direction == "xx-en" else ("en", "xx")
                     q, db = (xx, en) if direction == "xx-en" else (en, xx)
                     q, db = apply_method(method, q, db, mq.get(q_side), mq.get(d_side))
-                    cache[key] = accuracy_at_1(q, db, block_size, device)
+                    correct[(layer, *key)] = hits = correct_at_1(q, db, block_size, device)
+                    cache[key] = 100.0 * float(np.mean(hits))
                 rows.append(
                     dict(
                         model=model,
@@ -240,6 +255,25 @@ def tatoeba_rows(
                     )
                 )
         log.info("tatoeba %s-en layer %d done", lang, layer)
+    return add_intervals(rows, correct, bootstrap, seed)
+
+
+def add_intervals(rows: list[dict], correct: Mapping[tuple, np.ndarray], bootstrap: int, seed: int) -> list[dict]:
+    """``ci_low``, ``ci_high``, ``n_sentences`` on every row of one Tatoeba pair, and ``delta``,
+    ``delta_low``, ``delta_high`` (minus Original, same layer and direction) on Zero-mean and MDS
+    rows; ``correct[(layer, method, direction, means or None)]``: each query's hit. One set of
+    resamples of the query indices serves every row (both directions query the same pairs)."""
+    if not correct:
+        return rows
+    boot = Resamples(len(next(iter(correct.values()))), bootstrap, seed, "transfer.bootstrap")
+    counts = {key: np.stack([hits, np.ones(boot.n)], 1) for key, hits in correct.items()}
+    against = {key: (key[0], "original", key[2], None) for key in counts if key[1] != "original"}
+    got = table_intervals(boot, counts, {"accuracy": ratio}, against)
+    for row in rows:
+        method = row["method"]
+        key = (row["layer"], method, row["direction"], None if method == "original" else row["means"])
+        row["ci_low"], row["ci_high"], row["delta"], row["delta_low"], row["delta_high"] = got[("accuracy", key)]
+        row["n_sentences"] = boot.n
     return rows
 
 
@@ -263,9 +297,12 @@ def run_tatoeba(
     output,
     settings: RetrievalSettings | Mapping | None = None,
     threads: int | None = None,
+    bootstrap: int = BOOT.bootstrap,
+    seed: int = BOOT.seed,
 ) -> pd.DataFrame:
     """All Tatoeba pairs of ``plan`` (lang -> {"xx", "en", "means"}) into ``output`` (tidy CSV), at
-    ``settings.layer`` and ``layers`` (config ``retrieval:``, or a mapping of some of its keys)."""
+    ``settings.layer`` and ``layers`` (config ``retrieval:``, or a mapping of some of its keys);
+    intervals from ``bootstrap`` resamples drawn from ``seed`` (config ``transfer.bootstrap``, ``transfer.seed``)."""
     s = RetrievalSettings.from_config(settings)
     set_threads(threads)
     device = resolve_device(s.device, "retrieval.device")
@@ -283,5 +320,7 @@ def run_tatoeba(
             s.tatoeba.directions,
             s.block_size,
             device=device,
+            bootstrap=bootstrap,
+            seed=seed,
         )
     return write_scores(rows, output)

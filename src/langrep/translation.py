@@ -38,12 +38,19 @@ from langrep.mlm_head import Decoder, load_decoder, read_head_record
 from langrep.model_limits import check_job
 from langrep.models import inference
 from langrep.scores import write_scores
-from langrep.settings import TranslationSettings
+from langrep.settings import TransferSettings, TranslationSettings
 from langrep.translation_data import parallel_lines, read_vocab_sets
-from langrep.translation_metrics import bleu1, convert_rate, neither_share
+from langrep.translation_metrics import (
+    add_intervals,
+    bleu1_with_line_stats,
+    convert_rate,
+    neither_share,
+    token_line_counts,
+)
 
 # the keyword defaults below: config translation's
 DEFAULT = TranslationSettings.defaults()
+BOOT = TransferSettings.defaults()  # the intervals' resamples: config transfer.bootstrap, transfer.seed
 
 
 def _decode_positions(decoder: Decoder, hidden: torch.Tensor, keep: torch.Tensor, specials: set[int]):
@@ -231,13 +238,16 @@ def run_translation(
     scores_out,
     samples_out,
     log=print,
+    bootstrap: int = BOOT.bootstrap,
+    seed: int = BOOT.seed,
 ) -> dict:
     """The whole experiment: Table 1 at ``layer`` on ``n_sentences`` XNLI lines per direction, the
     layer sweep of Figures 1-2 on the first ``sweep_sentences`` of them, Table 7's samples.
 
     ``settings``: config ``translation:`` (:class:`~langrep.settings.TranslationSettings`, or a
     mapping of its keys; ``head`` is the mlm_head rule's). Every score row carries
-    ``n_sentences``, the number of lines it was computed on.
+    ``n_sentences``, the number of lines it was computed on, and a 95% interval over its lines
+    (``bootstrap`` resamples drawn from ``seed``; :func:`langrep.translation_metrics.add_intervals`).
     """
     from langrep.means import read_means
 
@@ -305,6 +315,7 @@ def run_translation(
             log=log,
             what=f"{s}: ",
         )
+        first, per_lines = len(rows), {}
         for t in tgts:
             pair = f"{s}-{t}"
             for lay in scored_layers:
@@ -325,12 +336,15 @@ def run_translation(
                         n_sentences=len(out),
                         head_reconstruction=head_rec,
                     )
-                    for metric, value in (
-                        ("bleu1", bleu1(hyps, refs, tok_for.get(t, default_tok))),
-                        ("convert_rate", convert_rate(out, vocab[s], vocab[t])),
-                        ("neither_share", neither_share(out, vocab[s], vocab[t])),
+                    bleu, bleu_lines = bleu1_with_line_stats(hyps, refs, tok_for.get(t, default_tok))
+                    tokens = token_line_counts(out, vocab[s], vocab[t])
+                    for metric, value, per_line in (
+                        ("bleu1", bleu, bleu_lines),
+                        ("convert_rate", convert_rate(out, vocab[s], vocab[t]), tokens),
+                        ("neither_share", neither_share(out, vocab[s], vocab[t]), tokens),
                     ):
                         rows.append({**common, "metric": metric, "value": value})
+                        per_lines[(pair, lay, a, metric)] = per_line
                     if lay == layer:
                         for i in range(min(settings.n_samples, len(out))):
                             samples.append(
@@ -347,6 +361,7 @@ def run_translation(
                                     head=decoder.kind,
                                 )
                             )
+        add_intervals(rows[first:], per_lines, bootstrap, seed)
         if log:
             log(f"source {s} done in {time.perf_counter() - ts:.1f}s ({time.perf_counter() - t_sweep:.0f}s so far)")
     sweep_seconds = time.perf_counter() - t_sweep

@@ -13,6 +13,8 @@ config.update(_validated)
 
 MODELS = list(config["models"])
 EXTRACTION = config["extraction"]
+# every score table's 95% intervals: resamples and their seed (langrep.bootstrap), the transfer keys
+INTERVALS = {"bootstrap": config["transfer"]["bootstrap"], "seed": config["transfer"]["seed"]}
 # the keys an extraction job reads: its pooled layers are a param of their own (per corpus) and
 # pool_mono decides them when the DAG is built, so neither reruns jobs it does not affect
 EXTRACTION_JOB = {k: v for k, v in EXTRACTION.items() if k not in ("pooled_layers", "pool_mono")}

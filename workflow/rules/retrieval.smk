@@ -24,6 +24,7 @@ rule retrieval_tatoeba:
         mem_mb=per_attempt(4000),
         runtime=per_attempt(60),
     params:
+        **INTERVALS,
         plan=plan_shape(lambda w: tatoeba_plan(w.model)),
         retrieval=tatoeba_job_settings(),
     script:
@@ -71,6 +72,7 @@ rule retrieval_bucc:
         mem_mb=per_attempt(2000),
         runtime=per_attempt(15),
     params:
+        **INTERVALS,
         plan=plan_shape(lambda w: bucc_scores_plan(w.model)),
     script:
         "../scripts/retrieval_bucc.py"

@@ -81,6 +81,7 @@ rule translation_sweep:
         mem_mb=per_attempt(8000),
         runtime=per_attempt(60),
     params:
+        **INTERVALS,
         langs=translation_langs(),
         settings=TRANSLATION,
     script:

@@ -17,4 +17,6 @@ run_translation(
     scores_out=snakemake.output.scores,
     samples_out=snakemake.output.samples,
     log=log.info,
+    bootstrap=snakemake.params.bootstrap,
+    seed=snakemake.params.seed,
 )

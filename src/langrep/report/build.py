@@ -24,12 +24,12 @@ from langrep.report.wide import BETTER, WORSE, WidePart, wide_parts
 from langrep.settings import ReportSettings, RetrievalSettings
 
 CLAIMS_LEGEND = (
-    "Per claim, the number of languages where it holds, ours beside the paper's. Transfer (Tables 4-5): only "
-    "differences whose paired 95% bootstrap interval excludes zero count (the clearly worse and the unclear ones "
-    "are given). Translation and retrieval: the score tables hold no per-sentence data, so these counts are of "
-    "raw differences (no interval): one sentence can decide a language, so read them with the table's numbers "
-    '(near chance, as for a random-weight control, they are noise). "paper" counts every language it printed; '
-    "where we ran fewer, its count on ours follows."
+    "Per claim, the number of languages where it holds, ours beside the paper's. Ours count a language only "
+    "where the paired 95% bootstrap interval of the difference excludes zero (clearly better), and say how many "
+    "are clearly worse and how many unclear (the interval holds zero); docs/intervals.md says what is resampled "
+    "in each table. A score table without intervals (written by an older langrep) is counted from raw "
+    'differences and says so ("raw differences"). "paper" counts every language it printed; where we ran '
+    "fewer, its count on ours follows."
 )
 INTRO = (
     "Our numbers beside those printed in Liu et al. (2020), *Language Representation in Multilingual BERT "
@@ -90,10 +90,15 @@ class ReportFiles:
 
 def _legend(number: int, comparisons: list[Comparison]) -> list[str]:
     out = ["Each cell: ours, then the paper's value (grey); an empty cell: no number."]
-    if number in (4, 5):
+    if number in (2, 3, 4, 5):
         out.append(
             f"{BETTER} / {WORSE}: Zero-mean or MDS clearly above / below Original (the paired 95% bootstrap "
             "interval of the difference excludes zero); hover a cell for its intervals."
+        )
+    elif number == 1:
+        out.append(
+            f"{BETTER} / {WORSE}: clearly above / below the same line at a lower α (α=1 against α=0, α above 1 "
+            "against α=1; the paired 95% bootstrap interval excludes zero); hover a cell for its intervals."
         )
     if any((c.rows["lang"] == "avg").any() for c in comparisons if not c.missing):
         out.append("avg: the mean over the paper's languages, only where we have them all.")

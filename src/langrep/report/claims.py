@@ -2,10 +2,11 @@
 
 Each claim is a per-language comparison the paper makes from one table ("MDS beats Original on
 Tatoeba"), counted over the languages of ours that the paper printed, with the paper's own count
-beside it. Where our scores carry a paired interval (the transfer tables: ``delta_low`` /
-``delta_high``, a bootstrap over test sentences), only differences whose 95% interval excludes zero
-count, and the clearly worse and unclear ones are said too. Elsewhere (translation, retrieval) the
-score tables hold no per-sentence data, so the count is of raw differences and says "no interval".
+beside it. Our score tables carry paired intervals (``delta_low`` / ``delta_high``: a bootstrap over
+test sentences, Tatoeba queries, BUCC source sentences or XNLI lines; docs/intervals.md): a
+language counts only where the 95% interval of the difference excludes zero, and the clearly worse
+and unclear ones are said too. Every table is counted this way; only a score table without interval
+columns (an older one) is counted from raw differences, and says so (:data:`RAW`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import pandas as pd
 
 from langrep.report.compare import JOIN, Comparison
 from langrep.report.paper import TABLES, TATOEBA_PAPER_DIRECTION, method_label
+
+RAW = "raw differences"  # how a count from a score table without intervals is labelled
 
 
 @dataclass
@@ -42,9 +45,12 @@ class Claim:
 
     @property
     def counted(self) -> str:
-        """How our counts were made: by the paired interval, or from raw differences."""
+        """How our counts were made: by the paired interval, or from raw differences (a score table
+        without interval columns); empty when no model has a count."""
         counts = [c for c in self.ours.values() if isinstance(c, Count)]
-        return "95% interval excludes 0" if any(c.interval for c in counts) else "no interval"
+        if not counts:
+            return ""
+        return "95% interval excludes 0" if any(c.interval for c in counts) else RAW
 
     @property
     def anchor(self) -> str:
@@ -167,8 +173,9 @@ def claims(comparisons: list[Comparison], paper: pd.DataFrame) -> list[Claim]:
             if ours is None:
                 claim.ours[cmp.model] = "not in this run"
                 continue
-            if table in (4, 5):
-                ours = _interval(cmp.rows, a, langs) or ours
+            # Table 1: a row's delta is against the alpha the claim compares with
+            # (langrep.translation_metrics.reference_alpha: 3 against 1, 1 against 0)
+            ours = _interval(cmp.rows, a, langs) or ours
             claim.ours[cmp.model] = ours
             if same is not None:
                 claim.paper_same[cmp.model] = same

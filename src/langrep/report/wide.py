@@ -23,6 +23,7 @@ from langrep.report.paper import (
     TableSpec,
     printed_decimals,
 )
+from langrep.translation_metrics import reference_alpha
 
 BETTER, WORSE = "▲", "▼"
 
@@ -90,7 +91,10 @@ def _cell(r, decimals: int, note_marks: dict) -> Cell:
     if not (pd.isna(r.ci_low) or pd.isna(r.ci_high)):
         title.append(f"95% interval {interval(r.ci_low, r.ci_high)}")
     if not (pd.isna(r.delta_low) or pd.isna(r.delta_high)):
-        title.append(f"vs Original {r.delta:+.1f} {interval(r.delta_low, r.delta_high)}")
+        # translation (Table 1, the only one with an alpha key): the difference from a lower alpha
+        ref = reference_alpha(float(r.alpha)) if r.alpha != "" else None
+        against = "Original" if ref is None else f"α={ref:g}"
+        title.append(f"vs {against} {r.delta:+.1f} {interval(r.delta_low, r.delta_high)}")
         mark = BETTER if r.delta_low > 0 else WORSE if r.delta_high < 0 else ""
     note = note_marks.get((r.lang, r.method, r.alpha, r.split, r.metric), "")
     return Cell(ours, r.paper, mark, note, "; ".join(title))
