@@ -20,6 +20,8 @@ from langrep.report.paper import TABLES, TATOEBA_PAPER_DIRECTION, method_label
 
 @dataclass
 class Count:
+    """How many languages a claim holds in (``better`` of ``n``; with intervals, also clearly ``worse``)."""
+
     better: int
     n: int
     worse: int | None = None  # with an interval: clearly worse
@@ -34,6 +36,8 @@ class Count:
 
 @dataclass
 class Claim:
+    """One claim of the paper, counted in the paper's numbers and in each model's."""
+
     table: int
     text: str
     paper: Count | None = None  # over every language the paper printed
@@ -48,6 +52,7 @@ class Claim:
 
     @property
     def anchor(self) -> str:
+        """The HTML anchor of the claim's table."""
         return TABLES[self.table].anchor
 
 

@@ -68,4 +68,5 @@ def paired_difference(
 
 
 def excludes_zero(low: float, high: float) -> bool:
+    """Whether the interval ``[low, high]`` lies wholly above or below zero."""
     return bool(low > 0 or high < 0)
