@@ -48,7 +48,7 @@ def test_the_docs_give_the_same_commands(page):
 
 def test_readme_links_resolve():
     targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README)
-    assert "docs/benchmarks.md" in targets
+    assert "docs/benchmarks.md" in targets and "docs/images/report.png" in targets
     missing = [t for t in targets if "://" not in t and not (ROOT / t).exists()]
     assert missing == []
 
