@@ -1,5 +1,7 @@
-"""config/README.md documents every key of the config schema, and both shipped configs validate."""
+"""The docs describe every key of the config schema (the hand-written guide docs/configuration.md and
+the reference the docs build generates from the schema), and both shipped configs validate."""
 
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -7,7 +9,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = yaml.safe_load((ROOT / "src/langrep/resources/config.schema.yaml").read_text())
-DOCS = (ROOT / "config/README.md").read_text()
+DOCS = (ROOT / "docs/configuration.md").read_text()
+
+
+def _load_docs_hook():
+    spec = importlib.util.spec_from_file_location("docs_generate", ROOT / "docs/hooks/generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HOOK = _load_docs_hook()
+REFERENCE = HOOK.config_reference(SCHEMA)
 
 
 def _resolve(node):
@@ -56,9 +69,36 @@ def test_schema_walk_finds_the_known_keys():
 @pytest.mark.parametrize("path,train_key", sorted(set(_keys(SCHEMA)), key=lambda x: x[0]))
 def test_every_schema_key_is_documented(path, train_key):
     if train_key is not None:  # the training settings are one table, by bare key
-        assert f"`{train_key}`" in DOCS, f"config/README.md does not describe transfer train key {train_key!r}"
+        assert f"`{train_key}`" in DOCS, f"docs/configuration.md does not describe transfer train key {train_key!r}"
     else:
-        assert f"`{path}`" in DOCS, f"config/README.md does not describe {path!r}"
+        assert f"`{path}`" in DOCS, f"docs/configuration.md does not describe {path!r}"
+
+
+@pytest.mark.parametrize("path,train_key", sorted(set(_keys(SCHEMA)), key=lambda x: x[0]))
+def test_every_schema_key_is_in_the_generated_reference(path, train_key):
+    if train_key is not None:  # a task's train overrides are one row; their keys are transfer.train's
+        assert f"| `{path.rsplit('.', 1)[0]}` |" in REFERENCE
+        path = f"transfer.train.{train_key}"
+    assert f"| `{path}` |" in REFERENCE, f"the generated configuration reference has no row for {path!r}"
+
+
+def test_the_reference_rows_carry_type_default_and_description():
+    rows = {line.split(" | ")[0]: line for line in REFERENCE.splitlines() if line.startswith("| `")}
+    assert rows["| `retrieval.bucc.k`"] == (
+        "| `retrieval.bucc.k` | integer (>= 1) | `4` | neighbourhood size of LASER's ratio margin |"
+    )
+    assert rows["| `models.*.source`"].startswith("| `models.*.source` | string | (required) | Hugging Face hub id")
+    assert "| `translation.head.lr` | number (> 0) | `0.003` |" in rows["| `translation.head.lr`"]
+    assert "| `transfer.train.dropout` | number (>= 0, <= 1) | `0.1` |" in rows["| `transfer.train.dropout`"]
+    assert "| `transfer.parsing.train` | mapping | `{}` |" in rows["| `transfer.parsing.train`"]
+    assert "| `transfer.parsing.train.dropout`" not in rows  # the overrides are not repeated key by key
+    assert "one of `auto`, `cpu`, `cuda`" in rows["| `extraction.device`"]
+
+
+def test_the_api_pages_cover_every_module():
+    modules = HOOK.api_modules()
+    assert {"langrep", "langrep.means", "langrep.data.catalog", "langrep.report.build"} <= set(modules)
+    assert len(modules) == len({p for p in (ROOT / "src/langrep").rglob("*.py")})
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])

@@ -37,6 +37,7 @@ class TokenIds:
 
     @classmethod
     def from_lists(cls, sequences: Sequence[Sequence[int]]) -> TokenIds:
+        """Flat ids and offsets built from one id list per sentence."""
         lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
         offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -50,6 +51,7 @@ class TokenIds:
 
     @property
     def lengths(self) -> np.ndarray:
+        """Tokens per sentence, shape (n,)."""
         return np.diff(self.offsets)
 
     def __len__(self) -> int:

@@ -111,6 +111,7 @@ CANDIDATE_COLUMNS = ("layer", "method", "means", "src_id", "tgt_id", "score")
 
 
 def write_candidates(mined: MinedSplit, path, metadata: Mapping[str, str] | None = None) -> None:
+    """Write a split's mined candidates to a Parquet file (layers, methods and means in its metadata)."""
     meta = {
         "layers": json.dumps(mined.layers),
         "methods": json.dumps(mined.methods),
@@ -124,6 +125,7 @@ def write_candidates(mined: MinedSplit, path, metadata: Mapping[str, str] | None
 
 
 def read_candidates(path) -> MinedSplit:
+    """The mined candidates that :func:`write_candidates` wrote; a LangrepError for a missing or foreign file."""
     path = Path(path)
     if not path.exists():
         raise LangrepError(f"BUCC candidates not found: {path}")

@@ -46,12 +46,15 @@ FIRST_CHUNK = 1024  # sentences of the first chunk; later chunks double up to th
 
 @dataclass
 class Extraction:
+    """What :func:`extract` returns: pooled embeddings per layer, the per-layer token sums, tokens per sentence."""
+
     pooled: dict[int, np.ndarray]  # layer -> (n, H) float32
     sums: LayerSums  # (L + 1, H) float64 and the token count
     sentence_tokens: np.ndarray  # (n,) tokens pooled per sentence
 
     @property
     def n_tokens(self) -> int:
+        """Tokens summed into the language sums."""
         return self.sums.n_tokens
 
 
@@ -281,6 +284,7 @@ def _pooled_table(ids, counts, pooled: dict[int, np.ndarray]) -> pa.Table:
 
 
 def pooled_layers_in(path) -> list[int]:
+    """The layers an embeddings file holds (its ``layer_<l>`` columns), sorted."""
     return sorted(int(c.split("_", 1)[1]) for c in read_schema(path).names if c.startswith("layer_"))
 
 

@@ -149,6 +149,7 @@ def read_parquet_metadata(path) -> dict[str, str]:
 
 
 def sha256_file(path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 digest of a file, read in blocks of ``chunk`` bytes."""
     import hashlib
 
     h = hashlib.sha256()

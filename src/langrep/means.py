@@ -90,6 +90,7 @@ class LayerSums:
 
     @property
     def means(self) -> np.ndarray:
+        """The per-layer means ``sums / n_tokens``; a LangrepError when no token was summed."""
         if self.n_tokens == 0:
             raise LangrepError("no tokens were summed: the language mean is undefined")
         return self.sums / self.n_tokens
@@ -97,6 +98,8 @@ class LayerSums:
 
 @dataclass
 class LanguageMeans:
+    """The language means R_L^l of every layer, the token count they came from and the file's metadata."""
+
     means: np.ndarray  # (L + 1, H) float64, row l = hidden state l (0 = the embedding output)
     n_tokens: int
     meta: dict[str, str] = field(default_factory=dict)
@@ -114,6 +117,7 @@ def combine_sums(parts: Iterable[LayerSums]) -> LayerSums:
 
 
 def write_sums(sums: LayerSums, path, metadata: dict[str, str] | None = None) -> None:
+    """Write per-layer float64 token sums and the token count to a Parquet file."""
     n_states, hidden = sums.sums.shape
     table = pa.table(
         {
@@ -126,6 +130,7 @@ def write_sums(sums: LayerSums, path, metadata: dict[str, str] | None = None) ->
 
 
 def read_sums(path) -> LayerSums:
+    """The per-layer sums that :func:`write_sums` wrote."""
     table = read_table(path)
     _require_columns(table, path, ("layer", "sum", "n_tokens"))
     layers = table.column("layer").to_numpy()
@@ -136,6 +141,7 @@ def read_sums(path) -> LayerSums:
 
 
 def write_means(means: LanguageMeans, path) -> None:
+    """Write language means (one row per layer) and their token count to a Parquet file."""
     n_states, hidden = means.means.shape
     table = pa.table(
         {

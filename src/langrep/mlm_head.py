@@ -80,9 +80,11 @@ class FittedMLMHead(nn.Module):
 
     @property
     def vocab_size(self) -> int:
+        """Pieces the head predicts over."""
         return len(self.bias)
 
     def transform(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The head's transform ``LayerNorm(W2 gelu(W1 h))`` of ``hidden``, in the head's float32."""
         # float32 head on any encoder dtype (a bf16 encoder feeds it bf16 states)
         h = hidden.to(self.dense_in.weight.dtype)
         return self.layer_norm(self.dense_out(self.act(self.dense_in(h))))
@@ -104,6 +106,7 @@ class FittedMLMHead(nn.Module):
         return self._packed[1]
 
     def train(self, mode: bool = True):
+        """Set training mode (and drop the packed decoding weights, which the bias invalidates)."""
         self._packed = None  # the bias changes while training
         return super().train(mode)
 
@@ -136,6 +139,7 @@ class FittedMLMHead(nn.Module):
 
 
 def input_embeddings(encoder) -> torch.Tensor:
+    """The encoder's input embedding matrix (V, H): the weights the fitted head is tied to."""
     return encoder.get_input_embeddings().weight
 
 
@@ -170,6 +174,7 @@ def write_pretrained_marker(out_dir) -> None:
 
 
 def read_head_record(head_dir) -> dict:
+    """The head record (``head.json``) of a head folder: which head and its held-out quality."""
     path = Path(head_dir) / STATS_FILE
     if not path.exists():
         raise LangrepError(f"MLM head record not found: {path}")
@@ -189,6 +194,7 @@ def head_kind(head_dir) -> str:
 
 
 def load_head(head_dir, encoder) -> FittedMLMHead:
+    """The fitted MLM head saved in ``head_dir``, tied to ``encoder``'s input embeddings."""
     path = Path(head_dir) / HEAD_FILE
     if not path.exists():
         raise LangrepError(f"fitted MLM head not found: {path}")
@@ -216,6 +222,7 @@ class Decoder:
 
     @property
     def device(self):
+        """The device the encoder runs on."""
         return next(self.encoder.parameters()).device
 
     def argmax(self, hidden: torch.Tensor) -> torch.Tensor:

@@ -50,6 +50,8 @@ DEFAULT = HeadSettings.defaults()
 
 @dataclass
 class HeadFit:
+    """A fitted head and its statistics (what ``head.json`` records)."""
+
     head: FittedMLMHead
     stats: dict
 

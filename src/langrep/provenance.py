@@ -152,6 +152,7 @@ def collect(config: Mapping, repo=".", data_files: Iterable = (), model_dirs: It
 
 
 def write_provenance(config: Mapping, path, **kw) -> dict:
+    """Write :func:`collect`'s record to ``path`` as JSON and return it."""
     rec = collect(config, **kw)
     with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(rec, indent=1, sort_keys=False), encoding="utf-8")

@@ -143,6 +143,7 @@ def resolve_layers(layers, headline: int | None, paths: Sequence) -> list[int]:
 
 
 def load_side(path, layer: int) -> tuple[list[str], np.ndarray]:
+    """Sentence ids and their ``layer`` embeddings from one side's embeddings file (ids unique, vectors finite)."""
     ids, x = read_pooled(path, layer)
     if len(set(ids)) != len(ids):
         raise LangrepError(f"{path}: duplicate sentence ids")
@@ -164,6 +165,7 @@ def align_rows(x: np.ndarray, ids: Sequence[str], order: Sequence[str], what: st
 
 
 def mean_at(path, layer: int, dim: int) -> np.ndarray:
+    """The ``dim``-wide language mean of ``layer`` from a means file, checked to exist and be finite."""
     means = read_means(path).means
     if layer >= len(means):
         raise LangrepError(f"{path}: no mean for layer {layer} (has layers 0..{len(means) - 1})")
@@ -175,6 +177,7 @@ def mean_at(path, layer: int, dim: int) -> np.ndarray:
 
 
 def check_methods(methods, means_paths: Mapping) -> None:
+    """A LangrepError for an unknown method or means source, or shift methods without means."""
     for m in methods:
         if m not in METHODS:
             raise LangrepError(f"retrieval.methods: unknown method {m!r} (expected {list(METHODS)})")
@@ -278,6 +281,7 @@ def add_intervals(rows: list[dict], correct: Mapping[tuple, np.ndarray], bootstr
 
 
 def texts_by_id(path, ids: Sequence[str]) -> list[str]:
+    """The texts of ``ids`` (in that order) from a corpus Parquet file; a LangrepError naming a missing id."""
     df = read_frame(path, columns=["id", "text"])
     lookup = dict(zip(df["id"].astype(str), df["text"].astype(str)))
     missing = [i for i in ids if i not in lookup]

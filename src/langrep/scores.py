@@ -25,6 +25,7 @@ def scores_frame(rows: Iterable[Mapping]) -> pd.DataFrame:
 
 
 def write_scores(rows: Iterable[Mapping] | pd.DataFrame, path) -> pd.DataFrame:
+    """Write score rows (or a frame) as the tidy CSV table, atomically; returns the frame written."""
     df = rows if isinstance(rows, pd.DataFrame) else scores_frame(rows)
     with atomic_write(path) as tmp:
         df.to_csv(tmp, index=False)
@@ -32,6 +33,7 @@ def write_scores(rows: Iterable[Mapping] | pd.DataFrame, path) -> pd.DataFrame:
 
 
 def read_scores(path) -> pd.DataFrame:
+    """A tidy score table; a LangrepError when a column is missing."""
     df = pd.read_csv(path)
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:

@@ -58,6 +58,8 @@ class ExtractionSettings(Settings):
 
 @dataclass(frozen=True)
 class TatoebaSettings(Settings):
+    """``retrieval.tatoeba``: the languages paired with English and the directions."""
+
     SECTION = ("retrieval", "tatoeba")
     langs: list[str]
     directions: list[str]
@@ -65,6 +67,8 @@ class TatoebaSettings(Settings):
 
 @dataclass(frozen=True)
 class BuccSettings(Settings):
+    """``retrieval.bucc``: pairs, splits, layers, the margin's k and unify."""
+
     SECTION = ("retrieval", "bucc")
     pairs: list[str]
     splits: list[str]
@@ -172,6 +176,8 @@ class AnalysisSettings(Settings):
 
 @dataclass(frozen=True)
 class ReportSettings(Settings):
+    """``report``: the report's title and the run name (``reports/{run}/``)."""
+
     SECTION = ("report",)
     title: str
     run: str
@@ -228,6 +234,7 @@ def _unknown(key: str, value, known) -> LangrepError:
 
 
 def check_values(key: str, values, known) -> None:
+    """A LangrepError naming config ``key`` for the first of ``values`` not in ``known``."""
     for v in values or []:
         if v not in known:
             raise _unknown(key, v, known)

@@ -43,6 +43,8 @@ def read_xnli_lines(path) -> pd.DataFrame:
 
 @dataclass
 class ParallelLines:
+    """Source lines, their ids and the same lines in each target language."""
+
     ids: list[str]
     texts: list[str]  # source lines
     references: dict[str, list[str]]  # target language -> the same lines in it
@@ -75,6 +77,7 @@ def xnli_vocab(tokenizer, path, max_length: int = 512) -> set[int]:
 
 
 def write_vocab_sets(sets: Mapping[str, set[int]], path) -> None:
+    """Write the token sets V_L (language, token id rows) to a Parquet file."""
     rows = [(lang, int(i)) for lang, ids in sets.items() for i in sorted(ids)]
     df = pd.DataFrame(rows, columns=["lang", "token_id"]).astype({"token_id": "int64"})
     with atomic_write(path) as tmp:

@@ -55,6 +55,7 @@ TATOEBA_URL = "https://raw.githubusercontent.com/facebookresearch/LASER/{commit}
 
 @dataclass(frozen=True)
 class TatoebaLanguage:
+    """One Tatoeba language: langrep's code, LASER's 3-letter code (file names) and its English name."""
     code: str   # langrep's code (corpus ids tatoeba_{code}-en)
     laser: str  # LASER's 3-letter code (the file names)
     name: str
@@ -274,6 +275,7 @@ DEFAULT_UD_TREEBANKS: dict[str, Treebank] = {
 
 
 def ud_relpath(treebank: Treebank, split: str) -> str:
+    """Relative path of a treebank's CoNLL-U file for ``split`` (train, dev or test)."""
     if split not in UD_SPLITS:
         raise LangrepError(f"UD split {split!r} is not one of {UD_SPLITS}")
     return RELPATHS["ud"]["conllu"].format(treebank=treebank.name, prefix=treebank.prefix, split=split)
@@ -290,10 +292,12 @@ XNLI_LABELS = ("entailment", "neutral", "contradiction")
 
 
 def xnli_relpath(split: str, lang: str) -> str:
+    """Relative path of the XNLI TSV file of ``split`` and ``lang``."""
     return RELPATHS["xnli"]["tsv"].format(split=split, lang=lang)
 
 
 def xnli_relpaths() -> list[str]:
+    """Relative paths of every XNLI file (both splits, all 15 languages)."""
     return [xnli_relpath(s, lang) for s in XNLI_SPLITS for lang in XNLI_LANGS]
 
 
@@ -344,6 +348,7 @@ MONO_STAND_INS: dict[str, tuple[str, str]] = {
 
 
 def mono_relpath(lang: str) -> str:
+    """Relative path of the monolingual text file of ``lang``."""
     return RELPATHS["mono"]["text"].format(lang=lang)
 
 

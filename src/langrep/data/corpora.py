@@ -55,6 +55,7 @@ _PATTERNS = [
 
 
 def parse_corpus(corpus: str) -> CorpusId:
+    """The kind, language and split of a corpus id (``tatoeba_de-en``); a LangrepError for an unknown id."""
     for pattern, kind in _PATTERNS:
         m = pattern.fullmatch(corpus)
         if m:
@@ -102,6 +103,7 @@ def corpus_inputs(corpus: str, lang: str, settings: DataSettings, raw_root=catal
 
 
 def bucc_gold_inputs(xx: str, split: str, raw_root=catalog.DEFAULT_RAW_ROOT) -> dict[str, str]:
+    """The raw files (under ``raw_root``) of a BUCC pair's split, by role (xx, en, gold)."""
     return {k: str(Path(raw_root) / v) for k, v in catalog.bucc_relpaths(xx, split).items()}
 
 

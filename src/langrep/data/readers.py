@@ -98,6 +98,7 @@ XNLI_LABELS = ("entailment", "neutral", "contradiction")
 
 @dataclass
 class XnliRows:
+    """The columns of an XNLI TSV file (``label`` is None for unlabelled files)."""
     premise: list[str]
     hypothesis: list[str]
     label: list[str] | None  # None for the unlabelled (XTREME test) files
@@ -140,6 +141,7 @@ class UDSentence:
 
     @property
     def text(self) -> str:
+        """The words joined by spaces."""
         return " ".join(self.words)
 
 

@@ -39,6 +39,7 @@ class DataSettings(Settings):
 
     @classmethod
     def from_config(cls, mapping: Mapping | DataSettings | None = None, key: str | None = None) -> DataSettings:
+        """The ``data:`` section with the built-in UD treebanks merged in and the mirror resolved."""
         if isinstance(mapping, cls):
             return mapping
         s = super().from_config(mapping, key)
@@ -48,6 +49,7 @@ class DataSettings(Settings):
         return dataclasses.replace(s, mirror=resolve_mirror(s.mirror), ud_treebanks=treebanks)
 
     def treebank(self, lang: str) -> Treebank:
+        """The UD treebank of ``lang``; a LangrepError naming ``data.ud_treebanks`` when none is configured."""
         try:
             return self.ud_treebanks[lang]
         except KeyError:

@@ -245,6 +245,7 @@ def _head_missing(loading_info: dict) -> bool:
 
 
 def source_record(model_dir) -> dict:
+    """The record of its source a materialized model folder keeps (``langrep_source.json``); {} when none."""
     path = Path(model_dir) / SOURCE_FILE
     from langrep.artifacts import read_json
 

@@ -51,6 +51,8 @@ class ModelNotes:
 
 @dataclass
 class TableSection:
+    """One paper table in the report: its wide parts, per-model notes, the paper's notes, legend and figures."""
+
     number: int
     title: str
     anchor: str
@@ -63,6 +65,8 @@ class TableSection:
 
 @dataclass
 class Document:
+    """Everything the report templates render."""
+
     title: str
     intro: str
     claims_legend: str
@@ -82,6 +86,8 @@ class Document:
 
 @dataclass
 class ReportFiles:
+    """The files :func:`write_report` writes: HTML, Markdown, the comparison CSV and the figures."""
+
     html: Path
     markdown: Path
     comparison: Path
@@ -141,6 +147,7 @@ def _table_sections(
 def document(
     config: Mapping, runs: list[ModelRun], paper: pd.DataFrame, out_dir: Path, *, figures, samples, provenance=None
 ) -> tuple[Document, list[Comparison]]:
+    """The report's document for ``runs`` beside the paper's values, and every table's comparison."""
     layer = RetrievalSettings.from_config(config.get("retrieval")).layer
     tables, comparisons = _table_sections(runs, paper, config, figures)
 

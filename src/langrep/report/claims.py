@@ -23,6 +23,8 @@ RAW = "raw differences"  # how a count from a score table without intervals is l
 
 @dataclass
 class Count:
+    """How many languages a claim holds in (``better`` of ``n``; with intervals, also clearly ``worse``)."""
+
     better: int
     n: int
     worse: int | None = None  # with an interval: clearly worse
@@ -37,6 +39,8 @@ class Count:
 
 @dataclass
 class Claim:
+    """One claim of the paper, counted in the paper's numbers and in each model's."""
+
     table: int
     text: str
     paper: Count | None = None  # over every language the paper printed
@@ -54,6 +58,7 @@ class Claim:
 
     @property
     def anchor(self) -> str:
+        """The HTML anchor of the claim's table."""
         return TABLES[self.table].anchor
 
 

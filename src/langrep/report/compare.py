@@ -42,6 +42,8 @@ PARTIAL_NOTE_MARKS = "†‡§¶"
 
 @dataclass
 class Comparison:
+    """One model's cells of one paper table beside the paper's, with why they are not like for like."""
+
     spec: TableSpec
     model: str
     rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COLUMNS))
@@ -68,6 +70,7 @@ def target_layer(ours: pd.DataFrame, paper_layer: str, n_layers: int | None) -> 
 
 
 def paper_layer_of(paper: pd.DataFrame) -> str:
+    """The layer the paper's rows of a table were measured at ("" when none is given)."""
     layers = [l for l in paper["layer"] if l != ""]
     return layers[0] if layers else ""
 

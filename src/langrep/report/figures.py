@@ -23,6 +23,7 @@ from langrep.report.paper import METHOD_LABELS, METHOD_ORDER  # noqa: E402
 
 
 def save(fig, path) -> Path:
+    """Save ``fig`` as a PNG at ``path`` (atomically), close it and return the path."""
     path = Path(path)
     with atomic_write(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
@@ -31,6 +32,7 @@ def save(fig, path) -> Path:
 
 
 def message(path, title: str, text: str) -> Path:
+    """A PNG at ``path`` with only a title and a text: the figure that says why there is no plot."""
     fig, ax = plt.subplots(figsize=(6, 1.8))
     ax.axis("off")
     ax.set_title(title)
@@ -39,6 +41,7 @@ def message(path, title: str, text: str) -> Path:
 
 
 def grid(n: int, max_cols: int = 4, size=(3.4, 2.8)):
+    """A figure with ``n`` axes in rows of at most ``max_cols`` (the spare ones hidden), and the axes."""
     cols = min(max_cols, max(n, 1))
     rows = math.ceil(max(n, 1) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False, layout="constrained")

@@ -34,6 +34,7 @@ LID_LABELS = {
 
 
 def metric_rows(df: pd.DataFrame | None, metric: str) -> pd.DataFrame:
+    """The rows of ``df`` with ``metric`` (an empty frame for no data)."""
     if df is None or df.empty or "metric" not in df:
         return pd.DataFrame(columns=["lang", "layer", "method", "split", "metric", "value"])
     return df[df["metric"] == metric]

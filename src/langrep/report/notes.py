@@ -18,10 +18,12 @@ BASELINE_LABELS = {
 
 
 def interval(low, high) -> str:
+    """``[low, high]`` to one decimal, or "" when either end is missing."""
     return "" if pd.isna(low) or pd.isna(high) else f"[{low:.1f}, {high:.1f}]"
 
 
 def first(ours: pd.DataFrame, column: str):
+    """The first non-missing value of ``column`` in ``ours``, or None."""
     vals = ours[column].dropna() if column in ours else pd.Series(dtype=object)
     return vals.iloc[0] if len(vals) else None
 

@@ -86,6 +86,7 @@ class TableSpec:
 
     @property
     def anchor(self) -> str:
+        """The table's HTML anchor (``table-<number>``)."""
         return f"table-{self.number}"
 
 
@@ -171,8 +172,10 @@ def load_paper_values(path=None) -> pd.DataFrame:
 
 
 def printed_decimals(printed: str) -> int:
+    """Decimals of a number as the paper printed it (``"85.3"`` -> 1)."""
     return len(printed.split(".")[1]) if "." in printed else 0
 
 
 def method_label(method) -> str:
+    """The report's label of a method (``zero_mean`` -> ``Zero-mean``)."""
     return METHOD_LABELS.get(method, str(method))

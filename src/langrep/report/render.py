@@ -64,8 +64,10 @@ def _context(doc) -> dict:
 
 
 def html(doc) -> str:
+    """The report document rendered as HTML."""
     return _env().get_template("report.html.j2").render(**_context(doc))
 
 
 def markdown(doc) -> str:
+    """The report document rendered as Markdown."""
     return _env().get_template("report.md.j2").render(**_context(doc))

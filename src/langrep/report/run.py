@@ -37,6 +37,8 @@ _MEANS = path_pattern("means", corpus="mono")
 
 @dataclass
 class ModelRun:
+    """One model of the run: its source, score tables, layers, mono token counts and skipped stages."""
+
     key: str
     source: str
     revision: str | None
@@ -48,10 +50,12 @@ class ModelRun:
 
     @property
     def is_paper_model(self) -> bool:
+        """Whether the model is the paper's (bert-base-multilingual-cased)."""
         return self.source in PAPER_MODEL_IDS
 
     @property
     def skipped_tasks(self) -> list[str]:
+        """The tasks of the stages the model does not run."""
         return [t for stage in self.skipped_stages for t in STAGE_TASKS[stage]]
 
     @property

@@ -47,4 +47,5 @@ def samples_by_model(files: Iterable) -> dict[str, pd.DataFrame]:
 
 
 def paper_samples(paper: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 7 samples (lang, alpha, what, text)."""
     return paper[paper["table"] == 7][["lang", "alpha", "metric", "text"]].rename(columns={"metric": "what"})

@@ -23,6 +23,8 @@ from langrep.report.run import ModelRun
 
 @dataclass(frozen=True)
 class FigureSpec:
+    """One report figure: its task, kind of plot, metric, title and caption file."""
+
     task: str
     kind: str  # heatmap | curves | bars | means
     metric: str

@@ -30,6 +30,8 @@ BETTER, WORSE = "▲", "▼"
 
 @dataclass
 class Cell:
+    """One cell of a wide table: our number, the paper's, a difference mark, a note and a tooltip."""
+
     ours: str = ""  # our number ("" when we have none)
     paper: str = ""  # the paper's, as printed ("" when it printed none)
     mark: str = ""  # ▲ / ▼: a difference from Original whose interval excludes zero
@@ -39,6 +41,8 @@ class Cell:
 
 @dataclass
 class WidePart:
+    """A wide table: column blocks per model and the labelled rows of cells."""
+
     blocks: list[tuple[str, list[str]]]  # (model, its language columns)
     rows: list[tuple[str, list[list[Cell]]]] = field(default_factory=list)  # (row label, cells per block)
 
@@ -61,6 +65,7 @@ def _row_sort(spec: TableSpec, key: tuple) -> tuple:
 
 
 def row_label(spec: TableSpec, key: tuple) -> str:
+    """The label of a wide table's row ``key`` (methods and metrics in the report's words)."""
     parts = dict(zip(spec.rows, key))
     if spec.number == 1:
         return f"{METRIC_LABELS.get(parts['metric'], parts['metric'])} (α={parts['alpha']})"

@@ -37,6 +37,8 @@ MAX_LENGTH = schema_defaults("transfer", "train")["max_length"]  # config transf
 
 @dataclass(frozen=True)
 class EncodedSentence:
+    """A sentence's input ids and, per word, the positions of its pieces that carry characters."""
+
     input_ids: tuple[int, ...]
     pieces: tuple[tuple[int, ...], ...]  # per word: positions of its character pieces; () = truncated away
     replaced: tuple[int, ...] = ()  # words that tokenized to nothing and became the unknown token
@@ -48,10 +50,12 @@ class EncodedSentence:
 
     @property
     def n_kept(self) -> int:
+        """Words with at least one piece left after truncation."""
         return sum(1 for p in self.pieces if p)
 
 
 def check_pooling(pooling: str) -> str:
+    """``pooling`` if it is a known word pooling (first, mean), else a LangrepError."""
     if pooling not in POOLINGS:
         raise LangrepError(f"transfer.word_pooling: expected one of {list(POOLINGS)}, got {pooling!r}")
     return pooling

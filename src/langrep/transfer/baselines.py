@@ -25,10 +25,12 @@ def majority_tag(train: Sequence[Sentence]) -> str:
 
 
 def attach_next(n: int) -> list[int]:
+    """Heads of ``n`` words each attached to the next word (the last to the root)."""
     return [i + 1 for i in range(1, n)] + [0]
 
 
 def attach_prev(n: int) -> list[int]:
+    """Heads of ``n`` words each attached to the previous word (the first to the root)."""
     return list(range(n))
 
 

@@ -58,6 +58,7 @@ def load_task_model(
 
 
 def save_checkpoint(path, task: str, model, settings: TrainSettings, meta: dict | None = None) -> None:
+    """Save a task model's trainable weights, settings and encoder shape to ``path``."""
     payload = {
         "format": CHECKPOINT_FORMAT,
         "task": task,

@@ -85,6 +85,8 @@ def universal(deprel: str) -> str:
 
 @dataclass(frozen=True)
 class Sentence:
+    """One UD sentence: its id and, per syntactic word, form, UPOS tag, head and relation."""
+
     id: str
     words: tuple[str, ...]
     upos: tuple[str, ...]

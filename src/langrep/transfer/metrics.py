@@ -32,6 +32,7 @@ def _percent(correct: np.ndarray, words: np.ndarray, what: str) -> float:
 
 
 def word_counts(gold: Sequence[Sequence]) -> np.ndarray:
+    """Words per gold sentence."""
     return np.fromiter((len(g) for g in gold), dtype=np.int64, count=len(gold))
 
 
@@ -61,6 +62,7 @@ def attachment_correct(
 
 
 def pos_accuracy(pred: Sequence[Sequence[str | None]], gold: Sequence[Sequence[str]]) -> float:
+    """Percentage of correctly tagged words over all sentences."""
     return _percent(pos_correct(pred, gold), word_counts(gold), "pos_accuracy")
 
 

@@ -24,6 +24,8 @@ def _mlp(d_in: int, d_out: int, dropout: float) -> nn.Sequential:
 
 
 class BiaffineParser(EncoderReader):
+    """Dozat & Manning's biaffine dependency parser on an encoder layer (arc and relation scores)."""
+
     task = "parsing"
 
     def __init__(

@@ -10,6 +10,8 @@ from langrep.transfer.stack import EncoderReader
 
 
 class Tagger(EncoderReader):
+    """A linear UPOS tagger on an encoder layer's word vectors."""
+
     task = "pos"
 
     def __init__(self, encoder, n_labels: int = len(UPOS), dropout: float = 0.1, **reader):
@@ -19,6 +21,7 @@ class Tagger(EncoderReader):
         self.out = nn.Linear(int(encoder.config.hidden_size), n_labels)
 
     def forward(self, input_ids, attention_mask, word_pool, prefix=None):
+        """Tag logits (B, W, n_labels) of the words of a batch."""
         hidden = self.read(input_ids, attention_mask, prefix)
         return self.out(self.dropout(gather_words(hidden, word_pool)))  # (B, W, n_labels)
 
@@ -29,4 +32,5 @@ class Tagger(EncoderReader):
 
     @staticmethod
     def decode(logits, word_mask):
+        """The best tag of every word; -1 where there is no word."""
         return logits.argmax(-1).masked_fill(~word_mask, -1)

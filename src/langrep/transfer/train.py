@@ -67,6 +67,7 @@ class TrainSettings(Settings):
 
     @classmethod
     def from_config(cls, mapping: Mapping | TrainSettings | None = None, key: str | None = None) -> TrainSettings:
+        """The fine-tuning settings of a config section, checked (positive sizes)."""
         if isinstance(mapping, cls):
             return mapping
         key = key or ".".join(cls.SECTION)
@@ -101,6 +102,7 @@ def build_task_model(task: str, encoder, settings: TrainSettings, key: str = "tr
 
 
 def trainable_state(model) -> dict[str, torch.Tensor]:
+    """A CPU copy of the model's trainable parameters (what a checkpoint keeps)."""
     names = {n for n, p in model.named_parameters() if p.requires_grad}
     return {k: v.detach().cpu().clone() for k, v in model.state_dict().items() if k in names}
 
@@ -139,6 +141,7 @@ def make_corpus(
     with_labels: bool = False,
     path="",
 ) -> Corpus:
+    """Sentences encoded for a task model (labels when ``with_labels``), with the frozen bottom's cache."""
     limit = max_pieces(model, tokenizer, settings)
     if limit < settings.max_length:
         log.info(
