@@ -30,13 +30,31 @@ def workdir(tmp_path_factory) -> Path:
     return wd
 
 
+# jobs a dry run must never start or cancel; the queries (the executor plugin asks `scontrol show
+# config` when it loads) answer as where no cluster is reachable: they fail
+SLURM_JOB_TOOLS = ("sbatch", "srun", "scancel")
+SLURM_QUERIES = ("squeue", "sacct", "sacctmgr", "sinfo", "scontrol", "sshare")
+
+
 def _snakemake(wd: Path, *args, mirror: str | None = None) -> subprocess.CompletedProcess:
+    """Snakemake in ``wd`` with SLURM's commands shadowed by shims that record a call and fail: a dry
+    run must need no SLURM, whether the machine has SLURM installed (a login node) or not. (Removing
+    the PATH entries that hold sbatch would remove /usr/bin where SLURM is a system package.)"""
+    shims = wd / ".slurm-shims"
+    shims.mkdir(exist_ok=True)
+    called = shims / "called"
+    for tool in SLURM_JOB_TOOLS + SLURM_QUERIES:
+        record = f'echo "{tool} $*" >> "{called}"\n' if tool in SLURM_JOB_TOOLS else ""
+        (shims / tool).write_text(f'#!/bin/sh\n{record}echo "{tool}: no cluster in a dry run" >&2\nexit 1\n')
+        (shims / tool).chmod(0o755)
+    called.unlink(missing_ok=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
     env["LANGREP_DATA_MIRROR"] = mirror if mirror is not None else ""
-    # no sbatch/squeue on PATH: the dry run must not need them
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "sbatch").exists())
-    return subprocess.run([SNAKEMAKE, *args], cwd=wd, env=env, capture_output=True, text=True, timeout=300)
+    env["PATH"] = os.pathsep.join([str(shims), env.get("PATH", "")])
+    r = subprocess.run([SNAKEMAKE, *args], cwd=wd, env=env, capture_output=True, text=True, timeout=300)
+    assert not called.exists(), f"a dry run started or cancelled SLURM jobs: {called.read_text()}"
+    return r
 
 
 @pytest.mark.parametrize("profile", ["default", "slurm"])
