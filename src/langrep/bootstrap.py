@@ -65,6 +65,7 @@ class Resamples:
 
     @property
     def n(self) -> int:
+        """The number of units each resample draws."""
         return self.idx.shape[1]
 
     def sums(self, counts) -> np.ndarray:

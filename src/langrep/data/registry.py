@@ -26,14 +26,17 @@ XNLI_KEY = "xnli/XNLI-1.0.zip"
 
 
 def tatoeba_key(name: str) -> str:
+    """The registry key of a Tatoeba file (``tatoeba/<name>``)."""
     return f"tatoeba/{name}"
 
 
 def ud_key(treebank: str, ref: str, prefix: str, split: str) -> str:
+    """The registry key of one UD split of a treebank at a git ref."""
     return f"ud/{treebank}/{ref}/{prefix}-ud-{split}.conllu"
 
 
 def bucc_key(xx: str, split: str) -> str:
+    """The registry key of a BUCC2018 tarball (``split``: dev or test)."""
     return f"bucc2018/bucc2018-{xx}-en.{BUCC_PARTS[split]}-gold.tar.bz2"
 
 

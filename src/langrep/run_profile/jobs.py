@@ -35,10 +35,12 @@ class Job:
 
     @property
     def wall_s(self) -> float:
+        """The job's wall time in seconds (end minus start, never negative)."""
         return max(self.end - self.start, 0.0)
 
     @property
     def name(self) -> str:
+        """The job's first output, or its rule when it has none."""
         return self.outputs[0] if self.outputs else self.rule
 
 
@@ -69,6 +71,7 @@ class Profile:
 
     @property
     def wall_s(self) -> float:
+        """The run's wall time in seconds: first job's start to last job's end."""
         return self.end - self.start
 
 
