@@ -14,7 +14,10 @@ from test_workflow import SNAKEMAKE, small_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE = Path(os.environ.get("LANGREP_SLURM_DIR", "/tmp/langrep-slurm"))
-pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+# Known to fail on the test cluster (issue 22, open): every normalize_corpus job ends FAILED
+# ("Reason: Unknown") when submitted through profiles/slurm; strict, so the marker must go once it passes.
+KNOWN_FAILURE = pytest.mark.xfail(reason="issue 22: normalize_corpus jobs fail on the test cluster", strict=True)
+pytestmark = [pytest.mark.slurm, pytest.mark.slow, KNOWN_FAILURE]
 # the test cluster's node: 2 CPUs, ~20 GB; the account cluster.sh creates
 THREADS = 2
 OVERRIDES = [
