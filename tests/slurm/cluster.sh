@@ -6,8 +6,9 @@
 #   tests/slurm/cluster.sh status  # sinfo and sacct as the tests see them
 #   eval "$(tests/slurm/cluster.sh env)"   # SLURM_CONF for sbatch/sacct/snakemake in this shell
 # Everything lives in one state folder ($LANGREP_SLURM_DIR, default /tmp/langrep-slurm): slurm.conf,
-# slurmdbd.conf, the munge key and socket, MariaDB's data, spool, logs and pid files. No file
-# outside it is written: every SLURM tool and daemon reads $SLURM_CONF (and slurmdbd.conf beside it).
+# slurmdbd.conf, the munge key and socket, MariaDB's data, spool, logs and pid files. Outside it only
+# slurmd's link /run/slurm/conf (to its config cache, removed by `down`); nothing in /etc: the tools
+# and daemons read $SLURM_CONF, and srun inside a job the cached copy (configless mode).
 # Both commands are idempotent: `up` on a running cluster only checks it, `down` on none does nothing.
 set -euo pipefail
 
@@ -96,6 +97,10 @@ AccountingStoreFlags=job_comment
 AccountingStorageEnforce=associations
 JobCompType=jobcomp/none
 MinJobAge=60
+# configless: slurmd fetches this file from slurmctld and caches it ($STATE/slurmd/conf-cache, linked
+# from /run/slurm/conf), where srun inside a job finds it: the SLURM jobstep plugin (0.6) runs srun
+# with every SLURM_* variable but the job's identity removed, SLURM_CONF included
+SlurmctldParameters=enable_configless
 SlurmctldTimeout=30
 SlurmdTimeout=30
 InactiveLimit=0
@@ -179,7 +184,7 @@ start_slurmctld() {
 start_slurmd() {
     pid_alive "$STATE/run/slurmd.pid" && return 0
     mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup || die "slurmd needs /sys/fs/cgroup"
-    slurmd
+    env -u SLURM_CONF slurmd --conf-server 127.0.0.1
 }
 
 add_association() {
@@ -245,6 +250,11 @@ down() {
         fi
         stopped+=("$d")
     done
+    # the link slurmd made to its config cache (configless); only if it points into our state
+    if [[ -L /run/slurm/conf && $(readlink /run/slurm/conf) == "$STATE"/* ]]; then
+        rm -f /run/slurm/conf
+        rmdir /run/slurm 2>/dev/null || true
+    fi
     log "down: stopped ${stopped[*]:-nothing}"
 }
 

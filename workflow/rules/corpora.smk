@@ -132,6 +132,8 @@ rule normalize_corpus:
     wildcard_constraints:
         corpus="[^/]+",
         lang="[a-z]{2,3}",
+    # seconds of work: on a cluster it runs on the submitting host, not as a SLURM job
+    localrule: True
     conda:
         ENV
     resources:

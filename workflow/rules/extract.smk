@@ -97,6 +97,8 @@ rule language_means:
     benchmark:
         path("benchmark", job="{model}/means/{corpus}/{lang}")
     priority: 2  # see extract
+    # a second of work: on a cluster it runs on the submitting host, not as a SLURM job
+    localrule: True
     conda:
         ENV
     resources:
