@@ -19,14 +19,19 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 # the test cluster's node: 2 CPUs, ~20 GB; the account cluster.sh creates
 THREADS = 2
 # torch's float sums depend on the thread count: the local run in test_scores_equal_a_local_run uses the same
-SET_THREADS = ["--set-threads", *(f"{r}={THREADS}" for r in ("extract", "extract_tatoeba", "retrieval_tatoeba"))]
+THREADED = ("extract", "extract_tatoeba", "extract_bucc", "retrieval_tatoeba", "retrieval_bucc_mine")
+SET_THREADS = ["--set-threads", *(f"{r}={THREADS}" for r in THREADED)]
 OVERRIDES = [
     *("--default-resources", "slurm_account=langrep", "mem_mb=1000*attempt", "runtime=10*attempt"),
     *SET_THREADS,
-    *("--set-resources", "extract:mem_mb=1500*attempt", "extract:runtime=20", "extract_tatoeba:mem_mb=2500"),
+    *("--set-resources", "extract:mem_mb=1500*attempt", "extract:runtime=20", "extract_tatoeba:mem_mb=2500*attempt"),
+    *("extract_bucc:mem_mb=2500", "retrieval_bucc_mine:mem_mb=2000", "retrieval_bucc_mine:runtime=10"),
     *("--slurm-init-seconds-before-status-checks", "2", "--jobs", "2", "--latency-wait", "5"),
 ]
-TARGETS = ["results/tiny/scores/tatoeba.csv", "results/tiny/scores/means.csv"]
+TARGETS = ["results/tiny/scores/tatoeba.csv", "results/tiny/scores/bucc.csv", "results/tiny/scores/means.csv"]
+# what the run does to the first running job of a rule: SIGKILL its processes (the OOM killer, a
+# failing node) or scancel it (a user, a preemption); Snakemake must retry both
+PERTURB = {"extract": "kill", "extract_tatoeba": "scancel"}
 
 
 def _cluster_env() -> dict:
@@ -59,41 +64,44 @@ def _kill_job(env: dict, jid: str) -> None:
         subprocess.run(["kill", "-9", line.split()[0]], capture_output=True)
 
 
-def _run_killing(wd: Path, env: dict, rule: str, *args) -> tuple[int, str, str]:
-    """Run Snakemake and kill the first SLURM job of `rule` once it runs; (returncode, log, job id).
+def _perturb(env: dict, how: str, jid: str) -> None:
+    if how == "scancel":
+        subprocess.run(["scancel", jid], env=env, capture_output=True, check=True)
+    else:
+        _kill_job(env, jid)
 
-    Not `scancel`: snakemake-executor-plugin-slurm 2.8.0 reads sacct's state "CANCELLED by <uid>" as
-    still running, and the run waits for that job forever (docs/clusters.md).
-    """
+
+def _run_perturbed(wd: Path, env: dict, *args) -> tuple[int, str, dict[str, str]]:
+    """Run Snakemake and hit the first SLURM job of each rule of PERTURB once it runs;
+    (returncode, log, {rule: job id})."""
     log_path = wd / "snakemake.out"
-    killed = ""
+    hit: dict[str, str] = {}
     with log_path.open("w") as out:
         proc = subprocess.Popen(_command(wd, *args), cwd=wd, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 900
         while proc.poll() is None and time.monotonic() < deadline:
-            if not killed:
-                queue = subprocess.run(
-                    ["squeue", "-h", "-t", "RUNNING", "-o", "%i|%k"], env=env, capture_output=True, text=True
-                ).stdout
-                for line in queue.splitlines():
-                    jid, comment = line.split("|", 1)
-                    if comment.startswith(f"rule_{rule}_"):
-                        time.sleep(2)  # let the job start its work, then kill it mid-way
-                        _kill_job(env, jid)
-                        killed = jid
-                        break
+            queue = subprocess.run(
+                ["squeue", "-h", "-t", "RUNNING", "-o", "%i|%k"], env=env, capture_output=True, text=True
+            ).stdout
+            for line in queue.splitlines():
+                jid, comment = line.split("|", 1)
+                rule = next((r for r in PERTURB if comment.startswith(f"rule_{r}_") and r not in hit), None)
+                if rule:
+                    time.sleep(2)  # let the job start its work, then hit it mid-way
+                    _perturb(env, PERTURB[rule], jid)
+                    hit[rule] = jid
             time.sleep(0.5)
         if proc.poll() is None:
             proc.kill()
         rc = proc.wait()
-    return rc, log_path.read_text(), killed
+    return rc, log_path.read_text(), hit
 
 
 def _config(wd: Path, tiny_model_dir, shared_data) -> None:
     cfg = small_config(tiny_model_dir, shared_data)
     cfg["retrieval"].update(layer=2)
-    cfg["retrieval"]["tatoeba"]["langs"] = ["de"]
-    cfg["retrieval"]["bucc"]["pairs"] = []
+    cfg["retrieval"]["tatoeba"]["langs"] = ["de", "zh"]
+    cfg["retrieval"]["bucc"]["pairs"] = ["zh"]  # zh-en dev, capped at data.bucc_sentences
     cfg["analysis"] = {"heldout_sentences": 10, "tokens_from": 100}
     cfg["extraction"]["dtype"] = "float32"
     write_config(wd, cfg)
@@ -101,15 +109,16 @@ def _config(wd: Path, tiny_model_dir, shared_data) -> None:
 
 @pytest.fixture(scope="module")
 def slurm_run(tmp_path_factory, tiny_model_dir, shared_data):
-    """The small configuration through profiles/slurm, its first `extract` job killed mid-run."""
+    """The small configuration through profiles/slurm, its first `extract` job killed and its first
+    `extract_tatoeba` job cancelled mid-run."""
     env = _cluster_env()
     wd = tmp_path_factory.mktemp("slurm")
     _config(wd, tiny_model_dir, shared_data)
     profile = ["--profile", str(ROOT / "profiles/slurm")]  # + profiles/default, as users get it
-    rc, log, killed = _run_killing(wd, env, "extract", *profile, *OVERRIDES)
+    rc, log, hit = _run_perturbed(wd, env, *profile, *OVERRIDES)
     assert rc == 0, log[-6000:]
-    assert killed, "no extract job was seen running to kill"
-    return wd, env, log, killed
+    assert set(hit) == set(PERTURB), f"jobs seen running and hit: {hit}"
+    return wd, env, log, hit
 
 
 def _sacct(env: dict, ids: list[str]) -> list[dict]:
@@ -143,21 +152,23 @@ def _submitted_jobs(log: str) -> dict[str, tuple[str, str]]:
 
 
 def test_every_job_went_through_sbatch_with_its_resources(slurm_run):
-    wd, env, log, killed = slurm_run
+    wd, env, log, hit = slurm_run
     jobs = _submitted_jobs(log)
     n = len(re.findall(r"has been submitted with SLURM jobid", log))
     assert jobs and len(jobs) == n, log[-3000:]
     rows = {r["JobID"]: r for r in _sacct(env, list(jobs))}
     assert set(rows) == set(jobs), "sacct lists exactly one allocation per submitted job"
     rules = {rule for rule, _ in jobs.values()}
-    assert {"extract", "extract_tatoeba", "retrieval_tatoeba", "means_analysis"} <= rules
+    assert {"extract", "extract_tatoeba", "extract_bucc", "retrieval_tatoeba", "retrieval_bucc_mine"} <= rules
+    assert "means_analysis" in rules
     # tiny steps and downloads stay on the submitting host (localrule: True)
     local = set(re.findall(r"^localrule (\w+):", log, re.M))
     assert {"normalize_corpus", "language_means", "materialize_model", "fetch_tatoeba"} <= local
     assert not local & rules
     for jid, (rule, block) in jobs.items():
         row = rows[jid]
-        assert row["State"] == ("FAILED" if jid == killed else "COMPLETED"), (rule, row)
+        want = {hit["extract"]: "FAILED", hit["extract_tatoeba"]: "CANCELLED"}.get(jid, "COMPLETED")
+        assert row["State"].split(" by ")[0] == want, (rule, row)
         threads = int(re.search(r"threads: (\d+)", block).group(1)) if "threads:" in block else 1
         mem = int(re.search(r"\bmem_mb=(\d+)", block).group(1))
         runtime = int(re.search(r"\bruntime=(\d+)", block).group(1))
@@ -173,14 +184,15 @@ def test_every_job_went_through_sbatch_with_its_resources(slurm_run):
     assert list((wd / "logs/slurm/rule_extract").rglob("*.log")), "SLURM output under logs/slurm (the profile)"
 
 
-def test_a_killed_job_is_retried(slurm_run):
-    wd, env, log, killed = slurm_run
+@pytest.mark.parametrize("rule, state", [("extract", "FAILED"), ("extract_tatoeba", "CANCELLED")])
+def test_a_killed_or_cancelled_job_is_retried(slurm_run, rule, state):
+    wd, env, log, hit = slurm_run
     jobs = _submitted_jobs(log)
     rows = _sacct(env, list(jobs))
-    comment = next(r["Comment"] for r in rows if r["JobID"] == killed)
+    comment = next(r["Comment"] for r in rows if r["JobID"] == hit[rule])
     same = [r for r in rows if r["Comment"] == comment]
-    assert [r["State"] for r in same] == ["FAILED", "COMPLETED"], same
-    assert int(same[1]["JobID"]) > int(killed)
+    assert [r["State"].split(" by ")[0] for r in same] == [state, "COMPLETED"], same  # "CANCELLED by <uid>"
+    assert int(same[1]["JobID"]) > int(hit[rule])
     # the retry asked for the second attempt's resources (mem_mb and runtime grow with the attempt)
     assert int(same[1]["ReqMem"].rstrip("M")) > int(same[0]["ReqMem"].rstrip("M"))
 

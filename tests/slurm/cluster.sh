@@ -87,8 +87,9 @@ ReturnToService=2
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
-# short test jobs: a job's memory is sampled every second (sacct MaxRSS), a finished job leaves
-# the controller's memory 60 s after its end (sacct has it for good)
+# short test jobs: a job's memory is sampled every second (sacct MaxRSS); a finished job stays in
+# squeue for SLURM's default 300 s, longer than the plugin's longest pause between status queries
+# (180 s), since profiles/slurm reads job states with squeue (sacct has them for good)
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=1
 AccountingStorageType=accounting_storage/slurmdbd
@@ -96,7 +97,7 @@ AccountingStorageHost=127.0.0.1
 AccountingStoreFlags=job_comment
 AccountingStorageEnforce=associations
 JobCompType=jobcomp/none
-MinJobAge=60
+MinJobAge=300
 # configless: slurmd fetches this file from slurmctld and caches it ($STATE/slurmd/conf-cache, linked
 # from /run/slurm/conf), where srun inside a job finds it: the SLURM jobstep plugin (0.6) runs srun
 # with every SLURM_* variable but the job's identity removed, SLURM_CONF included
