@@ -159,6 +159,7 @@ def _signature_defaults():
         mlm_head_fitting,
         retrieval,
         translation,
+        translation_run,
     )
     from langrep.data import fetch
     from langrep.transfer import run
@@ -187,7 +188,10 @@ def _signature_defaults():
         (translation.translate, {k: ("translation", k) for k in ("max_length", "token_budget")}),
         (translation.sweep_outputs, {k: ("translation", k) for k in ("max_length", "token_budget")}),
         (retrieval.tatoeba_rows, tatoeba),
-        *[(fn, intervals) for fn in (retrieval.tatoeba_rows, bucc_module.bucc_scores, translation.run_translation)],
+        *[
+            (fn, intervals)
+            for fn in (retrieval.tatoeba_rows, bucc_module.bucc_scores, translation_run.score_directions)
+        ],
         (bucc_module.bucc_candidates, bucc),
         (retrieval.accuracy_at_1, {"block_size": ("retrieval", "block_size")}),
         (knn.knn, {"block_size": ("retrieval", "block_size")}),

@@ -16,9 +16,10 @@ from langrep.means import LanguageMeans, write_means
 from langrep.mlm_head import Decoder, save_head, split_masked_lm, write_pretrained_marker
 from langrep.mlm_head_fitting import fit_mlm_head
 from langrep.scores import read_scores
-from langrep.translation import run_translation, sweep_outputs, translate
+from langrep.translation import sweep_outputs, translate
 from langrep.translation_data import prepare_vocab
 from langrep.translation_metrics import bleu1, convert_rate, neither_share
+from langrep.translation_run import gather_translation, run_translation, run_translation_direction
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +183,39 @@ def test_run_writes_valid_tables(tmp_path, tiny_tokenizer, tiny_model_dir, kind)
         log=None,
     )
     assert info["head"] == kind and info["n_directions"] == 4
+    # the pipeline's way: one job per direction, joined in table order; the same bytes
+    inputs = dict(model="tiny", model_dir=model_dir, head_dir=head_dir, vocab_path=out / "vocab.parquet", log=None)
+    directions = ["en-de", "en-zh", "de-en", "zh-en"]
+    parts = tmp_path / "directions"
+    for d in directions:
+        s, t = d.split("-")
+        run_translation_direction(
+            settings,
+            direction=d,
+            xnli_paths={s: xnli[s], t: xnli[t]},
+            means_paths={s: means[s], t: means[t]},
+            rows_out=parts / f"{d}.rows.parquet",
+            samples_out=parts / f"{d}.samples.parquet",
+            **inputs,
+        )
+    gather_translation(
+        [parts / f"{d}.rows.parquet" for d in directions],
+        [parts / f"{d}.samples.parquet" for d in directions],
+        scores_out=parts / "scores.csv",
+        samples_out=parts / "samples.csv",
+    )
+    for name in ("scores.csv", "samples.csv"):
+        assert (parts / name).read_bytes() == (out / name).read_bytes(), name
+    with pytest.raises(LangrepError, match="direction 'de-zh' is not in the config's"):
+        run_translation_direction(
+            settings,
+            direction="de-zh",
+            xnli_paths=xnli,
+            means_paths=means,
+            rows_out=parts / "x",
+            samples_out=parts / "y",
+            **inputs,
+        )
     sc = read_scores(out / "scores.csv")
     assert len(sc) == 4 * 4 * 4 * 3  # directions x layers (sweep + table layer) x alphas x metrics
     assert set(sc["lang"]) == {"en-de", "en-zh", "de-en", "zh-en"}

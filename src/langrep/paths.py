@@ -29,6 +29,8 @@ PATTERNS: dict[str, str] = {
     "mlm_head": "results/{model}/mlm_head",  # the MLM head token translation decodes with
     "translation_vocab": "results/{model}/translation/vocab.parquet",  # token sets V_L of the XNLI text
     "translation_samples": "results/{model}/translation/samples.csv",  # Table 7
+    "translation_rows": "results/{model}/translation/{direction}/scores.parquet",  # one direction's score rows
+    "translation_direction_samples": "results/{model}/translation/{direction}/samples.parquet",  # its samples
     "checkpoint": "results/{model}/transfer/{task}/{method_train}/model.pt",  # a fine-tuned tagger/parser
     # per run
     "report_dir": "reports/{run}",
@@ -114,7 +116,9 @@ PRODUCED_BY: dict[str, str] = {
     "candidates": "retrieval_bucc_mine",
     "mlm_head": "mlm_head",
     "translation_vocab": "translation_vocab",
-    "translation_samples": "translation_sweep",
+    "translation_samples": "translation_scores",
+    "translation_rows": "translation_sweep",
+    "translation_direction_samples": "translation_sweep",
     "checkpoint": "transfer_train",
     "report_html": "report",
     "report_md": "report",
@@ -125,7 +129,7 @@ PRODUCED_BY: dict[str, str] = {
 SCORES_BY: dict[str, str] = {
     "tatoeba": "retrieval_tatoeba",
     "bucc": "retrieval_bucc",
-    "translation": "translation_sweep",
+    "translation": "translation_scores",
     "translation_vocab": "translation_vocab",
     "means": "means_analysis",
     "pos": "transfer_evaluate",

@@ -137,6 +137,14 @@ class TranslationSettings(Settings):
     device: str
     head: HeadSettings
 
+    def directions(self) -> list[str]:
+        """Every direction ``"src-tgt"`` scored, in the score table's order: the source to each
+        target, then (``both_directions``) each target back to the source."""
+        pairs = [(self.source, t) for t in self.targets]
+        if self.both_directions:
+            pairs += [(t, self.source) for t in self.targets]
+        return list(dict.fromkeys(f"{s}-{t}" for s, t in pairs))
+
 
 @dataclass(frozen=True)
 class TransferSettings(Settings):

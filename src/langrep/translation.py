@@ -18,7 +18,8 @@ corpus level), the convert rate ``#(y in V_t - V_s) / (#y - #(y in V_s & V_t))``
 output tokens in neither V_s nor V_t (the paper: the model "never decoded tokens not belonging to
 L1 and L2"), with V_L the token set of language L's XNLI test text
 (:mod:`langrep.translation_data`). Inputs are XNLI test lines
-(premise + hypothesis), de-duplicated.
+(premise + hypothesis), de-duplicated. The experiment's rows, intervals and samples:
+:mod:`langrep.translation_run`.
 """
 
 from __future__ import annotations
@@ -27,30 +28,17 @@ import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 
 from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import LangrepError
-from langrep.io import atomic_write
 from langrep.layer_shift import LayerShift, check_layer, layer_span, n_hidden_states, n_layers
-from langrep.mlm_head import Decoder, load_decoder, read_head_record
-from langrep.model_limits import check_job
+from langrep.mlm_head import Decoder
 from langrep.models import inference
-from langrep.scores import write_scores
-from langrep.settings import TransferSettings, TranslationSettings
-from langrep.translation_data import parallel_lines, read_vocab_sets
-from langrep.translation_metrics import (
-    add_intervals,
-    bleu1_with_line_stats,
-    convert_rate,
-    neither_share,
-    token_line_counts,
-)
+from langrep.settings import TranslationSettings
 
 # the keyword defaults below: config translation's
 DEFAULT = TranslationSettings.defaults()
-BOOT = TransferSettings.defaults()  # the intervals' resamples: config transfer.bootstrap, transfer.seed
 
 
 def _decode_positions(decoder: Decoder, hidden: torch.Tensor, keep: torch.Tensor, specials: set[int]):
@@ -168,8 +156,8 @@ def sweep_outputs(
     return results
 
 
-# ------------------------------------------------------------------------------------- the run
-def _direction_outputs(
+# ------------------------------------------------------------------------------ one direction's outputs
+def direction_outputs(
     decoder, tokenizer, texts, deltas, *, layer, layers, alphas, n_sweep, max_length, token_budget, log, what
 ):
     """Outputs at the table ``layer`` for every line, and at the other ``layers`` for the first
@@ -224,159 +212,3 @@ def _direction_outputs(
                 for l in others:
                     outs[(t, l, 0.0)] = outs[(t, layer, 0.0)][:n_sweep]
     return outs
-
-
-def run_translation(
-    settings: TranslationSettings | Mapping | None = None,
-    *,
-    model: str,
-    model_dir,
-    head_dir,
-    xnli_paths: Mapping[str, str],
-    vocab_path,
-    means_paths: Mapping[str, str],
-    scores_out,
-    samples_out,
-    log=print,
-    bootstrap: int = BOOT.bootstrap,
-    seed: int = BOOT.seed,
-) -> dict:
-    """The whole experiment: Table 1 at ``layer`` on ``n_sentences`` XNLI lines per direction, the
-    layer sweep of Figures 1-2 on the first ``sweep_sentences`` of them, Table 7's samples.
-
-    ``settings``: config ``translation:`` (:class:`~langrep.settings.TranslationSettings`, or a
-    mapping of its keys; ``head`` is the mlm_head rule's). Every score row carries
-    ``n_sentences``, the number of lines it was computed on, and a 95% interval over its lines
-    (``bootstrap`` resamples drawn from ``seed``; :func:`langrep.translation_metrics.add_intervals`).
-    """
-    from langrep.means import read_means
-
-    settings = TranslationSettings.from_config(settings)
-    source, targets, layer = settings.source, settings.targets, settings.layer
-    n_sentences, sweep_sentences = settings.n_sentences, settings.sweep_sentences
-
-    for key, v in (("n_sentences", n_sentences), ("sweep_sentences", sweep_sentences)):
-        if v is not None and v < 1:
-            raise LangrepError(f"translation.{key} must be >= 1 (or null for every line)")
-    if not targets:
-        raise LangrepError("translation.targets is empty")
-    t0, c0 = time.perf_counter(), time.process_time()
-    langs = [source, *targets]
-    vocab = read_vocab_sets(vocab_path, langs)
-    keys = ("layer", "layers", "max_length")
-    check_job({f"translation.{k}": getattr(settings, k) for k in keys}, model_dir, model)
-    decoder, tokenizer = load_decoder(model_dir, head_dir, device=settings.device)
-    # a fitted head's held-out reconstruction travels with every row (the report states it)
-    head_rec = read_head_record(head_dir).get("heldout_reconstruction") if decoder.kind == "fitted" else None
-    top = n_layers(decoder.encoder)
-    layers = list(range(top + 1)) if settings.layers is None else [int(x) for x in settings.layers]
-    for key, ls in (("layer", [layer]), ("layers", layers)):
-        if any(not 0 <= l <= top for l in ls):
-            raise LangrepError(f"translation.{key}: {ls} out of range 0..{top}")
-    scored_layers = sorted(set(layers) | {layer})
-    alphas = [float(a) for a in settings.alphas]
-    tok_for = dict(settings.bleu_tokenize)
-    default_tok = tok_for.pop("default", "13a")
-    means = {lang: read_means(means_paths[lang]).means for lang in langs}
-    for lang, m in means.items():
-        if m.shape[0] != top + 1:
-            raise LangrepError(f"{means_paths[lang]}: {m.shape[0]} layers of means, the model has {top + 1}")
-
-    directions: dict[str, list[str]] = {source: list(targets)}
-    if settings.both_directions:
-        for t in targets:
-            directions.setdefault(t, []).append(source)
-    lines = {
-        s: parallel_lines(xnli_paths[s], {t: xnli_paths[t] for t in tgts}, n_sentences)
-        for s, tgts in directions.items()
-    }  # every input checked before the long part
-    rows, samples = [], []
-    t_sweep = time.perf_counter()
-    for n_dir, (s, tgts) in enumerate(directions.items(), start=1):
-        ts = time.perf_counter()
-        pl = lines[s]
-        n_sweep = len(pl.texts) if sweep_sentences is None else min(sweep_sentences, len(pl.texts))
-        if log:
-            log(
-                f"source {s} ({n_dir}/{len(directions)}) -> {','.join(tgts)}: {len(pl.texts)} lines at layer {layer}, "
-                f"{n_sweep} at layers {[l for l in layers if l != layer]}"
-            )
-        outs = _direction_outputs(
-            decoder,
-            tokenizer,
-            pl.texts,
-            {t: means[t] - means[s] for t in tgts},
-            layer=layer,
-            layers=layers,
-            alphas=alphas,
-            n_sweep=n_sweep,
-            max_length=settings.max_length,
-            token_budget=settings.token_budget,
-            log=log,
-            what=f"{s}: ",
-        )
-        first, per_lines = len(rows), {}
-        for t in tgts:
-            pair = f"{s}-{t}"
-            for lay in scored_layers:
-                for a in alphas:
-                    out = outs[(t, lay, a)]
-                    hyps = [tokenizer.decode(o, skip_special_tokens=True) for o in out]
-                    refs = pl.references[t][: len(out)]
-                    common = dict(
-                        model=model,
-                        task="translation",
-                        lang=pair,
-                        layer=lay,
-                        method="mds",
-                        direction=pair,
-                        split="test",
-                        alpha=a,
-                        head=decoder.kind,
-                        n_sentences=len(out),
-                        head_reconstruction=head_rec,
-                    )
-                    bleu, bleu_lines = bleu1_with_line_stats(hyps, refs, tok_for.get(t, default_tok))
-                    tokens = token_line_counts(out, vocab[s], vocab[t])
-                    for metric, value, per_line in (
-                        ("bleu1", bleu, bleu_lines),
-                        ("convert_rate", convert_rate(out, vocab[s], vocab[t]), tokens),
-                        ("neither_share", neither_share(out, vocab[s], vocab[t]), tokens),
-                    ):
-                        rows.append({**common, "metric": metric, "value": value})
-                        per_lines[(pair, lay, a, metric)] = per_line
-                    if lay == layer:
-                        for i in range(min(settings.n_samples, len(out))):
-                            samples.append(
-                                dict(
-                                    model=model,
-                                    src=s,
-                                    tgt=t,
-                                    id=pl.ids[i],
-                                    layer=lay,
-                                    alpha=a,
-                                    input=pl.texts[i],
-                                    reference=refs[i],
-                                    output=hyps[i],
-                                    head=decoder.kind,
-                                )
-                            )
-        add_intervals(rows[first:], per_lines, bootstrap, seed)
-        if log:
-            log(f"source {s} done in {time.perf_counter() - ts:.1f}s ({time.perf_counter() - t_sweep:.0f}s so far)")
-    sweep_seconds = time.perf_counter() - t_sweep
-    write_scores(rows, scores_out)
-    with atomic_write(samples_out) as tmp:
-        pd.DataFrame(samples).to_csv(tmp, index=False)
-    info = {
-        "seconds_total": time.perf_counter() - t0,
-        "seconds_sweep": sweep_seconds,
-        "cpu_seconds": time.process_time() - c0,
-        "n_directions": sum(len(v) for v in directions.values()),
-        "n_layers": len(scored_layers),
-        "n_alphas": len(alphas),
-        "head": decoder.kind,
-    }
-    if log:
-        log(f"translation sweep done: {info}")
-    return info

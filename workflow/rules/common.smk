@@ -33,6 +33,7 @@ wildcard_constraints:
     model=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     corpus=r"[^/]+",
     lang=r"[a-z]{2,3}",
+    direction=r"[a-z]{2,3}-[a-z]{2,3}",
 
 
 def per_attempt(base):

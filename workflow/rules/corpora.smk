@@ -61,6 +61,7 @@ rule fetch_xnli:
         "logs/corpora/fetch_xnli.log",
     benchmark:
         path("benchmark", job="corpora/fetch_xnli")
+    priority: 2  # see fetch_mono
     localrule: True
     conda:
         ENV
@@ -106,6 +107,7 @@ rule fetch_mono:
         path("benchmark", job="corpora/fetch_mono/{lang}")
     wildcard_constraints:
         lang="[a-z]{2,3}",
+    priority: 2  # the mono corpora feed the language means, the MLM head and translation: the longest chain
     localrule: True
     conda:
         ENV
@@ -132,6 +134,7 @@ rule normalize_corpus:
     wildcard_constraints:
         corpus="[^/]+",
         lang="[a-z]{2,3}",
+    priority: 2  # see fetch_mono
     # seconds of work: on a cluster it runs on the submitting host, not as a SLURM job
     localrule: True
     conda:

@@ -2,8 +2,9 @@
 # mlm_head always runs: it writes head.json = "pretrained" when the model has its own MLM head, or
 # fits a whole-vocabulary head on the frozen encoder (head.safetensors + head.json, with its
 # held-out quality per language) when it has none. The sweep reads head.json to know which one to
-# decode with. translation_vocab caches the token sets V_L of the XNLI test text (Table 6, and the
-# convert rate's V_s, V_t).
+# decode with. translation_sweep scores one direction (src-tgt) per job, so the directions run
+# side by side; translation_scores joins them in table order. translation_vocab caches the token
+# sets V_L of the XNLI test text (Table 6, and the convert rate's V_s, V_t).
 
 
 include: "common/translation.smk"
@@ -46,6 +47,7 @@ rule translation_vocab:
         "logs/{model}/translation/vocab.log",
     benchmark:
         path("benchmark", job="{model}/translation/vocab")
+    priority: 2  # see fetch_mono
     conda:
         ENV
     resources:
@@ -62,16 +64,18 @@ rule translation_sweep:
     input:
         model=path("model"),
         head=path("mlm_head"),
-        xnli=[path("corpus", corpus="xnli_test", lang=lang) for lang in translation_langs()],
+        xnli_source=lambda wc: path("corpus", corpus="xnli_test", lang=direction_langs(wc)[0]),
+        xnli_target=lambda wc: path("corpus", corpus="xnli_test", lang=direction_langs(wc)[1]),
         vocab=path("translation_vocab"),
-        means=[path("means", corpus="mono", lang=lang) for lang in translation_langs()],
+        means_source=lambda wc: path("means", corpus="mono", lang=direction_langs(wc)[0]),
+        means_target=lambda wc: path("means", corpus="mono", lang=direction_langs(wc)[1]),
     output:
-        scores=path("scores", task="translation"),
-        samples=path("translation_samples"),
+        rows=path("translation_rows"),
+        samples=path("translation_direction_samples"),
     log:
-        "logs/{model}/translation/sweep.log",
+        "logs/{model}/translation/sweep/{direction}.log",
     benchmark:
-        path("benchmark", job="{model}/translation/sweep")
+        path("benchmark", job="{model}/translation/sweep/{direction}")
     priority: 3  # long jobs; start them as soon as their inputs exist so they overlap the Tatoeba/BUCC extraction
     conda:
         ENV
@@ -79,10 +83,30 @@ rule translation_sweep:
     resources:
         gpu=GPU,
         mem_mb=per_attempt(8000),
-        runtime=per_attempt(60),
+        runtime=per_attempt(30),
     params:
         **INTERVALS,
-        langs=translation_langs(),
         settings=TRANSLATION,
     script:
         "../scripts/translation_sweep.py"
+
+
+rule translation_scores:
+    input:
+        rows=[path("translation_rows", direction=d) for d in translation_directions()],
+        samples=[path("translation_direction_samples", direction=d) for d in translation_directions()],
+    output:
+        scores=path("scores", task="translation"),
+        samples=path("translation_samples"),
+    log:
+        "logs/{model}/translation/scores.log",
+    benchmark:
+        path("benchmark", job="{model}/translation/scores")
+    localrule: True
+    conda:
+        ENV
+    resources:
+        mem_mb=per_attempt(1000),
+        runtime=per_attempt(5),
+    script:
+        "../scripts/translation_scores.py"

@@ -1,20 +1,21 @@
 import torch
 
 from langrep.logs import log_to_file
-from langrep.translation import run_translation
+from langrep.translation_run import run_translation_direction
 
 log = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-langs = snakemake.params.langs
-run_translation(
+source, _, target = snakemake.wildcards.direction.partition("-")
+run_translation_direction(
     snakemake.params.settings,
+    direction=snakemake.wildcards.direction,
     model=snakemake.wildcards.model,
     model_dir=snakemake.input.model,
     head_dir=snakemake.input.head,
-    xnli_paths=dict(zip(langs, snakemake.input.xnli)),
+    xnli_paths={source: snakemake.input.xnli_source, target: snakemake.input.xnli_target},
     vocab_path=snakemake.input.vocab,
-    means_paths=dict(zip(langs, snakemake.input.means)),
-    scores_out=snakemake.output.scores,
+    means_paths={source: snakemake.input.means_source, target: snakemake.input.means_target},
+    rows_out=snakemake.output.rows,
     samples_out=snakemake.output.samples,
     log=log.info,
     bootstrap=snakemake.params.bootstrap,

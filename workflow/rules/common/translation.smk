@@ -1,11 +1,24 @@
 # Helpers of workflow/rules/translation.smk: its settings, input functions and targets
 # (functions live apart from rules, as snakemake --lint asks).
 
+from langrep.settings import TranslationSettings as _TranslationSettings
+
 TRANSLATION = config["translation"]
 
 
 def translation_langs():
     return [TRANSLATION["source"], *TRANSLATION["targets"]]
+
+
+def translation_directions():
+    """The translation_sweep jobs' directions ("src-tgt"), in the score table's order."""
+    return _TranslationSettings.from_config(TRANSLATION).directions()
+
+
+def direction_langs(wildcards):
+    """The (source, target) languages of a translation_sweep job's direction."""
+    source, _, target = wildcards.direction.partition("-")
+    return source, target
 
 
 def head_langs():
