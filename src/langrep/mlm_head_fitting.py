@@ -142,6 +142,62 @@ def fit_mlm_head(
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     n_vocab = head_vocab_size(encoder, tokenizer)
+    x, targets, selected, n_sentences = _training_positions(
+        encoder, tokenizer, texts_by_lang, n_vocab, mask_prob, max_length, token_budget, seed
+    )
+    t_encode = time.perf_counter() - t0
+    head = FittedMLMHead(
+        input_embeddings(encoder),
+        n_vocab,
+        width,
+        layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12),
+    )
+    dev = x.device
+    head, targets, x = head.to(dev), targets.to(dev), x.clone()  # clone: inference tensors cannot enter autograd
+    gen = torch.Generator().manual_seed(seed)
+    b, k = min(batch_size, len(x)), min(negatives, n_vocab)
+    losses = _train_head(
+        head, x, targets, n_vocab, b, k, steps=steps, lr=lr, gen=gen, log=log, log_every=log_every, t0=t0
+    )
+    head.eval()
+    window = max(1, min(20, steps // 5))
+    sample = torch.randperm(len(x), generator=gen)[:2000].to(dev)
+    pred = head.argmax(x[sample])
+    sel = selected.to(dev)[sample]
+    stats = {
+        "objective": "cross-entropy of the input token at every non-special position of the clean input, plus "
+        f"the original token at the corrupted positions of a BERT-corrupted pass ({mask_prob:.0%}: 80/10/10)",
+        "softmax": f"whole vocabulary at decoding; fitting: sampled softmax (batch targets + {k} uniform "
+        "negatives, log-Q corrected)",
+        "architecture": f"LayerNorm(W2 gelu(W1 h + b1) + b2), hidden {x.shape[1]} -> {width} -> {x.shape[1]}; "
+        "decoder tied to the frozen input embeddings, plus a bias per token",
+        "languages": sorted(texts_by_lang),
+        "n_fit_sentences": n_sentences,
+        "n_positions": int(len(x)),
+        "n_masked_positions": int(selected.sum()),
+        "fit_vocab_size": int(len(torch.unique(targets))),
+        "vocab_size": int(n_vocab),
+        "steps": steps,
+        "batch_size": b,
+        "negatives": k,
+        "width": width,
+        "lr": lr,
+        "mask_prob": mask_prob,
+        "seed": seed,
+        "loss_first": float(np.mean(losses[:window])),
+        "loss_last": float(np.mean(losses[-window:])),
+        "train_accuracy_unmasked": float((pred == targets[sample])[~sel].float().mean()) if (~sel).any() else None,
+        "train_accuracy_masked": float((pred == targets[sample])[sel].float().mean()) if sel.any() else None,
+        "seconds_encode": round(t_encode, 2),
+        "seconds_fit": round(time.perf_counter() - t0, 2),
+    }
+    return HeadFit(head, stats)
+
+
+def _training_positions(encoder, tokenizer, texts_by_lang, n_vocab, mask_prob, max_length, token_budget, seed):
+    """The fitting positions: every non-special position of the clean pass (reconstruction), then
+    the corrupted positions of a BERT-corrupted pass; ``(states, targets, selected, n_sentences)``,
+    ``selected`` marking the corrupted ones."""
     specials = set(special_ids(tokenizer))
     rng = np.random.default_rng(seed)
     seqs, _ = _sentences(tokenizer, texts_by_lang, max_length)
@@ -156,30 +212,25 @@ def fit_mlm_head(
         if at.any()
         else clean[:0]
     )
-    # every position of the clean pass (reconstruction) + the corrupted positions of the BERT pass
     x = torch.cat([clean, noisy])
     targets = torch.cat([targets, targets[at]])
     selected = torch.cat([torch.zeros(len(clean), dtype=torch.bool), torch.ones(int(at.sum()), dtype=torch.bool)])
-    t_encode = time.perf_counter() - t0
     if len(x) == 0:
         raise LangrepError("the MLM head's fitting text has no (non-special) token")
-    head = FittedMLMHead(
-        input_embeddings(encoder),
-        n_vocab,
-        width,
-        layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12),
-    )
+    return x, targets, selected, len(seqs)
+
+
+def _train_head(head, x, targets, n_vocab, b, k, *, steps, lr, gen, log, log_every, t0) -> list[float]:
+    """``steps`` Adam steps (warm-up, cosine decay) of sampled softmax over ``b`` drawn positions and
+    ``k`` uniform negatives; the loss of every step."""
     dev = x.device
-    head, targets, x = head.to(dev), targets.to(dev), x.clone()  # clone: inference tensors cannot enter autograd
     fast = fast_dtype(dev)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     warm = max(1, min(50, steps // 10))
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * s / steps))
     )
-    gen = torch.Generator().manual_seed(seed)
-    n, b = len(x), min(batch_size, len(x))
-    k = min(negatives, n_vocab)
+    n = len(x)
     # log-Q correction: each negative is drawn with probability k / V per step
     correction = torch.cat([torch.zeros(b), torch.full((k,), math.log(k / n_vocab))]).to(dev)
     losses = []
@@ -202,39 +253,7 @@ def fit_mlm_head(
         losses.append(float(loss.detach()))
         if log is not None and (step % log_every == 0 or step == steps - 1):
             log(f"head step {step}/{steps}: sampled loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f}s)")
-    head.eval()
-    window = max(1, min(20, steps // 5))
-    sample = torch.randperm(n, generator=gen)[:2000].to(dev)
-    pred = head.argmax(x[sample])
-    sel = selected.to(dev)[sample]
-    stats = {
-        "objective": "cross-entropy of the input token at every non-special position of the clean input, plus "
-        f"the original token at the corrupted positions of a BERT-corrupted pass ({mask_prob:.0%}: 80/10/10)",
-        "softmax": f"whole vocabulary at decoding; fitting: sampled softmax (batch targets + {k} uniform "
-        "negatives, log-Q corrected)",
-        "architecture": f"LayerNorm(W2 gelu(W1 h + b1) + b2), hidden {x.shape[1]} -> {width} -> {x.shape[1]}; "
-        "decoder tied to the frozen input embeddings, plus a bias per token",
-        "languages": sorted(texts_by_lang),
-        "n_fit_sentences": len(seqs),
-        "n_positions": int(n),
-        "n_masked_positions": int(selected.sum()),
-        "fit_vocab_size": int(len(torch.unique(targets))),
-        "vocab_size": int(n_vocab),
-        "steps": steps,
-        "batch_size": b,
-        "negatives": k,
-        "width": width,
-        "lr": lr,
-        "mask_prob": mask_prob,
-        "seed": seed,
-        "loss_first": float(np.mean(losses[:window])),
-        "loss_last": float(np.mean(losses[-window:])),
-        "train_accuracy_unmasked": float((pred == targets[sample])[~sel].float().mean()) if (~sel).any() else None,
-        "train_accuracy_masked": float((pred == targets[sample])[sel].float().mean()) if sel.any() else None,
-        "seconds_encode": round(t_encode, 2),
-        "seconds_fit": round(time.perf_counter() - t0, 2),
-    }
-    return HeadFit(head, stats)
+    return losses
 
 
 def evaluate_head(
@@ -331,16 +350,7 @@ def prepare_head(
         write_pretrained_marker(out_dir)
         return PRETRAINED_MARKER
     n_fit, n_held = s.sentences_per_lang, s.heldout_per_lang
-    fit_texts, held_texts = {}, {}
-    for lang, path in mono_paths.items():
-        df = read_frame(path)
-        if "text" not in df.columns:
-            raise InputFormatError(path, None, "missing column 'text'")
-        fit_texts[lang], held_texts[lang] = split_heldout(df["text"].astype(str).tolist(), n_fit, n_held)
-        if not fit_texts[lang] or not held_texts[lang]:
-            raise LangrepError(
-                f"{path}: {len(df)} sentences; the MLM head needs at least 5 per language (one in five is held out)"
-            )
+    fit_texts, held_texts = _fit_and_heldout_texts(mono_paths, n_fit, n_held)
     check_job({"translation.head.max_length": s.max_length}, model_dir, Path(model_dir).name)
     t0, c0 = time.perf_counter(), time.process_time()
     encoder, tokenizer = load_encoder(model_dir, device=resolve_device(device))
@@ -379,10 +389,29 @@ def prepare_head(
     )
     save_head(fit.head, fit.stats, out_dir)
     if log:
-        for lang, q in quality.items():
-            log(
-                f"held-out {lang}: reconstruction {q['reconstruction']:.1f}% of {q['n_tokens']} tokens, "
-                f"masked accuracy {q['masked_accuracy'] or float('nan'):.1f}% of {q['n_masked']}"
-            )
-        log(f"fitted head: {json.dumps({k: v for k, v in fit.stats.items() if k != 'heldout'})}")
+        _log_quality(log, quality, fit.stats)
     return "fitted"
+
+
+def _fit_and_heldout_texts(mono_paths: Mapping[str, str], n_fit: int, n_held: int) -> tuple[dict, dict]:
+    """Per language, the fitting sentences and the held-out ones of its mono corpus."""
+    fit_texts, held_texts = {}, {}
+    for lang, path in mono_paths.items():
+        df = read_frame(path)
+        if "text" not in df.columns:
+            raise InputFormatError(path, None, "missing column 'text'")
+        fit_texts[lang], held_texts[lang] = split_heldout(df["text"].astype(str).tolist(), n_fit, n_held)
+        if not fit_texts[lang] or not held_texts[lang]:
+            raise LangrepError(
+                f"{path}: {len(df)} sentences; the MLM head needs at least 5 per language (one in five is held out)"
+            )
+    return fit_texts, held_texts
+
+
+def _log_quality(log, quality: Mapping[str, dict], stats: Mapping) -> None:
+    for lang, q in quality.items():
+        log(
+            f"held-out {lang}: reconstruction {q['reconstruction']:.1f}% of {q['n_tokens']} tokens, "
+            f"masked accuracy {q['masked_accuracy'] or float('nan'):.1f}% of {q['n_masked']}"
+        )
+    log(f"fitted head: {json.dumps({k: v for k, v in stats.items() if k != 'heldout'})}")

@@ -92,29 +92,6 @@ def extract_parallel_corpus(
         write_sums(sums, side["sums_path"], meta)
 
 
-def extract_for_rule(smk) -> None:
-    """The body of the extraction rule scripts: every side the rule names (named inputs ``corpus``
-    or ``xx``/``en``, and ``model``; outputs ``embeddings``/``sums``, or ``{side}_embeddings``/
-    ``{side}_sums``; params ``extraction`` and this corpus's ``pooled_layers``), one model load."""
-    from langrep.logs import log_to_file
-
-    log_to_file(smk.log[0])
-    if "corpus" in smk.input.keys():  # one corpus and language (rule extract)
-        sides = [
-            {"corpus_path": smk.input.corpus, "embeddings_path": smk.output.embeddings, "sums_path": smk.output.sums}
-        ]
-    else:  # both sides of a parallel corpus (extract_tatoeba, extract_bucc)
-        sides = [
-            {
-                "corpus_path": smk.input[side],
-                "embeddings_path": smk.output[f"{side}_embeddings"],
-                "sums_path": smk.output[f"{side}_sums"],
-            }
-            for side in ("xx", "en")
-        ]
-    extract_parallel_corpus(sides, model_dir=smk.input.model, settings=rule_extraction(smk.params), threads=smk.threads)
-
-
 def rule_extraction(params) -> ExtractionSettings:
     """The ``extraction`` param of an extraction rule with the corpus's ``pooled_layers`` param
     (the layers its pooled vectors are written for) in place of the config's."""

@@ -27,7 +27,7 @@ rule fetch_tatoeba:
         options=lambda w: fetch_options("tatoeba", code=w.code),
         source=lambda w: fetch_source("tatoeba", code=w.code),
     script:
-        "../scripts/fetch_tatoeba.py"
+        "../scripts/fetch.py"
 
 
 rule fetch_ud:
@@ -51,7 +51,7 @@ rule fetch_ud:
         options=lambda w: fetch_options("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
         source=lambda w: fetch_source("ud", treebank=w.treebank, prefix=w.prefix, split=w.split),
     script:
-        "../scripts/fetch_ud.py"
+        "../scripts/fetch.py"
 
 
 rule fetch_xnli:
@@ -72,7 +72,7 @@ rule fetch_xnli:
         options=lambda w: fetch_options("xnli"),
         source=lambda w: fetch_source("xnli"),
     script:
-        "../scripts/fetch_xnli.py"
+        "../scripts/fetch.py"
 
 
 rule fetch_bucc:
@@ -95,7 +95,7 @@ rule fetch_bucc:
         options=lambda w: fetch_options("bucc2018", xx=w.xx, split=w.split),
         source=lambda w: fetch_source("bucc2018", xx=w.xx, split=w.split),
     script:
-        "../scripts/fetch_bucc.py"
+        "../scripts/fetch.py"
 
 
 rule fetch_mono:
@@ -119,7 +119,7 @@ rule fetch_mono:
         options=lambda w: fetch_options("mono", lang=w.lang),
         source=lambda w: fetch_source("mono", lang=w.lang),
     script:
-        "../scripts/fetch_mono.py"
+        "../scripts/fetch.py"
 
 
 rule normalize_corpus:

@@ -54,7 +54,7 @@ rule extract_tatoeba:
         extraction=EXTRACTION_JOB,
         pooled_layers=lambda w: pooled_layers_of(f"tatoeba_{w.xx}-en"),
     script:
-        "../scripts/extract_tatoeba.py"
+        "../scripts/extract.py"
 
 
 # BUCC sides are the largest sentence sets (~400k per test side): their pooled vectors are
@@ -82,7 +82,7 @@ rule extract_bucc:
         extraction=EXTRACTION_JOB,
         pooled_layers=lambda w: pooled_layers_of(f"bucc_{w.xx}-en_{w.split}"),
     script:
-        "../scripts/extract_bucc.py"
+        "../scripts/extract.py"
 
 
 rule language_means:

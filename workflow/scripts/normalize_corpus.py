@@ -5,15 +5,14 @@ from langrep.data.settings import DataSettings, naming_mirror_files
 from langrep.logs import log_to_file
 from langrep.paths import RAW_ROOT
 
-smk = snakemake  # noqa: F821 - injected by Snakemake
-log = log_to_file(smk.log[0])
-with naming_mirror_files(RAW_ROOT, DataSettings.from_config(smk.config["data"]).mirror):
+log = log_to_file(snakemake.log[0])
+with naming_mirror_files(RAW_ROOT, DataSettings.from_config(snakemake.config["data"]).mirror):
     n = normalize_corpus(
-        smk.params.corpus,
-        smk.params.lang,
-        {name: smk.input[name] for name in smk.input.keys()},
-        smk.output[0],
-        mono_sentences=smk.params.mono_sentences,
-        bucc_sentences=smk.params.bucc_sentences,
+        snakemake.params.corpus,
+        snakemake.params.lang,
+        {name: snakemake.input[name] for name in snakemake.input.keys()},
+        snakemake.output[0],
+        mono_sentences=snakemake.params.mono_sentences,
+        bucc_sentences=snakemake.params.bucc_sentences,
     )
-log.info("%s: %d rows", smk.output[0], n)
+log.info("%s: %d rows", snakemake.output[0], n)

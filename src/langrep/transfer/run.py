@@ -176,6 +176,118 @@ def finetuned_means(
     return out
 
 
+class _Scorer:
+    """The score rows of one :func:`evaluate_task` call: the test sets, the model in use (Original,
+    then each Zero-mean checkpoint), encodings cached per model object (a reused model object
+    keeps its frozen bottom's cache), and the Original counts the paired differences are taken
+    against."""
+
+    def __init__(self, task, model_key, data, context, bootstrap, seed, progress):
+        self.task, self.model_key, self.data, self.context = task, model_key, data, context
+        self.split = {lang: "dev" if lang == "en" else "test" for lang in data}
+        self.bootstrap, self.seed, self.progress = bootstrap, seed, progress
+        self.corpora, self.rows, self.original = {}, [], {}
+        self.model = self.tokenizer = self.settings = None
+
+    def use(self, model, tokenizer, settings) -> None:
+        """Score with this model from now on."""
+        self.model, self.tokenizer, self.settings = model, tokenizer, settings
+
+    def corpus(self, lang):
+        key = (id(self.model), lang)
+        if key not in self.corpora:
+            self.corpora[key] = make_corpus(self.task, self.model, self.tokenizer, self.data[lang], self.settings)
+        return self.corpora[key]
+
+    def run(self, lang, shift, desc):
+        """Per-word correct counts of the model in use on ``lang``, with ``shift`` (or none)."""
+        pred = predict(
+            self.task, self.model, self.tokenizer, self.corpus(lang), self.settings, shift, self.progress, desc
+        )
+        return task_correct(self.task, pred, self.data[lang])
+
+    def add(self, lang, method, counts, layer=math.nan, alpha=math.nan, **extra) -> None:
+        """One row per metric of ``counts``, with its interval (and, for Zero-mean and MDS, the
+        paired difference against Original's counts)."""
+        words = word_counts([s.heads for s in self.data[lang]])
+        for m, correct in counts.items():
+            low, high = score_interval(correct, words, self.bootstrap, self.seed)
+            row = {
+                "model": self.model_key,
+                "task": self.task,
+                "lang": lang,
+                "layer": layer,
+                "method": method,
+                "direction": f"en-{lang}",
+                "split": self.split[lang],
+                "metric": m,
+                "value": 100.0 * correct.sum() / words.sum(),
+                "ci_low": low,
+                "ci_high": high,
+                "delta": math.nan,
+                "delta_low": math.nan,
+                "delta_high": math.nan,
+                "alpha": alpha,
+                "n_sentences": len(self.data[lang]),
+                "n_words": int(words.sum()),
+                **self.context,
+                **extra,
+            }
+            if method in ("zero_mean", "mds"):
+                row["delta"], row["delta_low"], row["delta_high"] = paired_difference(
+                    correct, self.original[lang][m], words, self.bootstrap, self.seed
+                )
+            self.rows.append(row)
+
+
+def _check_inputs(pretrained_means, mono_paths, langs, layers, zero_mean_ckpts) -> None:
+    for what, table in (("pre-trained means", pretrained_means), ("mono corpora", mono_paths)):
+        missing = [l for l in ["en"] + langs if l not in table]
+        if missing:
+            raise LangrepError(f"evaluate_task: no {what} for {missing}")
+    missing = [str(t) for t in layers if str(t) not in zero_mean_ckpts]
+    if missing:
+        raise LangrepError(f"evaluate_task: no Zero-mean checkpoint for layer(s) {missing}")
+
+
+def _checked_finetuned_means(model, tokenizer, mono_paths, pretrained_means, pre, above, extraction, progress):
+    """The fine-tuned model's means at the layers ``above`` its frozen bottom, from the same mono
+    text as the pre-trained means (checked by token count)."""
+    if not above:
+        return {}
+    ft = finetuned_means(model, tokenizer, mono_paths, above, extraction, progress)
+    for lang, (_, n) in ft.items():
+        if n != pre[lang].n_tokens:
+            raise LangrepError(
+                f"fine-tuned means of {lang}: {n} tokens of {mono_paths[lang]}, but the "
+                f"pre-trained means {pretrained_means[lang]} have {pre[lang].n_tokens}: not the same text"
+            )
+    return ft
+
+
+def _score_original_and_mds(sc: _Scorer, resolved, alphas, pre, ft, above) -> None:
+    """Original at every layer's row, and MDS (fine-tuned means above the frozen bottom)."""
+
+    def mds_means(lang, layer):
+        if layer in above:
+            return ft[lang][0][layer], "finetuned"
+        return pre[lang].means[layer], "pretrained=finetuned (frozen layer)"
+
+    for lang in sc.data:
+        sc.original[lang] = sc.run(lang, None, f"{lang} original")
+        for layer in resolved.values():
+            sc.add(lang, "original", sc.original[lang], layer)
+            if lang == "en":
+                continue  # MDS from English to English is no shift
+            for alpha in alphas:
+                (r_lang, means), (r_en, _) = mds_means(lang, layer), mds_means("en", layer)
+                shift = LayerShift.mds(layer, r_lang, r_en, float(alpha))
+                counts = sc.run(lang, shift, f"{lang} mds l{layer} a{alpha}")
+                sc.add(lang, "mds", counts, layer, float(alpha), shift_means=means)
+        n_words = max(1, sum(len(s) for s in sc.data[lang]))
+        log.info("%s: original %s", lang, {m: round(100 * c.sum() / n_words, 2) for m, c in sc.original[lang].items()})
+
+
 def evaluate_task(
     task: str,
     model_key: str,
@@ -208,22 +320,14 @@ def evaluate_task(
     clock = _Clock()
     device = _setup(device, threads)
     langs = list(test_paths)
-    for what, table in (("pre-trained means", pretrained_means), ("mono corpora", mono_paths)):
-        missing = [l for l in ["en"] + langs if l not in table]
-        if missing:
-            raise LangrepError(f"evaluate_task: no {what} for {missing}")
-    missing = [str(t) for t in layers if str(t) not in zero_mean_ckpts]
-    if missing:
-        raise LangrepError(f"evaluate_task: no Zero-mean checkpoint for layer(s) {missing}")
+    _check_inputs(pretrained_means, mono_paths, langs, layers, zero_mean_ckpts)
     t0 = time.perf_counter()
     pre = {lang: read_means(pretrained_means[lang]) for lang in ["en"] + langs}
     data = {lang: read_ud(path, test_sentences, seed) for lang, path in test_paths.items()}
     loaded = load_checkpoint(original_ckpt, model_dir, device=device, dtype=dtype)
     model, tokenizer, ckpt = loaded
     settings = TrainSettings(**ckpt["settings"])
-    dev = read_ud(dev_path, settings.dev_sentences, settings.seed)
-    data = {"en": dev, **data}
-    split = {lang: "dev" if lang == "en" else "test" for lang in data}
+    data = {"en": read_ud(dev_path, settings.dev_sentences, settings.seed), **data}
     resolved = {str(t): shift_layer(t, model, f"transfer.{task}.layers") for t in layers}
     frozen = model.frozen_layers
     context = {
@@ -232,102 +336,20 @@ def evaluate_task(
         "word_pooling": settings.word_pooling,
         "n_boot": int(bootstrap),
     }
-    corpora: dict = {}
-
-    def corpus(lang):  # encodings and the frozen bottom's cache, kept while the model object is
-        key = (id(model), lang)
-        if key not in corpora:
-            corpora[key] = make_corpus(task, model, tokenizer, data[lang], settings)
-        return corpora[key]
-
-    rows: list[dict] = []
-    original: dict = {}
-
-    def add(lang, method, counts, layer=math.nan, alpha=math.nan, **extra):
-        words = word_counts([s.heads for s in data[lang]])
-        for m, correct in counts.items():
-            low, high = score_interval(correct, words, bootstrap, seed)
-            row = {
-                "model": model_key,
-                "task": task,
-                "lang": lang,
-                "layer": layer,
-                "method": method,
-                "direction": f"en-{lang}",
-                "split": split[lang],
-                "metric": m,
-                "value": 100.0 * correct.sum() / words.sum(),
-                "ci_low": low,
-                "ci_high": high,
-                "delta": math.nan,
-                "delta_low": math.nan,
-                "delta_high": math.nan,
-                "alpha": alpha,
-                "n_sentences": len(data[lang]),
-                "n_words": int(words.sum()),
-                **context,
-                **extra,
-            }
-            if method in ("zero_mean", "mds"):
-                row["delta"], row["delta_low"], row["delta_high"] = paired_difference(
-                    correct, original[lang][m], words, bootstrap, seed
-                )
-            rows.append(row)
-
-    def run(lang, shift, desc):
-        return task_correct(
-            task, predict(task, model, tokenizer, corpus(lang), settings, shift, progress, desc), data[lang]
-        )
-
+    sc = _Scorer(task, model_key, data, context, bootstrap, seed, progress)
+    sc.use(model, tokenizer, settings)
     # Baselines: the English majority tag; attachment to the next / previous word.
     majority = majority_tag(read_ud(train_path)) if task == "pos" else None
     for lang in data:
         for name in BASELINES[task]:
             counts = task_correct(task, baseline_predictions(name, data[lang], majority), data[lang])
-            add(lang, name, {m: c for m, c in counts.items() if m != "las"}, baseline=majority or "")
+            sc.add(lang, name, {m: c for m, c in counts.items() if m != "las"}, baseline=majority or "")
     # Original, and MDS on the same model with the fine-tuned model's means.
     above = sorted({l for l in resolved.values() if frozen is None or l > frozen})
-    ft = (
-        finetuned_means(model, tokenizer, {l: mono_paths[l] for l in ["en"] + langs}, above, extraction, progress)
-        if above
-        else {}
-    )
-    for lang, (_, n) in ft.items():
-        if n != pre[lang].n_tokens:
-            raise LangrepError(
-                f"fine-tuned means of {lang}: {n} tokens of {mono_paths[lang]}, but the "
-                f"pre-trained means {pretrained_means[lang]} have {pre[lang].n_tokens}: not the same text"
-            )
-
-    def mds_means(lang, layer):
-        if layer in above:
-            return ft[lang][0][layer], "finetuned"
-        return pre[lang].means[layer], "pretrained=finetuned (frozen layer)"
-
-    for lang in data:
-        original[lang] = run(lang, None, f"{lang} original")
-        for layer in resolved.values():
-            add(lang, "original", original[lang], layer)
-            if lang == "en":
-                continue  # MDS from English to English is no shift
-            for alpha in alphas:
-                (r_lang, means), (r_en, _) = mds_means(lang, layer), mds_means("en", layer)
-                shift = LayerShift.mds(layer, r_lang, r_en, float(alpha))
-                add(
-                    lang,
-                    "mds",
-                    run(lang, shift, f"{lang} mds l{layer} a{alpha}"),
-                    layer,
-                    float(alpha),
-                    shift_means=means,
-                )
-        log.info(
-            "%s: original %s",
-            lang,
-            {m: round(100 * c.sum() / max(1, sum(len(s) for s in data[lang])), 2) for m, c in original[lang].items()},
-        )
+    mono = {l: mono_paths[l] for l in ["en"] + langs}
+    ft = _checked_finetuned_means(model, tokenizer, mono, pretrained_means, pre, above, extraction, progress)
+    _score_original_and_mds(sc, resolved, alphas, pre, ft, above)
     log.info("baselines, original and MDS done in %.1f s", time.perf_counter() - t0)
-
     # Zero-mean: each layer's own checkpoint; target states minus the pre-trained target means.
     for tok, layer in resolved.items():
         loaded = load_checkpoint(zero_mean_ckpts[tok], model_dir, device=device, reuse=loaded, dtype=dtype)
@@ -336,10 +358,12 @@ def evaluate_task(
             raise LangrepError(
                 f"{zero_mean_ckpts[tok]}: trained with Zero-mean at layer {zm['meta'].get('layer')}, expected {layer}"
             )
-        settings = TrainSettings(**zm["settings"])
+        sc.use(model, tokenizer, TrainSettings(**zm["settings"]))
         for lang in data:
             shift = LayerShift.zero_mean(layer, pre[lang].means[layer])
-            add(lang, "zero_mean", run(lang, shift, f"{lang} zero_mean l{layer}"), layer, shift_means="pretrained")
-    df = write_scores(rows, out_path)
+            sc.add(
+                lang, "zero_mean", sc.run(lang, shift, f"{lang} zero_mean l{layer}"), layer, shift_means="pretrained"
+            )
+    df = write_scores(sc.rows, out_path)
     log.info("%s: %d score rows in %.1f s -> %s (%s)", task, len(df), time.perf_counter() - t0, out_path, clock)
     return df

@@ -270,6 +270,28 @@ def predict(
 # Training
 
 
+def _param_groups(model, settings: TrainSettings) -> list[dict]:
+    """AdamW's groups: the task head at ``head_lr``, the trainable encoder layers at ``lr``."""
+    head = [p for n, p in model.named_parameters() if not n.startswith("encoder_model.")]
+    enc = [p for n, p in model.named_parameters() if n.startswith("encoder_model.") and p.requires_grad]
+    groups = [{"params": head, "lr": settings.head_lr}]
+    if enc:
+        groups.append({"params": enc, "lr": settings.lr})
+    return groups
+
+
+def _total_steps(per_epoch: int, settings: TrainSettings) -> int:
+    """``epochs`` of ``per_epoch`` steps, at most ``max_steps``, at least one."""
+    total = max(1, math.ceil(settings.epochs * per_epoch))
+    return total if settings.max_steps is None else min(total, int(settings.max_steps))
+
+
+def _progress_bar(total: int, task: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=f"train {task}", unit="step", mininterval=2.0)
+
+
 def fit(
     task: str,
     model,
@@ -295,39 +317,22 @@ def fit(
     t0 = time.perf_counter()
     corpus = make_corpus(task, model, tokenizer, train, settings, with_labels=True, path=train_path)
     dev_corpus = make_corpus(task, model, tokenizer, dev, settings) if dev else None
-    head = [p for n, p in model.named_parameters() if not n.startswith("encoder_model.")]
-    enc = [p for n, p in model.named_parameters() if n.startswith("encoder_model.") and p.requires_grad]
-    groups = [{"params": head, "lr": settings.head_lr}]
-    if enc:
-        groups.append({"params": enc, "lr": settings.lr})
+    groups = _param_groups(model, settings)
     opt = torch.optim.AdamW(groups, weight_decay=settings.weight_decay)
     lengths = [len(e.input_ids) for e in corpus.encoded]
     per_epoch = math.ceil(len(lengths) / settings.batch_size)
-    total = max(1, math.ceil(settings.epochs * per_epoch))
-    if settings.max_steps is not None:
-        total = min(total, int(settings.max_steps))
+    total = _total_steps(per_epoch, settings)
     sched = get_linear_schedule_with_warmup(opt, int(settings.warmup_ratio * total), total)
     eval_every = int(settings.eval_every or per_epoch)
     metric = SELECTION_METRIC[task]
-    n_params = sum(p.numel() for g in groups for p in g["params"])
     fwd = Forward(model, corpus, shift, pad_id, settings.word_pooling)  # computes the train cache
     log.info(
         "%s: %d sentences, %d steps of batch %d, %d trainable parameters (read layer %d, frozen "
         "bottom %s; cache %.1f s)",
-        task,
-        len(lengths),
-        total,
-        settings.batch_size,
-        n_params,
-        model.read_layer,
-        model.frozen_layers,
-        time.perf_counter() - t0,
+        *(task, len(lengths), total, settings.batch_size, sum(p.numel() for g in groups for p in g["params"])),
+        *(model.read_layer, model.frozen_layers, time.perf_counter() - t0),
     )
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc=f"train {task}", unit="step", mininterval=2.0)
+    bar = _progress_bar(total, task) if progress else None
     history, best, best_state, step, running = [], -math.inf, None, 0, []
     t0 = time.perf_counter()
     model.train()
@@ -350,14 +355,8 @@ def fit(
                 entry = {"step": step, "loss": float(np.mean(running)), "seconds": time.perf_counter() - t0}
                 running = []
                 if dev_corpus is not None:
-                    entry.update(
-                        {
-                            f"dev_{k}": v
-                            for k, v in score(
-                                task, predict(task, model, tokenizer, dev_corpus, settings, shift), dev
-                            ).items()
-                        }
-                    )
+                    dev_scores = score(task, predict(task, model, tokenizer, dev_corpus, settings, shift), dev)
+                    entry.update({f"dev_{k}": v for k, v in dev_scores.items()})
                     model.train()
                     if entry[f"dev_{metric}"] > best:
                         best, best_state = entry[f"dev_{metric}"], trainable_state(model)
