@@ -157,6 +157,7 @@ def _signature_defaults():
         means_convergence,
         mining,
         mlm_head_fitting,
+        mlm_head_preparation,
         retrieval,
         translation,
         translation_run,
@@ -182,7 +183,7 @@ def _signature_defaults():
     return [
         (mlm_head_fitting.fit_mlm_head, head),
         (mlm_head_fitting.evaluate_head, {k: head[k] for k in ("mask_prob", "max_length", "token_budget")}),
-        (mlm_head_fitting.prepare_head, {"device": ("translation", "device")}),
+        (mlm_head_preparation.prepare_head, {"device": ("translation", "device")}),
         (extract.iter_chunks, extraction),
         (extract.iter_batches, {k: extraction[k] for k in ("token_budget", "include_special_tokens")}),
         (translation.translate, {k: ("translation", k) for k in ("max_length", "token_budget")}),

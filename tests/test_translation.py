@@ -307,7 +307,7 @@ def test_config_files_give_the_library_every_translation_key():
 
     import yaml
 
-    from langrep.mlm_head_fitting import prepare_head
+    from langrep.mlm_head_preparation import prepare_head
     from langrep.settings import HeadSettings, TranslationSettings
 
     root = Path(__file__).resolve().parents[1]
