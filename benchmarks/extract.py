@@ -5,7 +5,7 @@ hypotheses), with the XLM-R tokenizer of the bundled e5 model and an mBERT-sized
 layers, hidden 768, feed-forward 3072; its embedding table sized to the tokenizer), it measures
 what a user waits for, tokenization included:
 
-* tokens/s of ``langrep.extract.extract`` from the texts (background tokenization, length-sorted
+* tokens/s of ``langrep.extraction.hidden_states.extract`` from the texts (background tokenization, length-sorted
   batches under a token budget, every layer from one forward pass, pooled vectors and float64 sums);
 * tokens/s of a naive loop as common evaluation scripts do it (tokenize 32 sentences, pad them to
   128, ``output_hidden_states``, masked means of every layer);
@@ -142,7 +142,7 @@ def run_mode(args) -> dict:
     from transformers import AutoTokenizer
 
     from langrep.batching import tokenize_ids
-    from langrep.extract import extract, iter_batches
+    from langrep.extraction.hidden_states import extract, iter_batches
     from langrep.models import resolve_device, resolve_dtype
 
     if args.threads:

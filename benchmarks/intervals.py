@@ -2,11 +2,11 @@
 default run's sizes (config/config.yaml), on synthetic per-unit counts.
 
 * Tatoeba: 11 pairs x 1,000 queries, layers 0..12, Original + (Zero-mean, MDS) x 2 means sources,
-  both directions (``langrep.retrieval.add_intervals``);
+  both directions (``langrep.retrieval.tatoeba.add_intervals``);
 * BUCC: zh-en dev, 1,500 source sentences, 13 layers, 5 mined (method, means) pairs
-  (``langrep.bucc.unit_counts`` and ``add_intervals``);
+  (``langrep.retrieval.bucc.unit_counts`` and ``add_intervals``);
 * translation: 12 directions (en -> 6 targets and back), 100 lines at the table layer and 5 at the
-  13 other layers, 5 alphas, 3 metrics (``langrep.translation_metrics.add_intervals``; the per-line
+  13 other layers, 5 alphas, 3 metrics (``langrep.translation.metrics.add_intervals``; the per-line
   BLEU statistics replace sacrebleu's corpus score, the same work, so they are not counted).
 
 Each figure is the wall time of the added step alone, with config transfer.bootstrap's resamples:
@@ -22,9 +22,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from langrep import bucc as B
 from langrep import retrieval as R
-from langrep import translation_metrics as T
+from langrep.retrieval import bucc as B
+from langrep.translation import metrics as T
 
 
 def tatoeba(n_boot: int, rng) -> float:

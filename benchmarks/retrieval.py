@@ -35,7 +35,7 @@ def _vm(key: str) -> float:
 
 
 def _data(n: int, dim: int, seed: int):
-    from langrep.knn import normalize
+    from langrep.retrieval.knn_search import normalize
 
     rng = np.random.default_rng(seed)
     return normalize(rng.standard_normal((n, dim), dtype=np.float32)), normalize(
@@ -82,8 +82,8 @@ def _load_reference(path: str, args) -> dict:
 def _run(method: str, args, threads: int, queue) -> None:
     import torch
 
-    from langrep.knn import knn
     from langrep.models import resolve_device
+    from langrep.retrieval.knn_search import knn
 
     if method == "faiss":
         import faiss
@@ -94,7 +94,7 @@ def _run(method: str, args, threads: int, queue) -> None:
     x, y = _data(args.n, args.dim, args.seed)
     base = _vm("VmRSS")
     if device.startswith("cuda"):
-        knn(x[:1024], y[:1024], args.k, device=device)  # CUDA context and kernels, not timed
+        knn(x[:1024], y[:1024], args.k, args.block_size, device=device)  # CUDA context and kernels, not timed
         torch.cuda.reset_peak_memory_stats()
     t = time.perf_counter()
     if method == "numpy":

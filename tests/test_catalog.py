@@ -11,8 +11,8 @@ import pytest
 
 from langrep.data import catalog, corpora, fetch
 from langrep.data.download import DownloadSettings
-from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
+from langrep.settings.data import DataSettings
 
 
 def test_every_laser_language_has_a_code_and_both_checksums():

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from langrep.data import catalog, corpora, readers
-from langrep.data import settings as data_settings
 from langrep.data.corpora import CorpusId
-from langrep.data.settings import DataSettings
 from langrep.errors import InputFormatError, LangrepError
+from langrep.settings import data as data_settings
+from langrep.settings.data import DataSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -194,13 +195,13 @@ def test_every_mirrored_conllu_file_parses(shared_data):
 
 
 # ---------------------------------------------------------------------------------------------
-# The rules (a Snakefile that includes workflow/rules/corpora.smk)
+# The rules (a Snakefile that includes workflow/rules/common.smk and corpora.smk)
 
 _SNAKEFILE = """
 from langrep.paths import path
 
 configfile: "config.yaml"
-ENV = "../../envs/langrep.yaml"  # relative to workflow/rules/, as in common.smk
+include: "{common}"
 include: "{smk}"
 
 def corpus_path(corpus, lang):
@@ -215,9 +216,15 @@ rule all:
 
 
 def _workdir(tmp_path: Path, mirror) -> Path:
-    (tmp_path / "Snakefile").write_text(_SNAKEFILE.format(smk=REPO / "workflow" / "rules" / "corpora.smk"))
-    mirror_yaml = "null" if mirror is None else str(mirror)
-    (tmp_path / "config.yaml").write_text(f"data:\n  mirror: {mirror_yaml}\n  mono_sentences: 7\n")
+    (tmp_path / "Snakefile").write_text(
+        _SNAKEFILE.format(
+            common=REPO / "workflow" / "rules" / "common.smk", smk=REPO / "workflow" / "rules" / "corpora.smk"
+        )
+    )
+    # the default config (common.smk checks a whole config), its data section replaced
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["data"] = {"mirror": None if mirror is None else str(mirror), "mono_sentences": 7}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
     return tmp_path
 
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from langrep.errors import LangrepError
-from langrep.extract import extract, extract_to_parquet, read_pooled
-from langrep.means import LayerSums, combine_sums, language_means, read_means, write_means
+from langrep.extraction.hidden_states import extract, extract_to_parquet, read_pooled
+from langrep.means.representations import LayerSums, combine_sums, language_means, read_means, write_means
 
 SENTENCES = [
     "the girl can help me .",
@@ -112,8 +112,8 @@ def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
     """extract_parallel_corpus (one model load, both sides) writes what extract_corpus writes per side."""
     import pandas as pd
 
-    from langrep.means import read_sums
-    from langrep.pipeline import extract_corpus, extract_parallel_corpus
+    from langrep.extraction.corpus import extract_corpus, extract_parallel_corpus
+    from langrep.means.representations import read_sums
 
     texts = {"de": ["der hund", "die katze schläft", "ein haus"], "en": ["the dog", "the cat sleeps", "a house"]}
     settings = {"device": "cpu", "token_budget": 64, "max_length": 16, "pooled_layers": [1, 3]}
@@ -168,7 +168,7 @@ def test_a_single_string_or_a_non_string_item_is_refused(tiny_bert, tiny_tokeniz
 
 
 def test_chunks_start_small_and_double():
-    from langrep.extract import chunk_bounds
+    from langrep.extraction.hidden_states import chunk_bounds
 
     assert chunk_bounds(10_000, 3000, first=1000) == [
         (0, 1000),
@@ -182,7 +182,7 @@ def test_chunks_start_small_and_double():
 
 
 def test_many_chunks_equal_one(tiny_bert, tiny_tokenizer):
-    import langrep.extract as E
+    import langrep.extraction.hidden_states as E
 
     texts = SENTENCES * 5
     whole = extract(tiny_bert, tiny_tokenizer, texts, token_budget=64)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from langrep.data import catalog, fetch, readers
-from langrep.data import settings as data_settings
 from langrep.data.catalog import Treebank
-from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
+from langrep.settings import data as data_settings
+from langrep.settings.data import DataSettings
 
 pytestmark = pytest.mark.usefixtures("no_env_mirror")  # a mirror in the environment would win
 

@@ -22,8 +22,8 @@ import pytest
 
 from langrep.data import catalog, corpora, fetch, registry
 from langrep.data.download import DownloadSettings
-from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
+from langrep.settings.data import DataSettings
 
 pytestmark = pytest.mark.usefixtures("no_env_mirror")
 ROOT = Path(__file__).resolve().parents[1]

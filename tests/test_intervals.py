@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from test_retrieval import _bucc_split, brute_knn, tatoeba_files  # noqa: F401 (a fixture)
 
-from langrep import bucc as B
 from langrep import retrieval as R
 from langrep.bootstrap import Resamples, excludes_zero, percentile_interval, ratio, resamples, verdict
 from langrep.errors import LangrepError
+from langrep.retrieval import bucc as B
 from langrep.transfer.bootstrap import paired_difference, score_interval
-from langrep.translation_metrics import (
+from langrep.translation.metrics import (
     add_intervals,
     bleu1,
     bleu1_with_line_stats,

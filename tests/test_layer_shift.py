@@ -1,4 +1,4 @@
-"""Layer numbering and the shift hooks of langrep.layer_shift (used by translation and transfer),
+"""Layer numbering and the shift hooks of langrep.means.layer_shift (used by translation and transfer),
 on tiny random BERTs built in code (tests/conftest.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from conftest import build_tiny_bert
 from translation_common import EN, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 from langrep.errors import LangrepError
-from langrep.layer_shift import (
+from langrep.means.layer_shift import (
     LayerShift,
     encoder_layers,
     layer_module,

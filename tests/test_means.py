@@ -4,7 +4,7 @@ import torch
 
 from langrep import mean_difference_shift, zero_mean
 from langrep.errors import LangrepError
-from langrep.means import LayerSums
+from langrep.means.representations import LayerSums
 
 
 def test_zero_mean_and_mds_by_hand_numpy():

@@ -8,11 +8,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from langrep import means_analysis as ma
-from langrep import means_convergence as mc
+from langrep.analysis import convergence as mc
+from langrep.analysis import means as ma
 from langrep.errors import LangrepError
-from langrep.means import LanguageMeans, write_means
-from langrep.retrieval import tatoeba_rows
+from langrep.means.representations import LanguageMeans, write_means
+from langrep.retrieval.tatoeba import tatoeba_rows
 
 # ---------------------------------------------------------------------------------------------
 # Geometry

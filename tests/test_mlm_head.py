@@ -11,9 +11,16 @@ from conftest import build_tiny_bert
 from translation_common import DE, EN, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 from langrep.errors import LangrepError
-from langrep.mlm_head import FittedMLMHead, corpus_vocab, head_kind, load_head, save_head, write_pretrained_marker
-from langrep.mlm_head_fitting import evaluate_head, fit_mlm_head, split_heldout
-from langrep.mlm_head_preparation import prepare_head
+from langrep.translation.mlm_head import (
+    FittedMLMHead,
+    corpus_vocab,
+    head_kind,
+    load_head,
+    save_head,
+    write_pretrained_marker,
+)
+from langrep.translation.mlm_head_fitting import evaluate_head, fit_mlm_head, split_heldout
+from langrep.translation.mlm_head_preparation import prepare_head
 
 
 @pytest.fixture(scope="module")

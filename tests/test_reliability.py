@@ -16,7 +16,7 @@ import yaml
 
 from langrep.artifacts import ArtifactReadError, read_frame, read_json, read_safetensors, read_torch
 from langrep.errors import LangrepError
-from langrep.model_limits import ModelShape, check_job, check_model_limits, model_shape, shape_of_config
+from langrep.models.limits import ModelShape, check_job, check_model_limits, model_shape, shape_of_config
 from langrep.schema import validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -235,7 +235,7 @@ def test_every_rule_a_remedy_names_is_a_rule_of_the_workflow():
 
 
 def test_zero_mean_and_mds_compute_integer_states_in_floating_point():
-    from langrep.means import mean_difference_shift, zero_mean
+    from langrep.means.representations import mean_difference_shift, zero_mean
 
     h = np.array([[1, 2], [3, 4]], dtype=np.int64)
     out = zero_mean(h, np.array([0.5, 0.25]))
@@ -247,7 +247,7 @@ def test_zero_mean_and_mds_compute_integer_states_in_floating_point():
 
 
 def test_nan_means_and_alpha_are_refused_nan_states_stay_where_they_are():
-    from langrep.means import mean_difference_shift, zero_mean
+    from langrep.means.representations import mean_difference_shift, zero_mean
 
     h = np.array([[1.0, np.nan], [3.0, 4.0]])
     with pytest.raises(LangrepError, match="src_mean has NaN or infinite values"):
@@ -262,12 +262,12 @@ def test_nan_means_and_alpha_are_refused_nan_states_stay_where_they_are():
 
 @pytest.mark.parametrize("k", [0, -1, 1.5, True])
 def test_knn_refuses_k_below_one(k):
-    from langrep.knn import knn
+    from langrep.retrieval.knn_search import knn
 
     x = np.eye(3, dtype=np.float32)
     with pytest.raises(LangrepError, match=r"knn: k \(neighbours per query\) must be an integer >= 1"):
-        knn(x, x, k)
-    assert knn(x, x, 1)[1].ravel().tolist() == [0, 1, 2]
+        knn(x, x, k, 1024)
+    assert knn(x, x, 1, 1024)[1].ravel().tolist() == [0, 1, 2]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -431,7 +431,7 @@ def test_only_the_named_files_are_read(tmp_path):
     )  # not named below
     import numpy as np
 
-    from langrep.means import LanguageMeans, write_means
+    from langrep.means.representations import LanguageMeans, write_means
 
     for lang, n in (("de", 1234), ("en", 5678)):
         write_means(LanguageMeans(np.zeros((3, 4)), n, {}), res / "m" / "means" / "mono" / f"{lang}.parquet")

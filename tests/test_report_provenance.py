@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from langrep.errors import LangrepError
-from langrep.provenance import git_state, write_provenance
+from langrep.report.provenance import git_state, write_provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -147,7 +147,7 @@ rule fake_means:
     output: "results/m/means/mono/de.parquet"
     run:
         import numpy as np
-        from langrep.means import LanguageMeans, write_means
+        from langrep.means.representations import LanguageMeans, write_means
         write_means(LanguageMeans(np.zeros((13, 4)), 4321, {}), output[0])
 
 
@@ -165,7 +165,7 @@ def test_report_rule_and_snakemake_report(tmp_path):
     """report.smk in a minimal workflow: the rule builds reports/{run}/, `snakemake --report` works."""
     for sub in (
         "workflow/rules/report.smk",
-        "workflow/rules/common/report.smk",
+        "workflow/rules/plans/report.smk",
         "workflow/scripts/report.py",
         "workflow/scripts/provenance.py",
         "envs/langrep.yaml",

@@ -1,4 +1,4 @@
-"""Sentence retrieval: Tatoeba accuracy@1 and LASER-style BUCC mining (langrep.retrieval)."""
+"""Sentence retrieval: Tatoeba accuracy@1 and LASER-style BUCC mining (langrep.retrieval.tatoeba)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from langrep import bucc as B
 from langrep import retrieval as R
 from langrep.errors import LangrepError
-from langrep.means import LanguageMeans, write_means
+from langrep.means.representations import LanguageMeans, write_means
+from langrep.retrieval import bucc as B
 from langrep.scores import write_scores
+from langrep.settings import RetrievalSettings
 
 ROOT = Path(__file__).resolve().parents[1]
+# k and block size as the pipeline passes them (config retrieval.bucc.k, retrieval.block_size)
+K, BLOCK = RetrievalSettings.defaults().bucc.k, RetrievalSettings.defaults().block_size
 MIRROR = Path(os.environ.get("LANGREP_DATA_MIRROR") or ROOT.parent / "shared" / "data")
 
 
@@ -81,7 +84,7 @@ def test_blocked_search_equals_unblocked_and_brute_force():
     np.testing.assert_array_equal(i_full, i_bf)
     np.testing.assert_allclose(s_full, s_bf, rtol=1e-5, atol=1e-6)
     # k larger than the database is clipped, as LASER's min(k, n)
-    assert R.knn(q, d[:3], 4)[1].shape == (203, 3)
+    assert R.knn(q, d[:3], 4, BLOCK)[1].shape == (203, 3)
 
 
 def test_methods_shift_the_right_sides():
@@ -168,10 +171,10 @@ def test_unify_drops_repeated_texts():
     x[3] = x[4]  # the same sentence twice on the source side
     src_texts = [f"s{i}" for i in range(10)]
     src_texts[3] = src_texts[4] = "dup"
-    c = R.mine(x, y)
+    c = R.mine(x, y, K, BLOCK)
     # without the texts, one of the two copies takes y[4]
     assert len({(3, 4), (4, 4)} & set(zip(c.src.tolist(), c.tgt.tolist()))) == 1
-    cu = R.mine_unified(x, y, src_texts, None)
+    cu = R.mine_unified(x, y, src_texts, None, K, BLOCK)
     pairs = set(zip(cu.src.tolist(), cu.tgt.tolist()))
     assert not any(s in (3, 4) for s, _ in pairs)
     assert {(i, i) for i in (0, 1, 2, 5, 6, 7, 8, 9)} <= pairs
@@ -318,7 +321,7 @@ def test_bucc_bad_input(tmp_path):
     with pytest.raises(LangrepError, match="-d"):
         B.bucc_rows("m", "zh", {"dev": {**spec, "en": other}}, layers=[8])
     with pytest.raises(LangrepError, match="shapes"):
-        R.mine(rng.normal(size=(5, 4)), rng.normal(size=(5, 3)))
+        R.mine(rng.normal(size=(5, 4)), rng.normal(size=(5, 3)), K, BLOCK)
     with pytest.raises(LangrepError, match="not found"):
         B.bucc_rows("m", "zh", {"dev": {**spec, "gold": tmp_path / "none.parquet"}}, layers=[8])
 
@@ -373,7 +376,7 @@ def test_torch_knn_equals_faiss(block_size):
     np.testing.assert_array_equal(i_t, i_f)
     np.testing.assert_allclose(s_t, s_f, rtol=1e-5, atol=1e-6)
     # the similarity budget splits the queries into more blocks; the lists stay the same
-    import langrep.knn as K
+    import langrep.retrieval.knn_search as K
 
     budget = K.SIMILARITY_BYTES["cpu"]
     try:
@@ -393,8 +396,8 @@ def test_torch_knn_ties():
     q = np.vstack([d[7], np.zeros(8), d[:25]]).astype(np.float32)
     exact = q.astype(np.float64) @ d.astype(np.float64).T
     for k in (1, 4, 8):
-        s_f, i_f = R.knn(q, d, k, backend="faiss")
-        s_t, i_t = R.knn(q, d, k, backend="torch")
+        s_f, i_f = R.knn(q, d, k, BLOCK, backend="faiss")
+        s_t, i_t = R.knn(q, d, k, BLOCK, backend="torch")
         np.testing.assert_allclose(s_t, s_f, atol=1e-6)
         for r in range(len(q)):
             # where the two differ, the rows tie
@@ -404,20 +407,20 @@ def test_torch_knn_ties():
                 tied = np.flatnonzero(np.abs(exact[r] - value) < 1e-6)  # in increasing order
                 got = i_t[r][np.abs(exact[r, i_t[r]] - value) < 1e-6]
                 assert got.tolist() == tied[: len(got)].tolist()
-    assert R.knn(q[:2], d, 4, backend="torch")[1].tolist() == [[3, 7, 10, 20], [0, 1, 2, 3]]
+    assert R.knn(q[:2], d, 4, BLOCK, backend="torch")[1].tolist() == [[3, 7, 10, 20], [0, 1, 2, 3]]
 
 
 def test_mining_with_the_torch_knn_equals_faiss(monkeypatch):
     import functools
 
-    import langrep.mining as M
+    import langrep.retrieval.mining as M
 
     rng = np.random.default_rng(9)
     y = rng.normal(size=(300, 16)) + 0.5
     x = np.vstack([y[:200] + 0.2 * rng.normal(size=(200, 16)), rng.normal(size=(150, 16)) + 0.5])
-    faiss_c = R.mine(x, y, k=4)
+    faiss_c = R.mine(x, y, 4, BLOCK)
     monkeypatch.setattr(M, "knn", functools.partial(M.knn, backend="torch"))
-    torch_c = R.mine(x, y, k=4)
+    torch_c = R.mine(x, y, 4, BLOCK)
     np.testing.assert_array_equal(torch_c.src, faiss_c.src)
     np.testing.assert_array_equal(torch_c.tgt, faiss_c.tgt)
     np.testing.assert_allclose(torch_c.score, faiss_c.score, rtol=1e-5)
@@ -433,17 +436,17 @@ def test_nan_embeddings_are_refused_with_the_side_and_row(tmp_path):
     x, y = rng.normal(size=(20, 8)), rng.normal(size=(30, 8))
     x[3, 2] = np.nan
     with pytest.raises(LangrepError, match=r"mining source \(x\): row 3 has non-finite"):
-        R.mine(x, y)
+        R.mine(x, y, K, BLOCK)
     with pytest.raises(LangrepError, match=r"mining target \(y\): row 5 .*\(2 rows in all\)"):
         y[[5, 9], 0] = np.inf
-        R.mine(np.ones((20, 8)), y)
+        R.mine(np.ones((20, 8)), y, K, BLOCK)
     with pytest.raises(LangrepError, match="accuracy queries: row 3"):
         R.accuracy_at_1(x, y[:20])
     with pytest.raises(LangrepError, match="accuracy targets: row 5"):
         R.accuracy_at_1(np.ones((30, 8)), y)
     for backend in ("faiss", "torch"):
         with pytest.raises(LangrepError, match="knn database: row 5"):
-            R.knn(np.ones((2, 8), np.float32), y.astype(np.float32), 2, backend=backend)
+            R.knn(np.ones((2, 8), np.float32), y.astype(np.float32), 2, BLOCK, backend=backend)
     # from files: the file, the layer and the sentence id are named
     ids = [f"s{i}" for i in range(20)]
     path = write_embeddings(tmp_path / "xx.parquet", ids, {8: x})
@@ -507,7 +510,7 @@ def test_real_bucc_zh_dev_with_numbers(bucc_zh_dev):
     shuffled English ids) F1 is ~0: random one-to-one pairs hit ~257/13589 = 0.02 gold pairs.
     This shows the ids, the gold and the margin + threshold protocol working on real text."""
     zh_ids, zh, en_ids, en, gold = bucc_zh_dev
-    c = R.mine_unified(_digit_embedding(zh), _digit_embedding(en), zh, en)
+    c = R.mine_unified(_digit_embedding(zh), _digit_embedding(en), zh, en, K, BLOCK)
     r = R.bucc_evaluate(c, zh_ids, en_ids, gold)
     assert r["f1"] > 3 and r["precision"] > 5
     shuffled = list(np.random.default_rng(0).permutation(en_ids))
@@ -528,14 +531,14 @@ def test_real_bucc_zh_dev_planted_partners(bucc_zh_dev):
     row_zh = {i: r for r, i in enumerate(zh_ids)}
     for s, t in gold:
         ex[row_zh[s]] = ey[row_en[t]] + 0.3 * rng.normal(size=h)
-    c = R.mine_unified(ex, ey, zh, en, block_size=1000)
+    c = R.mine_unified(ex, ey, zh, en, K, block_size=1000)
     r = R.bucc_evaluate(c, zh_ids, en_ids, gold)
     # at most the gold pairs with a repeated text are lost (LASER drops them)
     assert r["f1"] > 95 and r["precision"] > 95
 
 
 # ---------------------------------------------------------------------------------------------
-# the mining job's resources (workflow/rules/common/retrieval.smk)
+# the mining job's resources (workflow/rules/plans/retrieval.smk)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -543,14 +546,19 @@ def _retrieval_helpers(config: dict, gpu: int) -> dict:
     """The helper functions of the retrieval rules, as Snakemake defines them."""
     from langrep.paths import flatten_plan, path
 
+    # what workflow/rules/common.smk defines for every stage
     ns = {
         "config": config,
         "GPU": gpu,
         "stage_models": lambda stage: list(config["models"]),
         "path": path,
         "flatten_plan": flatten_plan,
+        "RETRIEVAL": config["retrieval"],
+        "BUCC": config["retrieval"]["bucc"],
+        "BUCC_LAYERS": RetrievalSettings.from_config(config["retrieval"]).bucc_layers,
+        "TATOEBA_LANGS": [],
     }
-    exec(compile((ROOT / "workflow/rules/common/retrieval.smk").read_text(), "retrieval.smk", "exec"), ns)
+    exec(compile((ROOT / "workflow/rules/plans/retrieval.smk").read_text(), "retrieval.smk", "exec"), ns)
     return ns
 
 

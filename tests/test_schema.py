@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from langrep.data.settings import DataSettings
 from langrep.errors import LangrepError
 from langrep.schema import CONFIG_SCHEMA, schema_defaults, with_defaults
 from langrep.settings import (
@@ -22,6 +21,7 @@ from langrep.settings import (
     TranslationSettings,
     merged_config,
 )
+from langrep.settings.data import DataSettings
 from langrep.transfer.train import TrainSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_data_settings_defaults_are_the_schemas(monkeypatch):
     from langrep.data import catalog
 
     monkeypatch.delenv("LANGREP_DATA_MIRROR", raising=False)
-    from langrep.data.settings import resolve_mirror
+    from langrep.settings.data import resolve_mirror
 
     s, want = DataSettings.from_config({}), schema_defaults("data")
     assert (s.mirror, s.ud_release, s.mono_sentences, s.bucc_sentences, s.wikipedia_dump) == (
@@ -149,21 +149,16 @@ def test_a_section_that_is_no_mapping_and_keys_named_as_the_caller_knows_them():
 
 
 def _signature_defaults():
-    from langrep import bucc as bucc_module
-    from langrep import (
-        extract,
-        knn,
-        means_analysis,
-        means_convergence,
-        mining,
-        mlm_head_fitting,
-        mlm_head_preparation,
-        retrieval,
-        translation,
-        translation_run,
-    )
+    from langrep.analysis import convergence as means_convergence
+    from langrep.analysis import means as means_analysis
     from langrep.data import fetch
+    from langrep.extraction import hidden_states as extract
+    from langrep.retrieval import bucc as bucc_module
+    from langrep.retrieval import tatoeba as retrieval
     from langrep.transfer import run
+    from langrep.translation import decoding as translation
+    from langrep.translation import mlm_head_fitting, mlm_head_preparation
+    from langrep.translation import run as translation_run
 
     head = {
         k: ("translation", "head", k)
@@ -195,9 +190,6 @@ def _signature_defaults():
         ],
         (bucc_module.bucc_candidates, bucc),
         (retrieval.accuracy_at_1, {"block_size": ("retrieval", "block_size")}),
-        (knn.knn, {"block_size": ("retrieval", "block_size")}),
-        (mining.mine, {"k": ("retrieval", "bucc", "k"), "block_size": ("retrieval", "block_size")}),
-        (mining.mine_unified, {"k": ("retrieval", "bucc", "k"), "block_size": ("retrieval", "block_size")}),
         (
             means_analysis.analyse_model,
             {
@@ -226,3 +218,36 @@ def test_keyword_defaults_of_library_functions_are_the_schemas(fn, params):
         default = signature[param].default
         want = schema_defaults(*key[:-1])[key[-1]]
         assert (list(default) if isinstance(default, tuple) else default) == want, (fn.__qualname__, param, key)
+
+
+# The algorithms take their values as arguments: none of them reads the config or its defaults.
+ALGORITHMS = (
+    "retrieval/knn_search.py",
+    "retrieval/mining.py",
+    "means/layer_shift.py",
+    "means/representations.py",
+)
+
+
+@pytest.mark.parametrize("module", ALGORITHMS)
+def test_algorithms_import_no_settings(module):
+    import ast
+
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "src" / "langrep" / module).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    config_modules = {m for m in imported if m.split(".")[:2] in (["langrep", "settings"], ["langrep", "schema"])}
+    assert not config_modules, f"{module} imports {sorted(config_modules)}"
+
+
+def test_algorithm_parameters_have_no_defaults_to_drift_from_the_schema():
+    from langrep.retrieval import knn_search, mining
+
+    for fn, params in (
+        (knn_search.knn, ("k", "block_size")),
+        (mining.mine, ("k", "block_size")),
+        (mining.mine_unified, ("k", "block_size")),
+    ):
+        signature = inspect.signature(fn).parameters
+        for name in params:
+            assert signature[name].default is inspect.Parameter.empty, (fn.__qualname__, name)

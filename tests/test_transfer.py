@@ -10,7 +10,7 @@ import torch
 from conftest import build_tiny_bert
 
 from langrep.errors import InputFormatError, LangrepError
-from langrep.means import LanguageMeans, write_means
+from langrep.means.representations import LanguageMeans, write_means
 from langrep.transfer import (
     LayerShift,
     Sentence,
@@ -436,8 +436,8 @@ def _write_mono(path, texts):
 
 def _pretrained_means(model_dir, mono: dict, tmp_path) -> dict:
     """The language means stage, as the pipeline runs it: extraction sums -> means files."""
-    from langrep.extract import extract
-    from langrep.means import language_means
+    from langrep.extraction.hidden_states import extract
+    from langrep.means.representations import language_means
     from langrep.models import load_encoder
 
     encoder, tok = load_encoder(model_dir, device="cpu", dtype=torch.float32)
@@ -450,7 +450,7 @@ def _pretrained_means(model_dir, mono: dict, tmp_path) -> dict:
 
 
 def test_train_and_evaluate_files(tmp_path, tiny_model_dir):
-    from langrep.means import read_means
+    from langrep.means.representations import read_means
     from langrep.scores import read_scores
     from langrep.transfer import evaluate_task, finetuned_means, train_task
 

@@ -12,14 +12,14 @@ from conftest import build_tiny_bert
 from translation_common import DE, EN, ZH, one_thread  # noqa: F401 (one_thread: an autouse fixture)
 
 from langrep.errors import InputFormatError, LangrepError
-from langrep.means import LanguageMeans, write_means
-from langrep.mlm_head import Decoder, save_head, split_masked_lm, write_pretrained_marker
-from langrep.mlm_head_fitting import fit_mlm_head
+from langrep.means.representations import LanguageMeans, write_means
 from langrep.scores import read_scores
-from langrep.translation import sweep_outputs, translate
-from langrep.translation_data import prepare_vocab
-from langrep.translation_metrics import bleu1, convert_rate, neither_share
-from langrep.translation_run import gather_translation, run_translation, run_translation_direction
+from langrep.translation.data import prepare_vocab
+from langrep.translation.decoding import sweep_outputs, translate
+from langrep.translation.metrics import bleu1, convert_rate, neither_share
+from langrep.translation.mlm_head import Decoder, save_head, split_masked_lm, write_pretrained_marker
+from langrep.translation.mlm_head_fitting import fit_mlm_head
+from langrep.translation.run import gather_translation, run_translation, run_translation_direction
 
 
 @pytest.fixture(scope="module")
@@ -307,8 +307,8 @@ def test_config_files_give_the_library_every_translation_key():
 
     import yaml
 
-    from langrep.mlm_head_preparation import prepare_head
     from langrep.settings import HeadSettings, TranslationSettings
+    from langrep.translation.mlm_head_preparation import prepare_head
 
     root = Path(__file__).resolve().parents[1]
     for name in ("config.yaml", "paper.yaml"):

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from langrep.data import corpora
-from langrep.data.settings import DataSettings
 from langrep.errors import InputFormatError, LangrepError
-from langrep.translation_data import parallel_lines, read_vocab_sets, read_xnli_lines, write_vocab_sets
+from langrep.settings.data import DataSettings
+from langrep.translation.data import parallel_lines, read_vocab_sets, read_xnli_lines, write_vocab_sets
 
 
 @pytest.fixture(scope="module")

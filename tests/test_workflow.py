@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from langrep.means import read_means
+from langrep.means.representations import read_means
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]

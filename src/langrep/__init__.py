@@ -13,7 +13,7 @@ def __getattr__(name):
     # numpy and pandas on first use only: `import langrep.x` stays as cheap as module x itself
     # (langrep-profile starts in milliseconds, a fetch job imports no array library)
     if name in ("mean_difference_shift", "zero_mean"):
-        from langrep import means
+        from langrep.means import representations as means
 
         return getattr(means, name)
     raise AttributeError(f"module 'langrep' has no attribute {name!r}")

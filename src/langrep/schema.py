@@ -1,11 +1,11 @@
-"""The packaged config schema, the one place a default lives, and the base of the settings objects.
+"""The packaged config schema: the one place a default lives, and the config's validation.
 
 :func:`with_defaults` fills a config (or one section of it) with the schema's defaults where it
 leaves a key out, the way the workflow's validation (Snakemake's ``validate``) fills them: a
 property's own ``default``, then the defaults inside it (through local ``$ref`` links and into
 the entries of mappings such as ``models``). A ``$ref`` alone carries no default (a task's
-``train`` overrides hold only what the config sets). :class:`Settings` builds a frozen dataclass of one section from
-that: its fields are the section's keys and have no literal defaults. Types and ranges are the
+``train`` overrides hold only what the config sets). The settings objects (:mod:`langrep.settings`) are built
+from that. Types and ranges are the
 schema's to check (the workflow validates the config against it); this module only refuses a key
 the schema does not know.
 """
@@ -17,9 +17,7 @@ import difflib
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import fields
 from pathlib import Path
-from typing import ClassVar
 
 import yaml
 
@@ -47,7 +45,7 @@ def _resolved(node: Mapping) -> Mapping:
     return node
 
 
-def _child(node: Mapping, name: str) -> Mapping | None:
+def child_node(node: Mapping, name: str) -> Mapping | None:
     """The (unresolved) schema of key ``name`` of an object ``node``: its property, else the schema
     every other key takes (``additionalProperties``); None where the schema refuses the key."""
     props = node.get("properties") or {}
@@ -61,35 +59,36 @@ def _child(node: Mapping, name: str) -> Mapping | None:
     return {}
 
 
-def _unknown_key(node: Mapping, key: str, also: tuple[str, ...] = ()) -> LangrepError:
+def unknown_key_error(node: Mapping, key: str, also: tuple[str, ...] = ()) -> LangrepError:
+    """The error for a config ``key`` that schema ``node`` does not know, listing the keys it knows."""
     known = ", ".join(sorted([*(node.get("properties") or {}), *also]))
     return LangrepError(f"config key {key}: unknown; known: {known}")
 
 
-def _fill(node: Mapping, value, key: str):
+def fill_defaults(node: Mapping, value, key: str):
     """``value`` (a copy) with the defaults of the resolved schema ``node`` filled in."""
     if not isinstance(value, Mapping) or ("properties" not in node and "additionalProperties" not in node):
         return copy.deepcopy(value)
     out = {}
     for name, v in value.items():
-        sub = _child(node, str(name))
+        sub = child_node(node, str(name))
         if sub is None:
-            raise _unknown_key(node, f"{key}.{name}")
-        out[name] = _fill(_resolved(sub), v, f"{key}.{name}")
+            raise unknown_key_error(node, f"{key}.{name}")
+        out[name] = fill_defaults(_resolved(sub), v, f"{key}.{name}")
     for name, sub in (node.get("properties") or {}).items():
         if name not in out and "default" in sub:  # the property's own default, not one behind a $ref
-            out[name] = _fill(_resolved(sub), sub["default"], f"{key}.{name}")
+            out[name] = fill_defaults(_resolved(sub), sub["default"], f"{key}.{name}")
     return out
 
 
-def _section_schema(section: tuple[str, ...]) -> tuple[Mapping, Mapping | None]:
+def section_schema(section: tuple[str, ...]) -> tuple[Mapping, Mapping | None]:
     """(resolved schema, unresolved property schema) of a section (None for the whole config)."""
     node: Mapping = _schema()
     raw = None
     for i, name in enumerate(section):
-        raw = _child(node, name)
+        raw = child_node(node, name)
         if raw is None:
-            raise _unknown_key(node, ".".join(section[: i + 1]))
+            raise unknown_key_error(node, ".".join(section[: i + 1]))
         node = _resolved(raw)
     return node, raw
 
@@ -98,61 +97,15 @@ def with_defaults(mapping: Mapping | None, *section: str) -> dict:
     """``mapping``, the config section ``section`` (the whole config without one), with the schema's
     defaults where it leaves a key out; None = the section's own default. A key the schema does not
     know is a LangrepError naming it. Idempotent on a config the workflow validated."""
-    node, raw = _section_schema(section)
+    node, raw = section_schema(section)
     if mapping is None:
         mapping = (raw or {}).get("default", {})
-    return _fill(node, mapping, ".".join(section) or "config")
+    return fill_defaults(node, mapping, ".".join(section) or "config")
 
 
 def schema_defaults(*section: str) -> dict:
     """The defaults of a config section, e.g. ``schema_defaults("translation", "head")``."""
     return with_defaults(None, *section)
-
-
-class Settings:
-    """Base of a dataclass of one config section (``SECTION``): its fields are the section's keys.
-
-    ``NESTED`` maps a field to the Settings class of its sub-section; ``BORROWED`` maps a field to
-    the config key (elsewhere in the schema) whose default it takes.
-    """
-
-    SECTION: ClassVar[tuple[str, ...]] = ()
-    NESTED: ClassVar[dict[str, type[Settings]]] = {}
-    BORROWED: ClassVar[dict[str, tuple[str, ...]]] = {}
-
-    @classmethod
-    def from_config(cls, mapping: Mapping | Settings | None = None, key: str | None = None):
-        """The section ``mapping`` (None or {}: every default) as settings; an instance passes through.
-        ``key`` names the section in errors (default: ``SECTION``, e.g. ``translation.head``)."""
-        if isinstance(mapping, cls):
-            return mapping
-        key = key or ".".join(cls.SECTION)
-        if mapping is not None and not isinstance(mapping, Mapping):
-            raise LangrepError(f"config key {key}: expected a mapping of keys, got {mapping!r}")
-        node, _ = _section_schema(cls.SECTION)
-        given = dict(mapping or {})
-        for name in given:
-            if name not in cls.BORROWED and _child(node, str(name)) is None:
-                raise _unknown_key(node, f"{key}.{name}", tuple(cls.BORROWED))
-        borrowed = {
-            name: given.pop(name) if name in given else schema_defaults(*path[:-1])[path[-1]]
-            for name, path in cls.BORROWED.items()
-        }
-        values = {**_fill(node, given, key), **borrowed}
-        names = {f.name for f in fields(cls)}
-        if set(values) != names:  # the schema and the dataclass disagree: a bug, not bad input
-            raise TypeError(
-                f"{cls.__name__} fields {sorted(names)} differ from the keys of config "
-                f"section {'.'.join(cls.SECTION)} {sorted(values)}"
-            )
-        for name, sub in cls.NESTED.items():
-            values[name] = sub.from_config(values[name], f"{key}.{name}")
-        return cls(**values)
-
-    @classmethod
-    def defaults(cls):
-        """The section's schema defaults as settings."""
-        return cls.from_config()
 
 
 # At most this many schema errors are shown (each on one line); the rest are counted.

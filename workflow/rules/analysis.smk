@@ -1,8 +1,8 @@
 # The language-means analysis: geometry of the means, language identification of held-out sentences
-# (Original and Zero-mean), and how much text a mean needs. The science is in langrep.means_analysis.
+# (Original and Zero-mean), and how much text a mean needs. The science is in langrep.analysis.means.
 
 
-include: "common/analysis.smk"
+include: "plans/analysis.smk"
 
 
 rule means_analysis:

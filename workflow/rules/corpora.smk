@@ -5,7 +5,7 @@
 # resolved and checked once, when the workflow is parsed. Mirrored files are copied, never linked.
 
 
-include: "common/corpora.smk"
+include: "plans/corpora.smk"
 
 
 rule fetch_tatoeba:

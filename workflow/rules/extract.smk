@@ -1,7 +1,7 @@
 # Per-layer extraction (one forward pass per batch for every layer) and the language means.
 
 
-include: "common/extract.smk"
+include: "plans/extract.smk"
 
 
 rule extract:

@@ -2,7 +2,7 @@
 # format) and the provenance record. Everything lands in reports/{run}/ where run = config["report"]["run"].
 
 
-include: "common/report.smk"
+include: "plans/report.smk"
 
 
 rule provenance:

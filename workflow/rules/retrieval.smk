@@ -1,11 +1,11 @@
 # Cross-lingual sentence retrieval (paper Sec. 4, Tables 2-3): Tatoeba accuracy@1 and BUCC2018
 # margin mining, each with Original, Zero-mean and MDS, at every configured layer. The science is
-# in langrep.retrieval; these rules only lay out which files feed which task. BUCC mining (the heavy
+# in langrep.retrieval.tatoeba; these rules only lay out which files feed which task. BUCC mining (the heavy
 # step: a full similarity product per layer and method, on the GPU when there is one) is one job
 # per pair and split; the scores of all splits (thresholds from dev) are one light job.
 
 
-include: "common/retrieval.smk"
+include: "plans/retrieval.smk"
 
 
 rule retrieval_tatoeba:

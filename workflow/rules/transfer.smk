@@ -8,7 +8,7 @@
 #   and baseline with a bootstrap interval, Zero-mean / MDS with their paired difference from Original.
 
 
-include: "common/transfer.smk"
+include: "plans/transfer.smk"
 
 
 rule transfer_train:

@@ -7,7 +7,7 @@
 # sets V_L of the XNLI test text (Table 6, and the convert rate's V_s, V_t).
 
 
-include: "common/translation.smk"
+include: "plans/translation.smk"
 
 
 rule mlm_head:

@@ -2,8 +2,8 @@
 corpus and language (named input ``corpus``), or of both sides of a Tatoeba pair or a BUCC pair and
 split (inputs ``xx`` and ``en``), with one model load."""
 
+from langrep.extraction.corpus import extract_parallel_corpus, rule_extraction
 from langrep.logs import log_to_file
-from langrep.pipeline import extract_parallel_corpus, rule_extraction
 
 log_to_file(snakemake.log[0])
 inp, out = snakemake.input, snakemake.output

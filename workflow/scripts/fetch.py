@@ -2,8 +2,8 @@
 rule's data set under data/raw/ (mirror copy or download)."""
 
 from langrep.data.fetch import fetch_outputs
-from langrep.data.settings import DataSettings
 from langrep.logs import log_to_file
+from langrep.settings.data import DataSettings
 
 DATASETS = {
     "fetch_tatoeba": "tatoeba",

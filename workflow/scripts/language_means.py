@@ -1,5 +1,5 @@
+from langrep.extraction.corpus import means_from_sums
 from langrep.logs import log_to_file
-from langrep.pipeline import means_from_sums
 
 log_to_file(snakemake.log[0])
 means_from_sums(

@@ -1,7 +1,7 @@
 """Rule means_analysis: results/{model}/scores/means.csv."""
 
+from langrep.analysis.means import run_means_analysis
 from langrep.logs import log_to_file
-from langrep.means_analysis import run_means_analysis
 from langrep.paths import resolve_plan
 
 log_to_file(snakemake.log[0])

@@ -1,7 +1,7 @@
 import torch
 
 from langrep.logs import log_to_file
-from langrep.mlm_head_preparation import prepare_head
+from langrep.translation.mlm_head_preparation import prepare_head
 
 log = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -1,9 +1,9 @@
 """Rule normalize_corpus: one corpus and language from its raw files into data/corpora/{corpus}/{lang}.parquet."""
 
 from langrep.data.corpora import normalize_corpus
-from langrep.data.settings import DataSettings, naming_mirror_files
 from langrep.logs import log_to_file
 from langrep.paths import RAW_ROOT
+from langrep.settings.data import DataSettings, naming_mirror_files
 
 log = log_to_file(snakemake.log[0])
 with naming_mirror_files(RAW_ROOT, DataSettings.from_config(snakemake.config["data"]).mirror):

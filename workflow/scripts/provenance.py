@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from langrep.logs import log_to_file
-from langrep.provenance import write_provenance
+from langrep.report.provenance import write_provenance
 
 log_to_file(snakemake.log[0])
 # the repository is found from this script's folder (workflow/scripts/), not passed as a param:

@@ -1,8 +1,8 @@
 """Rule retrieval_bucc: results/{model}/scores/bucc.csv from the candidates of every split."""
 
-from langrep.bucc import run_bucc_scores
 from langrep.logs import log_to_file
 from langrep.paths import resolve_plan
+from langrep.retrieval.bucc import run_bucc_scores
 
 log_to_file(snakemake.log[0])
 run_bucc_scores(

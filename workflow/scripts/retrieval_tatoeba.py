@@ -2,7 +2,7 @@
 
 from langrep.logs import log_to_file
 from langrep.paths import resolve_plan
-from langrep.retrieval import run_tatoeba
+from langrep.retrieval.tatoeba import run_tatoeba
 
 log_to_file(snakemake.log[0])
 # params.retrieval: the keys of config retrieval: this job reads (the others keep their defaults)

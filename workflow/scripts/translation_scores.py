@@ -1,5 +1,5 @@
 from langrep.logs import log_to_file
-from langrep.translation_run import gather_translation
+from langrep.translation.run import gather_translation
 
 log = log_to_file(snakemake.log[0])
 rows = gather_translation(

@@ -1,7 +1,7 @@
 import torch
 
 from langrep.logs import log_to_file
-from langrep.translation_run import run_translation_direction
+from langrep.translation.run import run_translation_direction
 
 log = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

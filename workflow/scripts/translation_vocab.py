@@ -1,5 +1,5 @@
 from langrep.logs import log_to_file
-from langrep.translation_data import prepare_vocab
+from langrep.translation.data import prepare_vocab
 
 log = log_to_file(snakemake.log[0])
 sets = prepare_vocab(

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from langrep.data import catalog, readers
-from langrep.data.settings import DataSettings
+from langrep.settings.data import DataSettings
 from langrep.errors import LangrepError
 from langrep.io import write_parquet
 

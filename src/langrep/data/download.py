@@ -22,20 +22,9 @@ from pathlib import Path
 from langrep.data.registry import known_hash, source_url
 from langrep.errors import LangrepError
 from langrep.io import current_umask, sha256_file
-from langrep.schema import Settings
+from langrep.settings.data import DownloadSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DownloadSettings(Settings):
-    """``data.download``: where files come from (an institution's mirror of the sources), extra
-    hashes, and how often a failed download is tried again."""
-
-    SECTION = ("data", "download")
-    base_url: str | None
-    sha256: Mapping[str, str]
-    retries: int
 
 
 class _NotRetried(LangrepError):

@@ -23,7 +23,7 @@ from langrep.data.catalog import (BUCC_PARTS, DEFAULT_RAW_ROOT, WIKIPEDIA_CODES,
                                   XNLI_SPLITS, Treebank, bucc_relpaths, fetch_relpaths, mono_relpath,
                                   tatoeba_relpaths, ud_ref, ud_relpath, xnli_relpaths)
 from langrep.data.download import DownloadSettings, download, fetch_to, scratch_dir
-from langrep.data.settings import MIRROR_ENV, DataSettings
+from langrep.settings.data import MIRROR_ENV, DataSettings
 from langrep.errors import LangrepError
 from langrep.io import atomic_write, sha256_file
 from langrep.schema import schema_defaults

@@ -208,7 +208,7 @@ def build_report(
     ``means_files`` (the mono language means, for their token counts), ``model_dirs`` (their
     ``config.json``, for the number of layers), ``samples_files`` (the translation samples, beside
     the paper's Table 7), ``caption_files`` (``workflow/report/*.rst``, the figure captions) and
-    ``provenance`` (a dict or the path of :func:`langrep.provenance.write_provenance`'s JSON).
+    ``provenance`` (a dict or the path of :func:`langrep.report.provenance.write_provenance`'s JSON).
     """
     out_dir = Path(out_dir)
     config = json.loads(json.dumps(dict(config), default=str))  # Snakemake's Config -> plain dicts

@@ -179,7 +179,7 @@ def claims(comparisons: list[Comparison], paper: pd.DataFrame) -> list[Claim]:
                 claim.ours[cmp.model] = "not in this run"
                 continue
             # Table 1: a row's delta is against the alpha the claim compares with
-            # (langrep.translation_metrics.reference_alpha: 3 against 1, 1 against 0)
+            # (langrep.translation.metrics.reference_alpha: 3 against 1, 1 against 0)
             ours = _interval(cmp.rows, a, langs) or ours
             claim.ours[cmp.model] = ours
             if same is not None:

@@ -1,4 +1,4 @@
-"""The figures of the language-means analysis (one model's ``means.csv``, :mod:`langrep.means_analysis`).
+"""The figures of the language-means analysis (one model's ``means.csv``, :mod:`langrep.analysis.means`).
 
 Every figure is written even when the table cannot fill it: the file then says why (as
 :mod:`langrep.report.figures` does), so the workflow's declared outputs always exist.
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from langrep.means_analysis import cluster_order
+from langrep.analysis.means import cluster_order
 from langrep.report import figures
 from langrep.report.paper import METHOD_LABELS, TATOEBA_PAPER_DIRECTION
 from langrep.settings import RetrievalSettings

@@ -1,6 +1,6 @@
 """The language-means analysis in tables: one model's section and the models side by side.
 
-``model_section`` summarizes one model's ``means.csv`` (:mod:`langrep.means_analysis`);
+``model_section`` summarizes one model's ``means.csv`` (:mod:`langrep.analysis.means`);
 ``models_side_by_side`` sets the models of a run next to each other, one column per model (e5-small
 beside its random control in the default run). Each is a list of blocks ``(heading, text, table)``,
 ``table`` a DataFrame or None, which the report's templates render.

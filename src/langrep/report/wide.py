@@ -23,7 +23,7 @@ from langrep.report.paper import (
     TableSpec,
     printed_decimals,
 )
-from langrep.translation_metrics import reference_alpha
+from langrep.translation.metrics import reference_alpha
 
 BETTER, WORSE = "▲", "▼"
 

@@ -1,8 +1,8 @@
 """Zero-shot cross-lingual transfer (paper Sec. 5): POS tagging and biaffine dependency parsing
 fine-tuned on English UD, with Zero-mean and MDS applied at layer l through forward hooks
-(:mod:`langrep.layer_shift`)."""
+(:mod:`langrep.means.layer_shift`)."""
 
-from langrep.layer_shift import LayerShift, layer_span
+from langrep.means.layer_shift import LayerShift, layer_span
 from langrep.transfer.alignment import EncodedSentence, encode_words
 from langrep.transfer.baselines import attach_next, attach_prev, baseline_predictions, majority_tag
 from langrep.transfer.bootstrap import excludes_zero, paired_difference, score_interval

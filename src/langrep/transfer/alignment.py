@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from langrep.batching import pad_tensors
 from langrep.errors import LangrepError
 from langrep.schema import schema_defaults
+from langrep.settings import check_pooling
 
 log = logging.getLogger("langrep")
-POOLINGS = ("first", "mean")
 MAX_LENGTH = schema_defaults("transfer", "train")["max_length"]  # config transfer.train.max_length
 
 
@@ -52,13 +52,6 @@ class EncodedSentence:
     def n_kept(self) -> int:
         """Words with at least one piece left after truncation."""
         return sum(1 for p in self.pieces if p)
-
-
-def check_pooling(pooling: str) -> str:
-    """``pooling`` if it is a known word pooling (first, mean), else a LangrepError."""
-    if pooling not in POOLINGS:
-        raise LangrepError(f"transfer.word_pooling: expected one of {list(POOLINGS)}, got {pooling!r}")
-    return pooling
 
 
 class _CharlessPieces:

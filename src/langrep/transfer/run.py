@@ -29,8 +29,8 @@ import pandas as pd
 
 from langrep.artifacts import read_frame
 from langrep.errors import LangrepError
-from langrep.layer_shift import LayerShift, layer_span, resolve_layer
-from langrep.means import read_means
+from langrep.means.layer_shift import LayerShift, layer_span, resolve_layer
+from langrep.means.representations import read_means
 from langrep.scores import write_scores
 from langrep.settings import ExtractionSettings, TransferSettings
 from langrep.transfer.baselines import BASELINES, baseline_predictions, majority_tag
@@ -141,7 +141,7 @@ def finetuned_means(
     import torch
 
     from langrep.batching import tokenize_ids
-    from langrep.extract import check_texts, iter_batches
+    from langrep.extraction.hidden_states import check_texts, iter_batches
 
     extraction = ExtractionSettings.from_config(extraction)
     top = max(layers)

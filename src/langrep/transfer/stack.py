@@ -8,11 +8,11 @@ layers 1..F) is frozen: it is computed once per sentence, in the frozen part's d
 the CPU or GPU has it), and the trainable layers run on it. With ``train_top_layers`` null every
 layer trains (the paper's full fine-tuning) and nothing is cached.
 
-Only the model's own modules run: :func:`langrep.layer_shift.layer_span` makes the encoder's forward pass run a slice
-of its layer list, and feeds a cached hidden state in place of the embeddings' output through a
-forward hook, so masks, attention kernels and dropout stay transformers' own.
+Only the model's own modules run: :func:`~langrep.means.layer_shift.layer_span` makes the encoder's forward
+pass run a slice of its layer list, and feeds a cached hidden state in place of the embeddings'
+output through a forward hook, so masks, attention kernels and dropout stay transformers' own.
 
-A shift ``h + v`` at hidden state l (Zero-mean, MDS; see :mod:`langrep.layer_shift`) acts
+A shift ``h + v`` at hidden state l (Zero-mean, MDS; see :mod:`langrep.means.layer_shift`) acts
 wherever layer l runs. Relative to the cache: l < F is applied while the cache is computed (the
 cache then belongs to that shift); l = F is added to the cached states; l > F runs as a hook in the
 trainable layers. All three give the same states as one uncached forward pass with the hook.
@@ -28,7 +28,15 @@ from torch import nn
 
 from langrep.batching import length_sorted_batches
 from langrep.errors import LangrepError
-from langrep.layer_shift import LayerShift, base_encoder, encoder_layers, layer_module, layer_span, map_hidden, n_layers
+from langrep.means.layer_shift import (
+    LayerShift,
+    base_encoder,
+    encoder_layers,
+    layer_module,
+    layer_span,
+    map_hidden,
+    n_layers,
+)
 from langrep.models import inference
 
 

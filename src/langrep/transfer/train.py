@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,10 +22,10 @@ import torch
 
 from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, shuffled_batches
 from langrep.errors import LangrepError
-from langrep.layer_shift import LayerShift, resolve_layer
+from langrep.means.layer_shift import LayerShift, resolve_layer
 from langrep.models import attention_for_varied_shapes, inference
-from langrep.schema import Settings
-from langrep.transfer.alignment import EncodedSentence, check_pooling, collate, encode_words
+from langrep.settings import TrainSettings
+from langrep.transfer.alignment import EncodedSentence, collate, encode_words
 from langrep.transfer.data import DEPRELS, UPOS, Sentence, label_ids, universal
 from langrep.transfer.metrics import score
 from langrep.transfer.parser import BiaffineParser
@@ -35,50 +35,6 @@ from langrep.transfer.stack import PrefixCache, split_shift
 log = logging.getLogger("langrep")
 TASKS = ("pos", "parsing")
 SELECTION_METRIC = {"pos": "accuracy", "parsing": "las"}
-
-
-@dataclass(frozen=True)
-class TrainSettings(Settings):
-    """Fine-tuning settings of a task: ``transfer.train`` (defaults from the schema) and
-    ``transfer.word_pooling``; the workflow merges a task's ``transfer.{task}.train`` overrides in."""
-
-    SECTION = ("transfer", "train")
-    BORROWED = {"word_pooling": ("transfer", "word_pooling")}
-    seed: int
-    max_length: int
-    epochs: float
-    max_steps: int | None
-    batch_size: int
-    lr: float  # encoder layers
-    head_lr: float  # task head (randomly initialized)
-    weight_decay: float
-    warmup_ratio: float
-    grad_clip: float
-    read_layer: int | str  # the hidden state the task head reads
-    train_top_layers: int | None  # None: fine-tune every layer; N: only the top N up to read_layer
-    word_pooling: str  # "first" | "mean" of a word's character pieces
-    train_sentences: int | None  # seeded subset of the training treebank; None: all
-    dev_sentences: int | None
-    eval_every: int | None  # steps between dev evaluations; None: once per epoch
-    eval_tokens: int  # padded tokens per prediction batch
-    dropout: float
-    arc_dim: int
-    rel_dim: int
-
-    @classmethod
-    def from_config(cls, mapping: Mapping | TrainSettings | None = None, key: str | None = None) -> TrainSettings:
-        """The fine-tuning settings of a config section, checked (positive sizes)."""
-        if isinstance(mapping, cls):
-            return mapping
-        key = key or ".".join(cls.SECTION)
-        s = super().from_config(mapping, key)
-        for name in ("batch_size", "max_length", "eval_tokens"):
-            if int(getattr(s, name)) < 1:
-                raise LangrepError(f"{key}.{name} must be positive, got {getattr(s, name)}")
-        if s.train_top_layers is not None and int(s.train_top_layers) < 0:
-            raise LangrepError(f"{key}.train_top_layers must be >= 0 or null, got {s.train_top_layers}")
-        check_pooling(s.word_pooling)
-        return s
 
 
 def build_task_model(task: str, encoder, settings: TrainSettings, key: str = "transfer.train.read_layer"):

@@ -1,0 +1,314 @@
+"""Fitting the MLM head of :mod:`langrep.translation.mlm_head` on a frozen encoder, and its held-out quality.
+
+Objective (documented choice): the cross-entropy of the input token at every non-special position
+of the clean input (the paper decodes unmasked input, so the head must give it back), plus, from a
+second pass under BERT's masked-LM corruption (15 % of the positions; of those 80 % -> mask token,
+10 % -> a random token, 10 % unchanged), the original token at the corrupted positions. The
+encoder is frozen, so both passes' last hidden states are computed once and cached.
+
+Fitting uses a sampled softmax (the batch's targets plus ``negatives`` uniform token ids, log-Q
+corrected): a 250k-way softmax at every step would cost ~100M multiply-adds per position.
+Decoding stays exact over the whole vocabulary.
+
+Quality (:func:`evaluate_head`): per language, on held-out monolingual sentences, the share of
+tokens given back on clean input (reconstruction) and the masked-token accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from langrep.batching import TokenIds, length_sorted_batches, pad_tensors, pad_token_id, special_ids, tokenize_ids
+from langrep.errors import LangrepError
+from langrep.models import inference
+from langrep.settings import HeadSettings
+from langrep.translation.mlm_head import (
+    FittedMLMHead,
+    fast_dtype,
+    head_vocab_size,
+    input_embeddings,
+)
+
+# the keyword defaults below: config translation.head's
+DEFAULT = HeadSettings.defaults()
+
+
+@dataclass
+class HeadFit:
+    """A fitted head and its statistics (what ``head.json`` records)."""
+
+    head: FittedMLMHead
+    stats: dict
+
+
+def _corrupt(
+    ids: list[int], specials: set[int], n_vocab: int, mask_id: int, rng, mask_prob: float, bert_mix: bool = True
+):
+    """BERT corruption: (corrupted ids, selected positions). ``bert_mix`` False: every selected
+    position becomes the mask token (the masked-accuracy evaluation)."""
+    out, selected = list(ids), [False] * len(ids)
+    for j, tok in enumerate(ids):
+        if tok in specials or rng.random() >= mask_prob:
+            continue
+        selected[j] = True
+        r = rng.random() if bert_mix else 0.0
+        if r < 0.8:
+            out[j] = mask_id
+        elif r < 0.9:
+            while True:  # a random non-special piece
+                out[j] = int(rng.integers(n_vocab))
+                if out[j] not in specials:
+                    break
+    return out, selected
+
+
+def encode_positions(
+    encoder,
+    seqs: Sequence[Sequence[int]],
+    inputs: Sequence[Sequence[int]],
+    specials: set[int],
+    pad_id: int,
+    token_budget: int,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Last hidden states of ``inputs`` (token id lists) at the non-special positions of ``seqs``.
+
+    Returns (features [N, H] float32, original ids [N], sentence index [N]), sentences in order.
+    """
+    per: list = [None] * len(seqs)
+    dev = next(encoder.parameters()).device
+    tokens = TokenIds.from_lists(inputs)
+    encoder.eval()
+    with inference():
+        for batch in length_sorted_batches([len(s) for s in seqs], token_budget, max_padding=None, shortest_first=True):
+            ids, mask = pad_tensors(tokens, batch, pad_id)
+            hidden = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev)).last_hidden_state
+            for row, i in enumerate(batch):
+                keep = [j for j, tok in enumerate(seqs[i]) if tok not in specials]
+                per[i] = (hidden[row, keep].float(), keep)
+    feats = torch.cat([p[0] for p in per]) if per else torch.zeros(0)
+    targets = torch.as_tensor([seqs[i][j] for i, p in enumerate(per) for j in p[1]], dtype=torch.long)
+    sent = torch.as_tensor([i for i, p in enumerate(per) for _ in p[1]], dtype=torch.long)
+    return feats, targets, sent
+
+
+def _sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length: int):
+    seqs, langs = [], []
+    for lang, texts in texts_by_lang.items():
+        if not len(texts):
+            raise LangrepError(f"no text for the MLM head in language {lang!r}")
+        s = tokenize_ids(tokenizer, texts, max_length)
+        seqs.extend(s[i].tolist() for i in range(len(s)))
+        langs.extend([lang] * len(s))
+    return seqs, langs
+
+
+def fit_mlm_head(
+    encoder,
+    tokenizer,
+    texts_by_lang: Mapping[str, Sequence[str]],
+    *,
+    steps: int = DEFAULT.steps,
+    batch_size: int = DEFAULT.batch_size,
+    negatives: int = DEFAULT.negatives,
+    width: int = DEFAULT.width,
+    lr: float = DEFAULT.lr,
+    mask_prob: float = DEFAULT.mask_prob,
+    max_length: int = DEFAULT.max_length,
+    token_budget: int = DEFAULT.token_budget,
+    seed: int = DEFAULT.seed,
+    log_every: int = 100,
+    log=None,
+) -> HeadFit:
+    """Fit a :class:`FittedMLMHead` on the frozen ``encoder`` (see the module docstring)."""
+    if steps < 1 or batch_size < 1 or negatives < 1 or lr <= 0:
+        raise LangrepError("translation.head: steps, batch_size and negatives must be >= 1 and lr > 0")
+    if tokenizer.mask_token_id is None:
+        raise LangrepError("fitting an MLM head needs a tokenizer with a mask token")
+    t0 = time.perf_counter()
+    torch.manual_seed(seed)
+    n_vocab = head_vocab_size(encoder, tokenizer)
+    x, targets, selected, n_sentences = _training_positions(
+        encoder, tokenizer, texts_by_lang, n_vocab, mask_prob, max_length, token_budget, seed
+    )
+    t_encode = time.perf_counter() - t0
+    head = FittedMLMHead(
+        input_embeddings(encoder),
+        n_vocab,
+        width,
+        layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12),
+    )
+    dev = x.device
+    head, targets, x = head.to(dev), targets.to(dev), x.clone()  # clone: inference tensors cannot enter autograd
+    gen = torch.Generator().manual_seed(seed)
+    b, k = min(batch_size, len(x)), min(negatives, n_vocab)
+    losses = _train_head(
+        head, x, targets, n_vocab, b, k, steps=steps, lr=lr, gen=gen, log=log, log_every=log_every, t0=t0
+    )
+    head.eval()
+    window = max(1, min(20, steps // 5))
+    sample = torch.randperm(len(x), generator=gen)[:2000].to(dev)
+    pred = head.argmax(x[sample])
+    sel = selected.to(dev)[sample]
+    stats = {
+        "objective": "cross-entropy of the input token at every non-special position of the clean input, plus "
+        f"the original token at the corrupted positions of a BERT-corrupted pass ({mask_prob:.0%}: 80/10/10)",
+        "softmax": f"whole vocabulary at decoding; fitting: sampled softmax (batch targets + {k} uniform "
+        "negatives, log-Q corrected)",
+        "architecture": f"LayerNorm(W2 gelu(W1 h + b1) + b2), hidden {x.shape[1]} -> {width} -> {x.shape[1]}; "
+        "decoder tied to the frozen input embeddings, plus a bias per token",
+        "languages": sorted(texts_by_lang),
+        "n_fit_sentences": n_sentences,
+        "n_positions": int(len(x)),
+        "n_masked_positions": int(selected.sum()),
+        "fit_vocab_size": int(len(torch.unique(targets))),
+        "vocab_size": int(n_vocab),
+        "steps": steps,
+        "batch_size": b,
+        "negatives": k,
+        "width": width,
+        "lr": lr,
+        "mask_prob": mask_prob,
+        "seed": seed,
+        "loss_first": float(np.mean(losses[:window])),
+        "loss_last": float(np.mean(losses[-window:])),
+        "train_accuracy_unmasked": float((pred == targets[sample])[~sel].float().mean()) if (~sel).any() else None,
+        "train_accuracy_masked": float((pred == targets[sample])[sel].float().mean()) if sel.any() else None,
+        "seconds_encode": round(t_encode, 2),
+        "seconds_fit": round(time.perf_counter() - t0, 2),
+    }
+    return HeadFit(head, stats)
+
+
+def _training_positions(encoder, tokenizer, texts_by_lang, n_vocab, mask_prob, max_length, token_budget, seed):
+    """The fitting positions: every non-special position of the clean pass (reconstruction), then
+    the corrupted positions of a BERT-corrupted pass; ``(states, targets, selected, n_sentences)``,
+    ``selected`` marking the corrupted ones."""
+    specials = set(special_ids(tokenizer))
+    rng = np.random.default_rng(seed)
+    seqs, _ = _sentences(tokenizer, texts_by_lang, max_length)
+    corrupted = [_corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob) for s in seqs]
+    pad = pad_token_id(tokenizer)
+    clean, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
+    at = torch.as_tensor(
+        [sel for s, c in zip(seqs, corrupted) for tok, sel in zip(s, c[1]) if tok not in specials], dtype=torch.bool
+    )
+    noisy = (
+        encode_positions(encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget)[0][at.to(clean.device)]
+        if at.any()
+        else clean[:0]
+    )
+    x = torch.cat([clean, noisy])
+    targets = torch.cat([targets, targets[at]])
+    selected = torch.cat([torch.zeros(len(clean), dtype=torch.bool), torch.ones(int(at.sum()), dtype=torch.bool)])
+    if len(x) == 0:
+        raise LangrepError("the MLM head's fitting text has no (non-special) token")
+    return x, targets, selected, len(seqs)
+
+
+def _train_head(head, x, targets, n_vocab, b, k, *, steps, lr, gen, log, log_every, t0) -> list[float]:
+    """``steps`` Adam steps (warm-up, cosine decay) of sampled softmax over ``b`` drawn positions and
+    ``k`` uniform negatives; the loss of every step."""
+    dev = x.device
+    fast = fast_dtype(dev)
+    opt = torch.optim.Adam(head.parameters(), lr=lr)
+    warm = max(1, min(50, steps // 10))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min(1.0, (s + 1) / warm) * 0.5 * (1 + math.cos(math.pi * s / steps))
+    )
+    n = len(x)
+    # log-Q correction: each negative is drawn with probability k / V per step
+    correction = torch.cat([torch.zeros(b), torch.full((k,), math.log(k / n_vocab))]).to(dev)
+    losses = []
+    head.train()
+    for step in range(steps):
+        idx = torch.randint(n, (b,), generator=gen).to(dev)
+        y = targets[idx]
+        cand = torch.cat([y, torch.randint(n_vocab, (k,), generator=gen).to(dev)])
+        with torch.autocast(dev.type, dtype=fast, enabled=fast != torch.float32):
+            logits = head.sampled_logits(x[idx], cand)
+        logits = logits.float() - correction
+        # another column holding a row's own target is not a negative for it
+        hit = cand[None, :] == y[:, None]
+        hit[torch.arange(b), torch.arange(b)] = False
+        loss = nn.functional.cross_entropy(logits.masked_fill(hit, -1e4), torch.arange(b, device=dev))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if log is not None and (step % log_every == 0 or step == steps - 1):
+            log(f"head step {step}/{steps}: sampled loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f}s)")
+    return losses
+
+
+def evaluate_head(
+    head: FittedMLMHead,
+    encoder,
+    tokenizer,
+    texts_by_lang: Mapping[str, Sequence[str]],
+    *,
+    fit_vocab: set[int] | None = None,
+    mask_prob: float = DEFAULT.mask_prob,
+    max_length: int = DEFAULT.max_length,
+    token_budget: int = DEFAULT.token_budget,
+    seed: int = 1,
+) -> dict[str, dict]:
+    """Per language: ``reconstruction`` (% of non-special tokens given back on clean input) and
+    ``masked_accuracy`` (% of ``mask_prob`` of them, all replaced by the mask token, predicted).
+
+    With ``fit_vocab`` (the ids of the fitting text) it adds the share of held-out tokens outside it
+    and the reconstruction of those: tokens the head never saw as targets.
+    """
+    specials = set(special_ids(tokenizer))
+    pad = pad_token_id(tokenizer)
+    rng = np.random.default_rng(seed)
+    seqs, langs = _sentences(tokenizer, texts_by_lang, max_length)
+    masked = [
+        _corrupt(s, specials, head.vocab_size, tokenizer.mask_token_id, rng, mask_prob, bert_mix=False) for s in seqs
+    ]
+    x, y, sent = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
+    xm, _, _ = encode_positions(encoder, seqs, [m[0] for m in masked], specials, pad, token_budget)
+    sel = torch.as_tensor(
+        [m[1][j] for s, m in zip(seqs, masked) for j, tok in enumerate(s) if tok not in specials], dtype=torch.bool
+    )
+    ok = (head.argmax(x) == y.to(x.device)).cpu()
+    ok_masked = (head.argmax(xm[sel.to(xm.device)]) == y[sel].to(xm.device)).cpu()
+    lang_of = np.asarray(langs)[sent.numpy()]
+    unseen = (
+        torch.as_tensor([int(t) not in fit_vocab for t in y.tolist()], dtype=torch.bool)
+        if fit_vocab is not None
+        else None
+    )
+    out = {}
+    for lang in texts_by_lang:
+        at = torch.as_tensor(lang_of == lang)
+        m_at = at[sel]
+        rec = {
+            "n_sentences": int(sum(1 for x_ in langs if x_ == lang)),
+            "n_tokens": int(at.sum()),
+            "reconstruction": 100 * float(ok[at].float().mean()),
+            "n_masked": int(m_at.sum()),
+            "masked_accuracy": 100 * float(ok_masked[m_at].float().mean()) if m_at.any() else None,
+        }
+        if unseen is not None:
+            u = at & unseen
+            rec["unseen_in_fit_share"] = 100 * float(u.sum()) / max(1, int(at.sum()))
+            rec["reconstruction_unseen_in_fit"] = 100 * float(ok[u].float().mean()) if u.any() else None
+        out[lang] = rec
+    return out
+
+
+def split_heldout(texts: Sequence[str], n_fit: int, n_heldout: int) -> tuple[list[str], list[str]]:
+    """(fitting texts, held-out texts): the last ``n_heldout`` sentences (at most a fifth of the
+    corpus) are held out; the first ``n_fit`` of the rest are fitted on."""
+    texts = list(texts)
+    hold = min(n_heldout, len(texts) // 5)
+    rest = texts[: len(texts) - hold]
+    return rest[:n_fit], texts[len(texts) - hold :]
