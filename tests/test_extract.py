@@ -150,6 +150,29 @@ def test_parallel_corpus_equals_one_side_at_a_time(tmp_path, tiny_model_dir):
     assert not (tmp_path / "e.parquet").exists()
 
 
+def test_the_extraction_job_writes_the_means_a_separate_means_step_would(tmp_path, tiny_model_dir):
+    """With means_path the extraction writes R_L^l: the file means_from_sums makes from the sums
+    file, byte for byte, and the token-weighted mean of every layer's states by hand."""
+    import pandas as pd
+
+    from langrep.extraction.corpus import extract_corpus, means_from_sums
+    from langrep.means.representations import read_sums
+
+    corpus = tmp_path / "de.parquet"
+    texts = ["der hund", "die katze schläft", "ein haus"]
+    pd.DataFrame({"id": ["1", "2", "3"], "lang": "de", "text": texts}).to_parquet(corpus)
+    settings = {"device": "cpu", "token_budget": 64, "max_length": 16, "pooled_layers": [2]}
+    out = {k: tmp_path / f"{k}.parquet" for k in ("embeddings", "sums", "means")}
+    extract_corpus(corpus, tiny_model_dir, out["embeddings"], out["sums"], settings, means_path=out["means"])
+    means_from_sums([out["sums"]], corpus, tiny_model_dir, tmp_path / "separate.parquet")
+    assert out["means"].read_bytes() == (tmp_path / "separate.parquet").read_bytes()
+    sums = read_sums(out["sums"])
+    np.testing.assert_allclose(read_means(out["means"]).means, sums.sums / sums.n_tokens, rtol=1e-12)
+    # without means_path no means file is written (the library's callers choose)
+    extract_corpus(corpus, tiny_model_dir, tmp_path / "e2.parquet", tmp_path / "s2.parquet", settings)
+    assert sorted(p.name for p in tmp_path.glob("*means*")) == ["means.parquet"]
+
+
 # ---------------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------------

@@ -163,7 +163,7 @@ def test_every_job_went_through_sbatch_with_its_resources(slurm_run):
     assert "means_analysis" in rules
     # tiny steps and downloads stay on the submitting host (localrule: True)
     local = set(re.findall(r"^localrule (\w+):", log, re.M))
-    assert {"normalize_corpus", "language_means", "materialize_model", "fetch_tatoeba"} <= local
+    assert {"normalize_corpus", "materialize_model", "fetch_tatoeba"} <= local
     assert not local & rules
     for jid, (rule, block) in jobs.items():
         row = rows[jid]

@@ -107,12 +107,11 @@ def resolve_plan(shape, inputs):
 
 
 # The rule that makes each kind of artifact (the workflow's rule names), for the remedy of a file
-# that cannot be read; embeddings, sums and scores depend on the corpus or task (_producing_rule).
+# that cannot be read; embeddings, sums, means and scores depend on the corpus or task (_producing_rule).
 PRODUCED_BY: dict[str, str] = {
     "corpus": "normalize_corpus",
     "bucc_gold": "bucc_gold",
     "model": "materialize_model",
-    "means": "language_means",
     "candidates": "retrieval_bucc_mine",
     "mlm_head": "mlm_head",
     "translation_vocab": "translation_vocab",
@@ -138,7 +137,7 @@ SCORES_BY: dict[str, str] = {
 
 
 def _producing_rule(kind: str, wildcards: dict[str, str]) -> str | None:
-    if kind in ("embeddings", "sums"):
+    if kind in ("embeddings", "sums", "means"):
         corpus = wildcards["corpus"]
         parallel = {"tatoeba_": "extract_tatoeba", "bucc_": "extract_bucc"}
         return next((rule for prefix, rule in parallel.items() if corpus.startswith(prefix)), "extract")

@@ -1,4 +1,5 @@
-# Per-layer extraction (one forward pass per batch for every layer) and the language means.
+# Per-layer extraction (one forward pass per batch for every layer): pooled sentence vectors, token
+# sums and the language means, all written by the one job that holds the sums.
 
 
 include: "plans/extract.smk"
@@ -11,13 +12,14 @@ rule extract:
     output:
         embeddings=path("embeddings"),
         sums=path("sums"),
+        means=path("means"),
     log:
         "logs/{model}/extract/{corpus}/{lang}.log",
     benchmark:
         path("benchmark", job="{model}/extract/{corpus}/{lang}")
     wildcard_constraints:
         corpus=SINGLE_CORPUS,
-    priority: 2  # the language means first: translation and transfer wait on them
+    priority: 2  # the mono language means first: translation and transfer wait on them
     conda:
         ENV
     threads: JOB_THREADS
@@ -83,26 +85,3 @@ rule extract_bucc:
         pooled_layers=lambda w: pooled_layers_of(f"bucc_{w.xx}-en_{w.split}"),
     script:
         "../scripts/extract.py"
-
-
-rule language_means:
-    input:
-        sums=path("sums"),
-        corpus=path("corpus"),
-        model=path("model"),
-    output:
-        path("means"),
-    log:
-        "logs/{model}/means/{corpus}/{lang}.log",
-    benchmark:
-        path("benchmark", job="{model}/means/{corpus}/{lang}")
-    priority: 2  # see extract
-    # a second of work: on a cluster it runs on the submitting host, not as a SLURM job
-    localrule: True
-    conda:
-        ENV
-    resources:
-        mem_mb=per_attempt(1000),
-        runtime=per_attempt(5),
-    script:
-        "../scripts/language_means.py"

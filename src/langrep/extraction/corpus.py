@@ -24,11 +24,14 @@ def extract_corpus(
     sums_path,
     settings: ExtractionSettings | Mapping | None = None,
     threads: int | None = None,
+    means_path=None,
 ) -> None:
     """Pooled embeddings (of ``settings.pooled_layers``) and per-layer sums of one (model, corpus,
-    language) text set; ``settings``: config ``extraction:`` (or a part of it)."""
+    language) text set, and its language means where ``means_path`` is given; ``settings``: config
+    ``extraction:`` (or a part of it)."""
+    side = {"corpus_path": corpus_path, "embeddings_path": embeddings_path, "sums_path": sums_path}
     extract_parallel_corpus(
-        [{"corpus_path": corpus_path, "embeddings_path": embeddings_path, "sums_path": sums_path}],
+        [{**side, "means_path": means_path} if means_path else side],
         model_dir,
         settings,
         threads,
@@ -40,9 +43,11 @@ def extract_parallel_corpus(
 ) -> None:
     """:func:`extract_corpus` for every side of a parallel corpus (Tatoeba, BUCC) with one model load.
 
-    ``sides``: dicts with ``corpus_path``, ``embeddings_path``, ``sums_path``. Each file is written
-    atomically; a run killed between two sides leaves the first side's files, which Snakemake
-    treats as incomplete and rebuilds with the rest.
+    ``sides``: dicts with ``corpus_path``, ``embeddings_path``, ``sums_path`` and optionally
+    ``means_path`` (the language means, from the sums just written: the extraction job writes them,
+    so no job of its own starts for a second of work). Each file is written atomically; a run killed
+    between two sides leaves the first side's files, which Snakemake treats as incomplete and
+    rebuilds with the rest.
     """
     import torch
 
@@ -90,6 +95,9 @@ def extract_parallel_corpus(
             next(model.parameters()).dtype,
         )
         write_sums(sums, side["sums_path"], meta)
+        if side.get("means_path"):
+            # read back from the file, as a separate job would: the same bytes either way
+            means_from_sums([side["sums_path"]], side["corpus_path"], model_dir, side["means_path"])
 
 
 def rule_extraction(params) -> ExtractionSettings:

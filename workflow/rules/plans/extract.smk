@@ -27,11 +27,12 @@ def pooled_layers_of(corpus):
 
 
 def pair_outputs(corpus, xx, embeddings=lambda p: p):
-    """The embeddings and sums of both sides of a parallel corpus (rule outputs)."""
+    """The embeddings, sums and language means of both sides of a parallel corpus (rule outputs)."""
     out = {}
     for side, lang in (("xx", xx), ("en", "en")):
         out[f"{side}_embeddings"] = embeddings(path("embeddings", corpus=corpus, lang=lang))
         out[f"{side}_sums"] = path("sums", corpus=corpus, lang=lang)
+        out[f"{side}_means"] = path("means", corpus=corpus, lang=lang)
     return out
 
 
