@@ -214,3 +214,18 @@ def test_overrides_and_overlays_on_the_command_line(tmp_path, shared_data):
     bad = dry_run("--config", "retrieval={tatoeba: {langs: [xx]}}")
     assert bad.returncode != 0
     assert "config key retrieval.tatoeba.langs: unknown Tatoeba language 'xx'" in bad.stdout + bad.stderr
+
+
+def test_a_direction_names_its_two_languages_or_is_refused():
+    from langrep.settings import TranslationSettings, direction_langs
+
+    settings = TranslationSettings.from_config({"source": "en", "targets": ["de", "zh"], "both_directions": True})
+    assert [direction_langs(d) for d in settings.directions()] == [
+        ("en", "de"),
+        ("en", "zh"),
+        ("de", "en"),
+        ("zh", "en"),
+    ]
+    for bad in ("ende", "en-", "-de"):
+        with pytest.raises(LangrepError, match=f"translation direction '{bad}'"):
+            direction_langs(bad)

@@ -64,11 +64,11 @@ rule translation_sweep:
     input:
         model=path("model"),
         head=path("mlm_head"),
-        xnli_source=lambda wc: path("corpus", corpus="xnli_test", lang=direction_langs(wc)[0]),
-        xnli_target=lambda wc: path("corpus", corpus="xnli_test", lang=direction_langs(wc)[1]),
+        xnli_source=lambda wc: path("corpus", corpus="xnli_test", lang=sweep_langs(wc)[0]),
+        xnli_target=lambda wc: path("corpus", corpus="xnli_test", lang=sweep_langs(wc)[1]),
         vocab=path("translation_vocab"),
-        means_source=lambda wc: path("means", corpus="mono", lang=direction_langs(wc)[0]),
-        means_target=lambda wc: path("means", corpus="mono", lang=direction_langs(wc)[1]),
+        means_source=lambda wc: path("means", corpus="mono", lang=sweep_langs(wc)[0]),
+        means_target=lambda wc: path("means", corpus="mono", lang=sweep_langs(wc)[1]),
     output:
         rows=path("translation_rows"),
         samples=path("translation_direction_samples"),

@@ -1,11 +1,12 @@
 import torch
 
 from langrep.logs import log_to_file
+from langrep.settings import direction_langs
 from langrep.translation.run import run_translation_direction
 
 log = log_to_file(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-source, _, target = snakemake.wildcards.direction.partition("-")
+source, target = direction_langs(snakemake.wildcards.direction)
 run_translation_direction(
     snakemake.params.settings,
     direction=snakemake.wildcards.direction,

@@ -47,6 +47,7 @@ from langrep.settings.stages import (
     TransferSettings,
     TranslationSettings,
     check_pooling,
+    direction_langs,
 )
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "check_pooling",
     "check_values",
     "describe_source",
+    "direction_langs",
     "merge",
     "merged_config",
     "model_stages",

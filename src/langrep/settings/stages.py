@@ -128,6 +128,15 @@ class TranslationSettings(Settings):
         return list(dict.fromkeys(f"{s}-{t}" for s, t in pairs))
 
 
+def direction_langs(direction: str) -> tuple[str, str]:
+    """The (source, target) languages of a translation direction ``"src-tgt"`` (as
+    :meth:`TranslationSettings.directions` names them)."""
+    source, sep, target = direction.partition("-")
+    if not (sep and source and target):
+        raise LangrepError(f"translation direction {direction!r}: expected <source>-<target>, e.g. en-de")
+    return source, target
+
+
 @dataclass(frozen=True)
 class TransferSettings(Settings):
     """``transfer:``: POS tagging and parsing; ``train`` and each task's section stay mappings (the

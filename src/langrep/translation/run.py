@@ -22,7 +22,7 @@ from langrep.io import atomic_write
 from langrep.means.layer_shift import n_layers
 from langrep.models.limits import check_job
 from langrep.scores import scores_frame, write_scores
-from langrep.settings import TransferSettings, TranslationSettings
+from langrep.settings import TransferSettings, TranslationSettings, direction_langs
 from langrep.translation.data import ParallelLines, parallel_lines, read_vocab_sets
 from langrep.translation.decoding import direction_outputs
 from langrep.translation.metrics import (
@@ -41,7 +41,7 @@ def _by_source(directions: Sequence[str]) -> dict[str, list[str]]:
     """``["en-de", "en-fr", "de-en"]`` -> ``{"en": ["de", "fr"], "de": ["en"]}`` (order kept)."""
     grouped: dict[str, list[str]] = {}
     for d in directions:
-        s, _, t = d.partition("-")
+        s, t = direction_langs(d)
         grouped.setdefault(s, []).append(t)
     return grouped
 
@@ -252,8 +252,7 @@ def run_translation(
     :func:`score_directions` (``model``, ``model_dir``, ``head_dir``, ``xnli_paths``,
     ``vocab_path``, ``means_paths``, ``bootstrap``, ``seed``).
     """
-    settings = TranslationSettings.from_config(settings)
-    _check(settings)
+    settings = TranslationSettings.from_config(settings)  # score_directions checks it before any work
     rows, samples, info = score_directions(settings, settings.directions(), log=log, **inputs)
     write_scores(rows, scores_out)
     _write_samples(samples, samples_out)

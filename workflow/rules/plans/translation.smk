@@ -2,6 +2,7 @@
 # the stage's targets (functions live apart from rules, as snakemake --lint asks).
 
 from langrep.settings import TranslationSettings as _TranslationSettings
+from langrep.settings import direction_langs as _direction_langs
 
 TRANSLATION = config["translation"]
 
@@ -15,10 +16,9 @@ def translation_directions():
     return _TranslationSettings.from_config(TRANSLATION).directions()
 
 
-def direction_langs(wildcards):
+def sweep_langs(wildcards):
     """The (source, target) languages of a translation_sweep job's direction."""
-    source, _, target = wildcards.direction.partition("-")
-    return source, target
+    return _direction_langs(wildcards.direction)
 
 
 def head_langs():
