@@ -195,13 +195,20 @@ def test_every_mirrored_conllu_file_parses(shared_data):
 
 
 # ---------------------------------------------------------------------------------------------
-# The rules (a Snakefile that includes workflow/rules/common.smk and corpora.smk)
+# The rules (a Snakefile that includes workflow/rules/corpora.smk)
 
 _SNAKEFILE = """
 from langrep.paths import path
 
+from langrep import settings as _settings
+from langrep.paths import RAW_ROOT
+
 configfile: "config.yaml"
-include: "{common}"
+ENV = "../../envs/langrep.yaml"  # relative to workflow/rules/, as in common.smk
+# what common.smk gives corpora.smk: the data settings, checked as common.smk checks them
+DATA = _settings.DataSettings.from_config(config.get("data"))
+_settings.check_mirror(DATA.mirror)
+_settings.check_config(config, DATA.mirror)
 include: "{smk}"
 
 def corpus_path(corpus, lang):
@@ -221,10 +228,8 @@ def _workdir(tmp_path: Path, mirror) -> Path:
             common=REPO / "workflow" / "rules" / "common.smk", smk=REPO / "workflow" / "rules" / "corpora.smk"
         )
     )
-    # the default config (common.smk checks a whole config), its data section replaced
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    config["data"] = {"mirror": None if mirror is None else str(mirror), "mono_sentences": 7}
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    data = {"mirror": None if mirror is None else str(mirror), "mono_sentences": 7}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"data": data}))
     return tmp_path
 
 
