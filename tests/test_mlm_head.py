@@ -19,8 +19,9 @@ from langrep.translation.mlm_head import (
     save_head,
     write_pretrained_marker,
 )
-from langrep.translation.mlm_head_fitting import evaluate_head, fit_mlm_head, split_heldout
+from langrep.translation.mlm_head_fitting import fit_mlm_head
 from langrep.translation.mlm_head_preparation import prepare_head
+from langrep.translation.mlm_head_quality import evaluate_head, split_heldout
 
 
 @pytest.fixture(scope="module")

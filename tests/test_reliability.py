@@ -91,6 +91,7 @@ def test_roberta_positions_start_after_the_padding_index():
         ("extraction.pooled_layers", [99], "layer 99", 12),
         ("translation.layer", 50, "layer 50", 12),
         ("translation.layers", [0, 99], "layer 99", 12),
+        ("translation.decode_layer", 13, "layer 13", 12),
         ("transfer.train.read_layer", 99, "layer 99", 12),
         ("transfer.pos.layers", [7], "layer 7", 6),  # above the read layer (6 in the default config)
         ("extraction.max_length", 100000, "100000 tokens", 512),

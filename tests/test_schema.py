@@ -157,7 +157,7 @@ def _signature_defaults():
     from langrep.retrieval import tatoeba as retrieval
     from langrep.transfer import run
     from langrep.translation import decoding as translation
-    from langrep.translation import mlm_head_fitting, mlm_head_preparation
+    from langrep.translation import mlm_head_fitting, mlm_head_preparation, mlm_head_quality
     from langrep.translation import run as translation_run
 
     head = {
@@ -177,8 +177,11 @@ def _signature_defaults():
     intervals = {k: ("transfer", k) for k in ("bootstrap", "seed")}  # every score table's intervals
     return [
         (mlm_head_fitting.fit_mlm_head, head),
-        (mlm_head_fitting.evaluate_head, {k: head[k] for k in ("mask_prob", "max_length", "token_budget")}),
-        (mlm_head_preparation.prepare_head, {"device": ("translation", "device")}),
+        (mlm_head_quality.evaluate_head, {k: head[k] for k in ("mask_prob", "max_length", "token_budget")}),
+        (
+            mlm_head_preparation.prepare_head,
+            {"device": ("translation", "device"), "decode_layer": ("translation", "decode_layer")},
+        ),
         (extract.iter_chunks, extraction),
         (extract.iter_batches, {k: extraction[k] for k in ("token_budget", "include_special_tokens")}),
         (translation.translate, {k: ("translation", k) for k in ("max_length", "token_budget")}),

@@ -1,7 +1,9 @@
 # Unsupervised token translation by MDS (paper Sec. 3, Tables 1, 6, 7; Figures 1-2).
 # mlm_head always runs: it writes head.json = "pretrained" when the model has its own MLM head, or
 # fits a whole-vocabulary head on the frozen encoder (head.safetensors + head.json, with its
-# held-out quality per language) when it has none. The sweep reads head.json to know which one to
+# held-out quality per language) when it has none; then also a probe per layer (the reconstruction
+# curve in head.json) and, when the decode layer is below the top, a head there
+# (head_decode.safetensors): the sweep scores both protocols. The sweep reads head.json to know which one to
 # decode with. translation_sweep scores one direction (src-tgt) per job, so the directions run
 # side by side; translation_scores joins them in table order. translation_vocab caches the token
 # sets V_L of the XNLI test text (Table 6, and the convert rate's V_s, V_t).
@@ -32,6 +34,7 @@ rule mlm_head:
         langs=head_langs(),
         head=TRANSLATION["head"],
         device=TRANSLATION["device"],
+        decode_layer=TRANSLATION["decode_layer"],
     script:
         "../scripts/mlm_head.py"
 

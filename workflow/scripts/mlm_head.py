@@ -11,5 +11,6 @@ prepare_head(
     out_dir=snakemake.output[0],
     settings=snakemake.params.head,
     device=snakemake.params.device,
+    decode_layer=snakemake.params.decode_layer,
     log=log.info,
 )

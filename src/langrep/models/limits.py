@@ -175,6 +175,8 @@ def check_model(config: Mapping, name: str, shape: ModelShape) -> None:
         translation = config["translation"]
         _check_layers("translation.layer", translation["layer"], name, shape)
         _check_layers("translation.layers", translation["layers"], name, shape)
+        if translation["decode_layer"] not in ("auto", "top"):
+            _check_layers("translation.decode_layer", translation["decode_layer"], name, shape)
         _check_length("translation.max_length", translation["max_length"], name, shape)
         _check_length("translation.head.max_length", translation["head"]["max_length"], name, shape)
     if "transfer" in stages and "transfer" in config:

@@ -96,6 +96,9 @@ class HeadSettings(Settings):
     max_length: int
     token_budget: int
     seed: int
+    curve_steps: int
+    curve_sentences: int
+    decode_reconstruction: float
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class TranslationSettings(Settings):
     alphas: list[float]
     layer: int
     layers: list[int] | None
+    decode_layer: str | int
     max_length: int
     token_budget: int
     bleu_tokenize: dict[str, str]

@@ -2,7 +2,9 @@
 
 A sentence in L_s goes through the encoder; at the output of layer l every token's hidden state
 is shifted by ``alpha * (R_t^l - R_s^l)``; the remaining layers and the MLM head run unchanged and
-the argmax token of every (non-special) position is the output.
+the argmax token of every (non-special) position is the output. The head reads the top layer (the
+paper's protocol) or, for a head fitted on an encoder without one, a lower decode layer d
+(:mod:`langrep.translation.decode_layer`): then only the layers up to d run.
 
 Two equivalent implementations:
 - :func:`translate`: :class:`langrep.means.layer_shift.LayerShift`, a forward hook on the embeddings
@@ -32,7 +34,7 @@ import torch
 
 from langrep.batching import length_sorted_batches, pad_tensors, pad_token_id, special_ids, tokenize_ids
 from langrep.errors import LangrepError
-from langrep.means.layer_shift import LayerShift, check_layer, layer_span, n_hidden_states, n_layers
+from langrep.means.layer_shift import LayerShift, check_layer, layer_span, n_hidden_states
 from langrep.models import inference
 from langrep.settings import TranslationSettings
 from langrep.translation.mlm_head import Decoder
@@ -61,6 +63,15 @@ def _batches(tokenizer, texts, max_length, token_budget, device):
         yield batch, ids.to(device), mask.to(device), keep.to(device)
 
 
+def _check_read_layer(decoder: Decoder, layers: Sequence[int]) -> int:
+    """The layer the decoder's head reads; every shift layer must be at or below it."""
+    read = decoder.read_layer
+    above = [l for l in layers if l > read]
+    if above:
+        raise LangrepError(f"MDS at layer(s) {above} lies above the layer the MLM head reads ({read})")
+    return read
+
+
 def translate(
     decoder: Decoder,
     tokenizer,
@@ -73,14 +84,16 @@ def translate(
     max_length: int = DEFAULT.max_length,
     token_budget: int = DEFAULT.token_budget,
 ) -> list[list[int]]:
-    """Output token ids per text with MDS at ``layer`` (a forward hook, :class:`LayerShift`)."""
+    """Output token ids per text with MDS at ``layer`` (a forward hook, :class:`LayerShift`); the
+    head reads the decoder's layer (the whole model runs; its hidden state there is decoded)."""
     specials = set(special_ids(tokenizer))
     dev = decoder.device
+    read = _check_read_layer(decoder, [layer])
     out: list[list[int] | None] = [None] * len(texts)
     shift = LayerShift.mds(layer, src_mean, tgt_mean, alpha)
     with inference(), shift.apply(decoder.encoder):
         for batch, ids, mask, keep in _batches(tokenizer, texts, max_length, token_budget, dev):
-            hidden = decoder.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            hidden = decoder.encoder(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[read]
             for i, o in zip(batch, _decode_positions(decoder, hidden, keep, specials)):
                 out[i] = o
     return out  # type: ignore[return-value]
@@ -101,12 +114,16 @@ def sweep_outputs(
 ) -> dict[tuple[str, int, float], list[list[int]]]:
     """Outputs for every (target, layer, alpha); ``deltas[t]`` is R_t - R_s, shape [L+1, H].
 
+    The head reads the decoder's layer d (the top layer, or a fitted head's decode layer): a
+    shift at layer l runs the model's own layers l+1..d, and every layer of ``layers`` is <= d.
+
     ``token_budget`` bounds the padded tokens of a source batch; the stacked alpha batches are
     ``len(alphas)`` times larger. ``log`` gets a progress line after every source batch.
     """
     enc = decoder.encoder
     for layer in layers:
         check_layer(layer, enc, "translation.layers")
+    top = _check_read_layer(decoder, layers)
     specials = set(special_ids(tokenizer))
     dev = decoder.device
     dtype = next(enc.parameters()).dtype
@@ -119,14 +136,13 @@ def sweep_outputs(
     results: dict[tuple[str, int, float], list] = {
         (t, l, a): [None] * len(texts) for t in deltas for l in layers for a in alphas
     }
-    top = n_layers(enc)
     t0, done = time.perf_counter(), 0
     batches = _batches(tokenizer, texts, max_length, token_budget, dev)
     with inference():
         for n_batch, (batch, ids, mask, keep) in enumerate(batches, start=1):
             hs = enc(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
             if any(a == 0 for a in alphas):
-                base = _decode_positions(decoder, hs[-1], keep, specials)
+                base = _decode_positions(decoder, hs[top], keep, specials)
                 for key in results:
                     if key[2] == 0:
                         for i, o in zip(batch, base):
@@ -140,7 +156,7 @@ def sweep_outputs(
                 for layer in layers:
                     # [K, B, S, H] -> [K*B, S, H]: row k*B + i is sentence i under alpha k.
                     h = (hs[layer].unsqueeze(0) + a_vec * d[layer]).reshape(k * b, *hs[layer].shape[1:])
-                    with layer_span(enc, layer, top, h):  # the model's own layers above the shift
+                    with layer_span(enc, layer, top, h):  # the model's own layers from the shift to the head
                         h = enc(input_ids=ids_k, attention_mask=mask_k).last_hidden_state
                     decoded = _decode_positions(decoder, h, keep_k, specials)
                     for j, a in enumerate(nonzero):

@@ -29,7 +29,8 @@ from langrep.batching import special_ids, tokenize_ids
 from langrep.errors import LangrepError
 from langrep.io import atomic_write
 
-HEAD_FILE = "head.safetensors"
+HEAD_FILE = "head.safetensors"  # the head on the top layer (the paper's protocol)
+DECODE_HEAD_FILE = "head_decode.safetensors"  # the head on the decode layer, when it is below the top
 STATS_FILE = "head.json"
 PRETRAINED_MARKER = "pretrained"
 _TENSORS = {
@@ -154,14 +155,16 @@ def corpus_vocab(tokenizer, texts: Sequence[str], max_length: int = 512) -> set[
     return ids - set(special_ids(tokenizer))
 
 
-def save_head(head: FittedMLMHead, stats: dict, out_dir) -> None:
-    """``head.safetensors`` (trainable weights) and ``head.json`` (``stats``), atomically."""
+def save_head(head: FittedMLMHead, stats: dict | None, out_dir, file: str = HEAD_FILE) -> None:
+    """``file`` (the trainable weights) and, unless ``stats`` is None, ``head.json``, atomically."""
     from safetensors.torch import save_file
 
     out_dir = Path(out_dir)
     state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
-    with atomic_write(out_dir / HEAD_FILE) as tmp:
+    with atomic_write(out_dir / file) as tmp:
         save_file(state, str(tmp))
+    if stats is None:
+        return
     with atomic_write(out_dir / STATS_FILE) as tmp:
         tmp.write_text(json.dumps({"head": "fitted", **stats}, indent=2))
 
@@ -193,9 +196,9 @@ def head_kind(head_dir) -> str:
     return read_head_record(head_dir)["head"]
 
 
-def load_head(head_dir, encoder) -> FittedMLMHead:
-    """The fitted MLM head saved in ``head_dir``, tied to ``encoder``'s input embeddings."""
-    path = Path(head_dir) / HEAD_FILE
+def load_head(head_dir, encoder, file: str = HEAD_FILE) -> FittedMLMHead:
+    """The fitted MLM head saved in ``head_dir`` (``file``), tied to ``encoder``'s input embeddings."""
+    path = Path(head_dir) / file
     if not path.exists():
         raise LangrepError(f"fitted MLM head not found: {path}")
     state = read_safetensors(path)
@@ -214,16 +217,30 @@ def load_head(head_dir, encoder) -> FittedMLMHead:
 # ----------------------------------------------------------------------------- encoder + head
 @dataclass
 class Decoder:
-    """A base encoder (BertModel-like) and an MLM head on its last hidden state."""
+    """A base encoder (BertModel-like) and an MLM head on its hidden state ``layer``.
+
+    ``protocol``: ``top`` (the head reads the last layer, the paper's protocol) or
+    ``decode_layer`` (a fitted head reads a lower layer; :mod:`langrep.translation.decode_layer`).
+    """
 
     encoder: torch.nn.Module
     head: Callable[[torch.Tensor], torch.Tensor]
     kind: str  # "pretrained" | "fitted"
+    layer: int | None = None  # the hidden state the head reads (0..L); None: the top layer
+    protocol: str = "top"
+    reconstruction: float | None = None  # a fitted head's held-out reconstruction (%) at ``layer``
 
     @property
     def device(self):
         """The device the encoder runs on."""
         return next(self.encoder.parameters()).device
+
+    @property
+    def read_layer(self) -> int:
+        """The hidden state the head reads, as a number (the top layer L when ``layer`` is None)."""
+        from langrep.means.layer_shift import n_layers
+
+        return n_layers(self.encoder) if self.layer is None else self.layer
 
     def argmax(self, hidden: torch.Tensor) -> torch.Tensor:
         """Token ids of the best logit of every row of ``hidden`` [N, H], over the whole vocabulary."""
@@ -242,15 +259,35 @@ def split_masked_lm(mlm) -> tuple[torch.nn.Module, torch.nn.Module]:
     raise LangrepError(f"cannot find the MLM head of {type(mlm).__name__}")
 
 
-def load_decoder(model_dir, head_dir, device: str | None = "cpu") -> tuple[Decoder, object]:
-    """The decoder the ``mlm_head`` rule chose: the model's own head, or the fitted one."""
+def load_decoders(model_dir, head_dir, device: str | None = "cpu") -> tuple[list[Decoder], object]:
+    """The decoders the ``mlm_head`` rule prepared, sharing one encoder: the top layer's (the
+    model's own head, or the fitted one), then the decode layer's where a fitted head's
+    ``head.json`` names one below the top; and the tokenizer."""
+    from langrep.means.layer_shift import n_layers
     from langrep.models import load_encoder, load_masked_lm
 
-    kind = head_kind(head_dir)
-    if kind == "pretrained":
+    record = read_head_record(head_dir)
+    if record["head"] == "pretrained":
         mlm, tokenizer = load_masked_lm(model_dir, device=device)
         base, head = split_masked_lm(mlm)
-        return Decoder(base, head, kind), tokenizer
+        return [Decoder(base, head, "pretrained", n_layers(base))], tokenizer
     encoder, tokenizer = load_encoder(model_dir, device=device)
-    head = load_head(head_dir, encoder).to(next(encoder.parameters()).device)
-    return Decoder(encoder, head, kind), tokenizer
+    dev = next(encoder.parameters()).device
+    top = n_layers(encoder)
+    out = [
+        Decoder(
+            encoder, load_head(head_dir, encoder).to(dev), "fitted", top, "top", record.get("heldout_reconstruction")
+        )
+    ]
+    decode = record.get("decode_head")
+    if decode:
+        head = load_head(head_dir, encoder, decode.get("file", DECODE_HEAD_FILE)).to(dev)
+        layer = int(decode["layer"])
+        out.append(Decoder(encoder, head, "fitted", layer, "decode_layer", decode.get("heldout_reconstruction")))
+    return out, tokenizer
+
+
+def load_decoder(model_dir, head_dir, device: str | None = "cpu") -> tuple[Decoder, object]:
+    """The top layer's decoder the ``mlm_head`` rule chose: the model's own head, or the fitted one."""
+    decoders, tokenizer = load_decoders(model_dir, head_dir, device)
+    return decoders[0], tokenizer

@@ -1,17 +1,18 @@
-"""Fitting the MLM head of :mod:`langrep.translation.mlm_head` on a frozen encoder, and its held-out quality.
+"""Fitting the MLM head of :mod:`langrep.translation.mlm_head` on a frozen encoder.
 
 Objective (documented choice): the cross-entropy of the input token at every non-special position
 of the clean input (the paper decodes unmasked input, so the head must give it back), plus, from a
 second pass under BERT's masked-LM corruption (15 % of the positions; of those 80 % -> mask token,
 10 % -> a random token, 10 % unchanged), the original token at the corrupted positions. The
-encoder is frozen, so both passes' last hidden states are computed once and cached.
+encoder is frozen, so both passes' hidden states are computed once and cached
+(:func:`training_positions`: the last layer's, or every layer's for the reconstruction curve), and
+a head is fitted on one layer's (:func:`fit_head`).
 
 Fitting uses a sampled softmax (the batch's targets plus ``negatives`` uniform token ids, log-Q
 corrected): a 250k-way softmax at every step would cost ~100M multiply-adds per position.
 Decoding stays exact over the whole vocabulary.
 
-Quality (:func:`evaluate_head`): per language, on held-out monolingual sentences, the share of
-tokens given back on clean input (reconstruction) and the masked-token accuracy.
+Quality on held-out sentences: :mod:`langrep.translation.mlm_head_quality`.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ class HeadFit:
     stats: dict
 
 
-def _corrupt(
+def corrupt(
     ids: list[int], specials: set[int], n_vocab: int, mask_id: int, rng, mask_prob: float, bert_mix: bool = True
 ):
-    """BERT corruption: (corrupted ids, selected positions). ``bert_mix`` False: every selected
+    """BERT corruption of one sentence: (corrupted ids, selected positions). ``bert_mix`` False: every selected
     position becomes the mask token (the masked-accuracy evaluation)."""
     out, selected = list(ids), [False] * len(ids)
     for j, tok in enumerate(ids):
@@ -76,10 +77,13 @@ def encode_positions(
     specials: set[int],
     pad_id: int,
     token_budget: int,
+    layers: Sequence[int] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Last hidden states of ``inputs`` (token id lists) at the non-special positions of ``seqs``.
+    """Hidden states of ``inputs`` (token id lists) at the non-special positions of ``seqs``.
 
-    Returns (features [N, H] float32, original ids [N], sentence index [N]), sentences in order.
+    Returns (features, original ids [N], sentence index [N]), sentences in order. ``layers``
+    None: features [N, H] of the last hidden state; else [len(layers), N, H], the hidden states
+    ``layers`` (0 = embedding output) of one forward pass (``output_hidden_states``). float32.
     """
     per: list = [None] * len(seqs)
     dev = next(encoder.parameters()).device
@@ -88,17 +92,27 @@ def encode_positions(
     with inference():
         for batch in length_sorted_batches([len(s) for s in seqs], token_budget, max_padding=None, shortest_first=True):
             ids, mask = pad_tensors(tokens, batch, pad_id)
-            hidden = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev)).last_hidden_state
+            out = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), output_hidden_states=layers is not None)
+            # [B, n_layers, S, H]
+            hidden = (
+                out.last_hidden_state[:, None]
+                if layers is None
+                else torch.stack([out.hidden_states[l] for l in layers], 1)
+            )
             for row, i in enumerate(batch):
                 keep = [j for j, tok in enumerate(seqs[i]) if tok not in specials]
-                per[i] = (hidden[row, keep].float(), keep)
-    feats = torch.cat([p[0] for p in per]) if per else torch.zeros(0)
+                per[i] = (hidden[row][:, keep].float(), keep)
+    if not per:
+        return torch.zeros(0), torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long)
+    feats = torch.cat([p[0] for p in per], 1)
+    feats = feats[0] if layers is None else feats
     targets = torch.as_tensor([seqs[i][j] for i, p in enumerate(per) for j in p[1]], dtype=torch.long)
     sent = torch.as_tensor([i for i, p in enumerate(per) for _ in p[1]], dtype=torch.long)
     return feats, targets, sent
 
 
-def _sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length: int):
+def tokenized_sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length: int):
+    """(token id lists, their languages) of every text, language by language."""
     seqs, langs = [], []
     for lang, texts in texts_by_lang.items():
         if not len(texts):
@@ -107,6 +121,19 @@ def _sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length
         seqs.extend(s[i].tolist() for i in range(len(s)))
         langs.extend([lang] * len(s))
     return seqs, langs
+
+
+@dataclass
+class FitPositions:
+    """The positions a head is fitted on: every non-special position of the clean pass
+    (reconstruction), then the corrupted positions of a BERT-corrupted pass."""
+
+    states: torch.Tensor  # [N, H] (the last hidden state), or [len(layers), N, H]
+    targets: torch.Tensor  # [N] token ids
+    selected: torch.Tensor  # [N] bool: a corrupted position
+    n_sentences: int
+    languages: list[str]
+    seconds: float  # spent encoding
 
 
 def fit_mlm_head(
@@ -126,36 +153,87 @@ def fit_mlm_head(
     log_every: int = 100,
     log=None,
 ) -> HeadFit:
-    """Fit a :class:`FittedMLMHead` on the frozen ``encoder`` (see the module docstring)."""
+    """Fit a :class:`FittedMLMHead` on the frozen ``encoder``'s last hidden state (see the module
+    docstring): :func:`training_positions`, then :func:`fit_head`."""
+    _check_fit(steps, batch_size, negatives, lr, tokenizer)
+    positions = training_positions(
+        encoder,
+        tokenizer,
+        texts_by_lang,
+        mask_prob=mask_prob,
+        max_length=max_length,
+        token_budget=token_budget,
+        seed=seed,
+    )
+    return fit_head(
+        positions,
+        encoder,
+        tokenizer,
+        steps=steps,
+        batch_size=batch_size,
+        negatives=negatives,
+        width=width,
+        lr=lr,
+        mask_prob=mask_prob,
+        seed=seed,
+        log_every=log_every,
+        log=log,
+    )
+
+
+def _check_fit(steps, batch_size, negatives, lr, tokenizer) -> None:
     if steps < 1 or batch_size < 1 or negatives < 1 or lr <= 0:
         raise LangrepError("translation.head: steps, batch_size and negatives must be >= 1 and lr > 0")
     if tokenizer.mask_token_id is None:
         raise LangrepError("fitting an MLM head needs a tokenizer with a mask token")
+
+
+def fit_head(
+    positions: FitPositions,
+    encoder,
+    tokenizer,
+    *,
+    layer_index: int | None = None,
+    steps: int,
+    batch_size: int,
+    negatives: int,
+    width: int,
+    lr: float,
+    mask_prob: float,
+    seed: int,
+    log_every: int = 100,
+    log=None,
+) -> HeadFit:
+    """Fit a head on cached ``positions`` (``layer_index``: which of their layers, when they hold
+    several), tied to ``encoder``'s input embeddings; its statistics as ``head.json`` records them."""
+    _check_fit(steps, batch_size, negatives, lr, tokenizer)
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     n_vocab = head_vocab_size(encoder, tokenizer)
-    x, targets, selected, n_sentences = _training_positions(
-        encoder, tokenizer, texts_by_lang, n_vocab, mask_prob, max_length, token_budget, seed
-    )
-    t_encode = time.perf_counter() - t0
+    states = positions.states if layer_index is None else positions.states[layer_index]
     head = FittedMLMHead(
         input_embeddings(encoder),
         n_vocab,
         width,
         layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12),
     )
-    dev = x.device
-    head, targets, x = head.to(dev), targets.to(dev), x.clone()  # clone: inference tensors cannot enter autograd
+    dev = states.device
+    head, targets, x = (
+        head.to(dev),
+        positions.targets.to(dev),
+        states.clone(),
+    )  # clone: inference tensors cannot enter autograd
     gen = torch.Generator().manual_seed(seed)
     b, k = min(batch_size, len(x)), min(negatives, n_vocab)
+    t_fit = t0 - positions.seconds
     losses = _train_head(
-        head, x, targets, n_vocab, b, k, steps=steps, lr=lr, gen=gen, log=log, log_every=log_every, t0=t0
+        head, x, targets, n_vocab, b, k, steps=steps, lr=lr, gen=gen, log=log, log_every=log_every, t0=t_fit
     )
     head.eval()
     window = max(1, min(20, steps // 5))
     sample = torch.randperm(len(x), generator=gen)[:2000].to(dev)
     pred = head.argmax(x[sample])
-    sel = selected.to(dev)[sample]
+    sel = positions.selected.to(dev)[sample]
     stats = {
         "objective": "cross-entropy of the input token at every non-special position of the clean input, plus "
         f"the original token at the corrupted positions of a BERT-corrupted pass ({mask_prob:.0%}: 80/10/10)",
@@ -163,10 +241,10 @@ def fit_mlm_head(
         "negatives, log-Q corrected)",
         "architecture": f"LayerNorm(W2 gelu(W1 h + b1) + b2), hidden {x.shape[1]} -> {width} -> {x.shape[1]}; "
         "decoder tied to the frozen input embeddings, plus a bias per token",
-        "languages": sorted(texts_by_lang),
-        "n_fit_sentences": n_sentences,
+        "languages": positions.languages,
+        "n_fit_sentences": positions.n_sentences,
         "n_positions": int(len(x)),
-        "n_masked_positions": int(selected.sum()),
+        "n_masked_positions": int(positions.selected.sum()),
         "fit_vocab_size": int(len(torch.unique(targets))),
         "vocab_size": int(n_vocab),
         "steps": steps,
@@ -180,36 +258,49 @@ def fit_mlm_head(
         "loss_last": float(np.mean(losses[-window:])),
         "train_accuracy_unmasked": float((pred == targets[sample])[~sel].float().mean()) if (~sel).any() else None,
         "train_accuracy_masked": float((pred == targets[sample])[sel].float().mean()) if sel.any() else None,
-        "seconds_encode": round(t_encode, 2),
-        "seconds_fit": round(time.perf_counter() - t0, 2),
+        "seconds_encode": round(positions.seconds, 2),
+        "seconds_fit": round(time.perf_counter() - t_fit, 2),
     }
     return HeadFit(head, stats)
 
 
-def _training_positions(encoder, tokenizer, texts_by_lang, n_vocab, mask_prob, max_length, token_budget, seed):
-    """The fitting positions: every non-special position of the clean pass (reconstruction), then
-    the corrupted positions of a BERT-corrupted pass; ``(states, targets, selected, n_sentences)``,
-    ``selected`` marking the corrupted ones."""
+def training_positions(
+    encoder,
+    tokenizer,
+    texts_by_lang: Mapping[str, Sequence[str]],
+    *,
+    mask_prob: float,
+    max_length: int,
+    token_budget: int,
+    seed: int,
+    layers: Sequence[int] | None = None,
+) -> FitPositions:
+    """The fitting positions of ``texts_by_lang``: their hidden states at the last layer, or at
+    each of ``layers`` (one forward pass per pass for all of them)."""
+    t0 = time.perf_counter()
+    n_vocab = head_vocab_size(encoder, tokenizer)
     specials = set(special_ids(tokenizer))
     rng = np.random.default_rng(seed)
-    seqs, _ = _sentences(tokenizer, texts_by_lang, max_length)
-    corrupted = [_corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob) for s in seqs]
+    seqs, _ = tokenized_sentences(tokenizer, texts_by_lang, max_length)
+    corrupted = [corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob) for s in seqs]
     pad = pad_token_id(tokenizer)
-    clean, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
+    clean, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget, layers)
     at = torch.as_tensor(
         [sel for s, c in zip(seqs, corrupted) for tok, sel in zip(s, c[1]) if tok not in specials], dtype=torch.bool
     )
     noisy = (
-        encode_positions(encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget)[0][at.to(clean.device)]
+        encode_positions(encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget, layers)[0][
+            ..., at.to(clean.device), :
+        ]
         if at.any()
-        else clean[:0]
+        else clean[..., :0, :]
     )
-    x = torch.cat([clean, noisy])
+    x = torch.cat([clean, noisy], -2)
     targets = torch.cat([targets, targets[at]])
-    selected = torch.cat([torch.zeros(len(clean), dtype=torch.bool), torch.ones(int(at.sum()), dtype=torch.bool)])
-    if len(x) == 0:
+    selected = torch.cat([torch.zeros(clean.shape[-2], dtype=torch.bool), torch.ones(int(at.sum()), dtype=torch.bool)])
+    if len(targets) == 0:
         raise LangrepError("the MLM head's fitting text has no (non-special) token")
-    return x, targets, selected, len(seqs)
+    return FitPositions(x, targets, selected, len(seqs), sorted(texts_by_lang), time.perf_counter() - t0)
 
 
 def _train_head(head, x, targets, n_vocab, b, k, *, steps, lr, gen, log, log_every, t0) -> list[float]:
@@ -246,69 +337,3 @@ def _train_head(head, x, targets, n_vocab, b, k, *, steps, lr, gen, log, log_eve
         if log is not None and (step % log_every == 0 or step == steps - 1):
             log(f"head step {step}/{steps}: sampled loss {losses[-1]:.4f} ({time.perf_counter() - t0:.0f}s)")
     return losses
-
-
-def evaluate_head(
-    head: FittedMLMHead,
-    encoder,
-    tokenizer,
-    texts_by_lang: Mapping[str, Sequence[str]],
-    *,
-    fit_vocab: set[int] | None = None,
-    mask_prob: float = DEFAULT.mask_prob,
-    max_length: int = DEFAULT.max_length,
-    token_budget: int = DEFAULT.token_budget,
-    seed: int = 1,
-) -> dict[str, dict]:
-    """Per language: ``reconstruction`` (% of non-special tokens given back on clean input) and
-    ``masked_accuracy`` (% of ``mask_prob`` of them, all replaced by the mask token, predicted).
-
-    With ``fit_vocab`` (the ids of the fitting text) it adds the share of held-out tokens outside it
-    and the reconstruction of those: tokens the head never saw as targets.
-    """
-    specials = set(special_ids(tokenizer))
-    pad = pad_token_id(tokenizer)
-    rng = np.random.default_rng(seed)
-    seqs, langs = _sentences(tokenizer, texts_by_lang, max_length)
-    masked = [
-        _corrupt(s, specials, head.vocab_size, tokenizer.mask_token_id, rng, mask_prob, bert_mix=False) for s in seqs
-    ]
-    x, y, sent = encode_positions(encoder, seqs, seqs, specials, pad, token_budget)
-    xm, _, _ = encode_positions(encoder, seqs, [m[0] for m in masked], specials, pad, token_budget)
-    sel = torch.as_tensor(
-        [m[1][j] for s, m in zip(seqs, masked) for j, tok in enumerate(s) if tok not in specials], dtype=torch.bool
-    )
-    ok = (head.argmax(x) == y.to(x.device)).cpu()
-    ok_masked = (head.argmax(xm[sel.to(xm.device)]) == y[sel].to(xm.device)).cpu()
-    lang_of = np.asarray(langs)[sent.numpy()]
-    unseen = (
-        torch.as_tensor([int(t) not in fit_vocab for t in y.tolist()], dtype=torch.bool)
-        if fit_vocab is not None
-        else None
-    )
-    out = {}
-    for lang in texts_by_lang:
-        at = torch.as_tensor(lang_of == lang)
-        m_at = at[sel]
-        rec = {
-            "n_sentences": int(sum(1 for x_ in langs if x_ == lang)),
-            "n_tokens": int(at.sum()),
-            "reconstruction": 100 * float(ok[at].float().mean()),
-            "n_masked": int(m_at.sum()),
-            "masked_accuracy": 100 * float(ok_masked[m_at].float().mean()) if m_at.any() else None,
-        }
-        if unseen is not None:
-            u = at & unseen
-            rec["unseen_in_fit_share"] = 100 * float(u.sum()) / max(1, int(at.sum()))
-            rec["reconstruction_unseen_in_fit"] = 100 * float(ok[u].float().mean()) if u.any() else None
-        out[lang] = rec
-    return out
-
-
-def split_heldout(texts: Sequence[str], n_fit: int, n_heldout: int) -> tuple[list[str], list[str]]:
-    """(fitting texts, held-out texts): the last ``n_heldout`` sentences (at most a fifth of the
-    corpus) are held out; the first ``n_fit`` of the rest are fitted on."""
-    texts = list(texts)
-    hold = min(n_heldout, len(texts) // 5)
-    rest = texts[: len(texts) - hold]
-    return rest[:n_fit], texts[len(texts) - hold :]

@@ -11,16 +11,20 @@ from pathlib import Path
 
 from langrep.artifacts import read_frame
 from langrep.errors import InputFormatError, LangrepError
+from langrep.means.layer_shift import n_layers
 from langrep.models.limits import check_job
 from langrep.settings import HeadSettings, TranslationSettings
+from langrep.translation.decode_layer import AUTO, TOP, choose_decode_layer, reconstruction_curve
 from langrep.translation.mlm_head import (
+    DECODE_HEAD_FILE,
     PRETRAINED_MARKER,
     corpus_vocab,
     input_embeddings,
     save_head,
     write_pretrained_marker,
 )
-from langrep.translation.mlm_head_fitting import evaluate_head, fit_mlm_head, split_heldout
+from langrep.translation.mlm_head_fitting import fit_head, training_positions
+from langrep.translation.mlm_head_quality import heldout_positions, heldout_quality, split_heldout
 
 
 def prepare_head(
@@ -30,68 +34,127 @@ def prepare_head(
     settings: HeadSettings | Mapping | None = None,
     device: str | None = TranslationSettings.defaults().device,
     log=None,
+    decode_layer: str | int = TranslationSettings.defaults().decode_layer,
 ) -> str:
     """The ``mlm_head`` rule: record ``pretrained`` when the model has an MLM head, else fit a head on
     the mono corpora (``mono_paths``: language -> Parquet), report its held-out quality, save it.
 
-    ``settings`` (config ``translation.head``, :class:`~langrep.settings.HeadSettings`):
-    sentences_per_lang, heldout_per_lang, steps, batch_size, negatives, width, lr, mask_prob,
-    max_length, token_budget, seed. ``device``: config ``translation.device``.
+    A fitted head comes with the reconstruction curve (a probe per layer) and, when the decode
+    layer is below the top, a second head fitted on that layer (``head_decode.safetensors``; see
+    :mod:`langrep.translation.decode_layer`). ``settings`` (config ``translation.head``,
+    :class:`~langrep.settings.HeadSettings`): sentences_per_lang, heldout_per_lang, steps,
+    batch_size, negatives, width, lr, mask_prob, max_length, token_budget, seed, curve_steps,
+    curve_sentences, decode_reconstruction. ``device``: config ``translation.device``; ``decode_layer``: config
+    ``translation.decode_layer`` (``auto``, ``top`` or a layer number).
     """
 
     from langrep.models import NoMLMHeadError, load_encoder, load_masked_lm, resolve_device
 
     s = HeadSettings.from_config(settings)
+    if decode_layer not in (AUTO, TOP):
+        check_job({"translation.decode_layer": [decode_layer]}, model_dir, Path(model_dir).name)
     try:
-        load_masked_lm(model_dir, device="cpu")
+        mlm, _ = load_masked_lm(model_dir, device="cpu")
     except NoMLMHeadError as exc:
         if log:
             log(f"{exc}; fitting a head on the frozen encoder")
     else:
+        _check_pretrained_decode_layer(decode_layer, n_layers(mlm), model_dir)
         write_pretrained_marker(out_dir)
         return PRETRAINED_MARKER
-    n_fit, n_held = s.sentences_per_lang, s.heldout_per_lang
-    fit_texts, held_texts = _fit_and_heldout_texts(mono_paths, n_fit, n_held)
+    fit_texts, held_texts = _fit_and_heldout_texts(mono_paths, s.sentences_per_lang, s.heldout_per_lang)
     check_job({"translation.head.max_length": s.max_length}, model_dir, Path(model_dir).name)
     t0, c0 = time.perf_counter(), time.process_time()
     encoder, tokenizer = load_encoder(model_dir, device=resolve_device(device))
     for p in encoder.parameters():
         p.requires_grad_(False)
+    top = n_layers(encoder)
     common = dict(mask_prob=float(s.mask_prob), max_length=s.max_length, token_budget=s.token_budget)
-    fit = fit_mlm_head(
-        encoder,
-        tokenizer,
-        fit_texts,
-        steps=s.steps,
-        batch_size=s.batch_size,
-        negatives=s.negatives,
-        width=s.width,
-        lr=float(s.lr),
-        seed=s.seed,
-        log=log,
-        **common,
+    layers = list(range(top + 1))
+    positions = training_positions(encoder, tokenizer, fit_texts, seed=s.seed, layers=layers, **common)
+    held = heldout_positions(encoder, tokenizer, held_texts, layers=layers, **common)
+    fit = dict(
+        steps=s.steps, batch_size=s.batch_size, negatives=s.negatives, width=s.width, lr=float(s.lr),
+        mask_prob=common["mask_prob"], seed=s.seed, log=log,
+    )  # fmt: skip
+    # layers = 0..L, so a layer's number is its index in positions and held
+    curve_held = held.first_sentences(s.curve_sentences)
+    curve = reconstruction_curve(
+        positions, curve_held, layers, encoder, tokenizer, fit={**fit, "steps": s.curve_steps, "log": None}, log=log
     )
+    chosen, why = choose_decode_layer(decode_layer, curve, top, float(s.decode_reconstruction))
     fit_vocab = corpus_vocab(tokenizer, [t for v in fit_texts.values() for t in v], common["max_length"])
-    quality = evaluate_head(fit.head, encoder, tokenizer, held_texts, fit_vocab=fit_vocab, **common)
+    heads = {}
+    for layer in dict.fromkeys([top, chosen]):
+        head_fit = fit_head(positions, encoder, tokenizer, layer_index=layer, **fit)
+        heads[layer] = (
+            head_fit,
+            _quality_stats(heldout_quality(head_fit.head, held, layer_index=layer, fit_vocab=fit_vocab)),
+        )
+        if log:
+            _log_quality(log, layer, heads[layer][1]["heldout"])
+    stats = _head_stats(heads, top, chosen, why, curve, encoder, tokenizer, s, t0, c0)
+    if chosen != top:
+        save_head(heads[chosen][0].head, None, out_dir, file=DECODE_HEAD_FILE)
+    save_head(heads[top][0].head, stats, out_dir)
+    if log:
+        brief = {k: v for k, v in stats.items() if k not in ("heldout", "curve", "decode_head")}
+        log(f"fitted heads: {json.dumps(brief)}")
+    return "fitted"
+
+
+def _check_pretrained_decode_layer(decode_layer, top: int, model_dir) -> None:
+    """A pretrained head reads the top layer only: a layer number below it is refused."""
+    if decode_layer not in (AUTO, TOP) and decode_layer != top:
+        raise LangrepError(
+            f"translation.decode_layer: {decode_layer}: {model_dir} has its own MLM head, which reads the top "
+            f"layer ({top}); use auto or top (a decode layer is for heads fitted on an encoder without one)"
+        )
+
+
+def _quality_stats(quality: Mapping[str, dict]) -> dict:
+    """A head's held-out quality per language and its token-weighted and lowest reconstruction."""
     n_tok = sum(q["n_tokens"] for q in quality.values())
-    fit.stats.update(
+    return {
+        "heldout": dict(quality),
+        "heldout_reconstruction": sum(q["reconstruction"] * q["n_tokens"] for q in quality.values()) / n_tok,
+        "heldout_reconstruction_min": min(q["reconstruction"] for q in quality.values()),
+    }
+
+
+def _head_stats(heads, top, chosen, why, curve, encoder, tokenizer, s: HeadSettings, t0, c0) -> dict:
+    """``head.json``: the top head's statistics and quality (as before the decode layer), the
+    decode layer, why it was chosen, its head's quality, and the reconstruction curve."""
+    top_fit, top_quality = heads[top]
+    stats = dict(top_fit.stats)
+    stats.update(
         {
             "model_embedding_rows": int(input_embeddings(encoder).shape[0]),
             "tokenizer_vocab_size": len(tokenizer),
             "encoder_dtype": str(next(encoder.parameters()).dtype).removeprefix("torch."),
-            "sentences_per_lang": n_fit,
-            "heldout_per_lang": n_held,
-            "heldout": quality,
-            "heldout_reconstruction": sum(q["reconstruction"] * q["n_tokens"] for q in quality.values()) / n_tok,
-            "heldout_reconstruction_min": min(q["reconstruction"] for q in quality.values()),
+            "sentences_per_lang": s.sentences_per_lang,
+            "heldout_per_lang": s.heldout_per_lang,
+            **top_quality,
+            "layer": top,
+            "decode_layer": chosen,
+            "decode_layer_choice": why,
+            "decode_head": None
+            if chosen == top
+            else {
+                "file": DECODE_HEAD_FILE,
+                "layer": chosen,
+                **heads[chosen][1],
+                "loss_last": heads[chosen][0].stats["loss_last"],
+            },
+            "curve_steps": s.curve_steps,
+            "curve_sentences": s.curve_sentences,
+            "decode_reconstruction": s.decode_reconstruction,
+            "curve": curve,
             "seconds_total": round(time.perf_counter() - t0, 2),
             "cpu_seconds_total": round(time.process_time() - c0, 2),
         }
     )
-    save_head(fit.head, fit.stats, out_dir)
-    if log:
-        _log_quality(log, quality, fit.stats)
-    return "fitted"
+    return stats
 
 
 def _fit_and_heldout_texts(mono_paths: Mapping[str, str], n_fit: int, n_held: int) -> tuple[dict, dict]:
@@ -109,10 +172,9 @@ def _fit_and_heldout_texts(mono_paths: Mapping[str, str], n_fit: int, n_held: in
     return fit_texts, held_texts
 
 
-def _log_quality(log, quality: Mapping[str, dict], stats: Mapping) -> None:
+def _log_quality(log, layer: int, quality: Mapping[str, dict]) -> None:
     for lang, q in quality.items():
         log(
-            f"held-out {lang}: reconstruction {q['reconstruction']:.1f}% of {q['n_tokens']} tokens, "
-            f"masked accuracy {q['masked_accuracy'] or float('nan'):.1f}% of {q['n_masked']}"
+            f"head at layer {layer}, held-out {lang}: reconstruction {q['reconstruction']:.1f}% of "
+            f"{q['n_tokens']} tokens, masked accuracy {q['masked_accuracy'] or float('nan'):.1f}% of {q['n_masked']}"
         )
-    log(f"fitted head: {json.dumps({k: v for k, v in stats.items() if k != 'heldout'})}")

@@ -32,7 +32,7 @@ from langrep.translation.metrics import (
     neither_share,
     token_line_counts,
 )
-from langrep.translation.mlm_head import load_decoder, read_head_record
+from langrep.translation.mlm_head import load_decoders
 
 BOOT = TransferSettings.defaults()  # the intervals' resamples: config transfer.bootstrap, transfer.seed
 
@@ -47,15 +47,23 @@ def _by_source(directions: Sequence[str]) -> dict[str, list[str]]:
 
 
 @dataclass
-class _Setup:
-    """What every direction of one run shares: the decoder, the scored layers and alphas, the
-    language means and token sets, the BLEU tokenizers."""
+class _Protocol:
+    """One way of decoding: a decoder (its head reading the top layer or the decode layer), the
+    layers it scores (at or below the layer its head reads) and its table layer."""
 
     decoder: object
-    tokenizer: object
-    head_rec: object
-    layers: list[int]
+    layer: int  # the table's (Table 1, Table 7) shift layer: translation.layer, at most the head's layer
+    layers: list[int]  # the sweep's layers
     scored_layers: list[int]
+
+
+@dataclass
+class _Setup:
+    """What every direction of one run shares: the decoders (one per protocol), the alphas, the
+    language means and token sets, the BLEU tokenizers."""
+
+    tokenizer: object
+    protocols: list[_Protocol]
     alphas: list[float]
     means: dict
     vocab: dict
@@ -71,16 +79,23 @@ def _check(settings: TranslationSettings) -> None:
         raise LangrepError("translation.targets is empty")
 
 
+def _protocol(decoder, settings: TranslationSettings, layers: list[int]) -> _Protocol:
+    """The protocol of one decoder: the top layer's takes every layer; the decode layer's those
+    at or below it, and its table layer is ``translation.layer`` or the decode layer if lower."""
+    read = decoder.read_layer
+    table = min(settings.layer, read)
+    below = [l for l in layers if l <= read]
+    return _Protocol(decoder, table, below, sorted(set(below) | {table}))
+
+
 def _setup(settings: TranslationSettings, langs, *, model, model_dir, head_dir, vocab_path, means_paths) -> _Setup:
     from langrep.means.representations import read_means
 
     vocab = read_vocab_sets(vocab_path, langs)
     keys = ("layer", "layers", "max_length")
     check_job({f"translation.{k}": getattr(settings, k) for k in keys}, model_dir, model)
-    decoder, tokenizer = load_decoder(model_dir, head_dir, device=settings.device)
-    # a fitted head's held-out reconstruction travels with every row (the report states it)
-    head_rec = read_head_record(head_dir).get("heldout_reconstruction") if decoder.kind == "fitted" else None
-    top = n_layers(decoder.encoder)
+    decoders, tokenizer = load_decoders(model_dir, head_dir, device=settings.device)
+    top = n_layers(decoders[0].encoder)
     layers = list(range(top + 1)) if settings.layers is None else [int(x) for x in settings.layers]
     for key, ls in (("layer", [settings.layer]), ("layers", layers)):
         if any(not 0 <= l <= top for l in ls):
@@ -92,11 +107,8 @@ def _setup(settings: TranslationSettings, langs, *, model, model_dir, head_dir, 
     tok_for = dict(settings.bleu_tokenize)
     default_tok = tok_for.pop("default", "13a")
     return _Setup(
-        decoder=decoder,
         tokenizer=tokenizer,
-        head_rec=head_rec,
-        layers=layers,
-        scored_layers=sorted(set(layers) | {settings.layer}),
+        protocols=[_protocol(d, settings, layers) for d in decoders],
         alphas=[float(a) for a in settings.alphas],
         means=means,
         vocab=vocab,
@@ -105,10 +117,19 @@ def _setup(settings: TranslationSettings, langs, *, model, model_dir, head_dir, 
     )
 
 
-def _pair_rows(run: _Setup, settings, model, s, t, pl: ParallelLines, outs, rows, per_lines, samples) -> None:
-    """The score rows (and their per-line counts) and Table 7 samples of one direction."""
-    pair, tok = f"{s}-{t}", run.tokenizer
-    for lay in run.scored_layers:
+def _pair_rows(
+    run: _Setup, proto: _Protocol, n_samples: int, model, s, t, pl: ParallelLines, outs, rows, per_lines, samples
+) -> None:
+    """The score rows (and their per-line counts) and Table 7 samples of one direction under one protocol."""
+    pair, tok, decoder = f"{s}-{t}", run.tokenizer, proto.decoder
+    # a fitted head's held-out reconstruction travels with every row (the report states it)
+    where = dict(
+        head=decoder.kind,
+        head_reconstruction=decoder.reconstruction if decoder.kind == "fitted" else None,
+        protocol=decoder.protocol,
+        decode_layer=decoder.read_layer,
+    )
+    for lay in proto.scored_layers:
         for a in run.alphas:
             out = outs[(t, lay, a)]
             hyps = [tok.decode(o, skip_special_tokens=True) for o in out]
@@ -122,9 +143,11 @@ def _pair_rows(run: _Setup, settings, model, s, t, pl: ParallelLines, outs, rows
                 direction=pair,
                 split="test",
                 alpha=a,
-                head=run.decoder.kind,
+                head=where["head"],
                 n_sentences=len(out),
-                head_reconstruction=run.head_rec,
+                head_reconstruction=where["head_reconstruction"],
+                protocol=where["protocol"],
+                decode_layer=where["decode_layer"],
             )
             bleu, bleu_lines = bleu1_with_line_stats(hyps, refs, run.tok_for.get(t, run.default_tok))
             tokens = token_line_counts(out, run.vocab[s], run.vocab[t])
@@ -135,8 +158,8 @@ def _pair_rows(run: _Setup, settings, model, s, t, pl: ParallelLines, outs, rows
             ):
                 rows.append({**common, "metric": metric, "value": value})
                 per_lines[(pair, lay, a, metric)] = per_line
-            if lay == settings.layer:
-                for i in range(min(settings.n_samples, len(out))):
+            if lay == proto.layer:
+                for i in range(min(n_samples, len(out))):
                     samples.append(
                         dict(
                             model=model,
@@ -148,7 +171,9 @@ def _pair_rows(run: _Setup, settings, model, s, t, pl: ParallelLines, outs, rows
                             input=pl.texts[i],
                             reference=refs[i],
                             output=hyps[i],
-                            head=run.decoder.kind,
+                            head=where["head"],
+                            protocol=where["protocol"],
+                            decode_layer=where["decode_layer"],
                         )
                     )
 
@@ -193,39 +218,42 @@ def score_directions(
     for n_dir, (s, tgts) in enumerate(grouped.items(), start=1):
         ts, pl = time.perf_counter(), lines[s]
         n_sweep = len(pl.texts) if settings.sweep_sentences is None else min(settings.sweep_sentences, len(pl.texts))
-        if log:
-            others = [l for l in run.layers if l != settings.layer]
-            log(
-                f"source {s} ({n_dir}/{len(grouped)}) -> {','.join(tgts)}: {len(pl.texts)} lines at layer "
-                f"{settings.layer}, {n_sweep} at layers {others}"
+        for proto in run.protocols:
+            what = f"{s}: " if proto.decoder.protocol == "top" else f"{s} (decode layer {proto.decoder.read_layer}): "
+            if log:
+                others = [l for l in proto.layers if l != proto.layer]
+                log(
+                    f"{what}source {n_dir}/{len(grouped)} -> {','.join(tgts)}: {len(pl.texts)} lines at layer "
+                    f"{proto.layer}, {n_sweep} at layers {others}"
+                )
+            outs = direction_outputs(
+                proto.decoder,
+                run.tokenizer,
+                pl.texts,
+                {t: run.means[t] - run.means[s] for t in tgts},
+                layer=proto.layer,
+                layers=proto.layers,
+                alphas=run.alphas,
+                n_sweep=n_sweep,
+                max_length=settings.max_length,
+                token_budget=settings.token_budget,
+                log=log,
+                what=what,
             )
-        outs = direction_outputs(
-            run.decoder,
-            run.tokenizer,
-            pl.texts,
-            {t: run.means[t] - run.means[s] for t in tgts},
-            layer=settings.layer,
-            layers=run.layers,
-            alphas=run.alphas,
-            n_sweep=n_sweep,
-            max_length=settings.max_length,
-            token_budget=settings.token_budget,
-            log=log,
-            what=f"{s}: ",
-        )
-        first, per_lines = len(rows), {}
-        for t in tgts:
-            _pair_rows(run, settings, model, s, t, pl, outs, rows, per_lines, samples)
-        add_intervals(rows[first:], per_lines, bootstrap, seed)
+            first, per_lines = len(rows), {}
+            for t in tgts:
+                _pair_rows(run, proto, settings.n_samples, model, s, t, pl, outs, rows, per_lines, samples)
+            add_intervals(rows[first:], per_lines, bootstrap, seed)
         if log:
             log(f"source {s} done in {time.perf_counter() - ts:.1f}s ({time.perf_counter() - t0:.0f}s so far)")
     info = {
         "seconds_total": time.perf_counter() - t0,
         "cpu_seconds": time.process_time() - c0,
         "n_directions": len(directions),
-        "n_layers": len(run.scored_layers),
+        "n_layers": len(run.protocols[0].scored_layers),
         "n_alphas": len(run.alphas),
-        "head": run.decoder.kind,
+        "head": run.protocols[0].decoder.kind,
+        "decode_layers": [p.decoder.read_layer for p in run.protocols],
     }
     return rows, samples, info
 
