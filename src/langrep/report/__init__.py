@@ -9,7 +9,8 @@ Modules: :mod:`~langrep.report.paper` (the paper's tables and numbers), :mod:`~l
 (the run's models and files), :mod:`~langrep.report.compare` (ours beside the paper's, in long
 format, and why a table is not like for like), :mod:`~langrep.report.notes` (what our numbers are),
 :mod:`~langrep.report.claims` (the paper's claims counted: the first screen),
-:mod:`~langrep.report.wide` (the paper-shaped tables), :mod:`~langrep.report.figures`,
+:mod:`~langrep.report.wide` (the paper-shaped tables), :mod:`~langrep.report.protocols` (Table 1
+under the paper's and the decode-layer translation protocols), :mod:`~langrep.report.figures`,
 :mod:`~langrep.report.task_figures` and :mod:`~langrep.report.means_figures` (figures and captions),
 :mod:`~langrep.report.means_tables` (the language-means analysis), :mod:`~langrep.report.samples`
 (Table 7), :mod:`~langrep.report.build` and :mod:`~langrep.report.render` (the document and its

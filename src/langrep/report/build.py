@@ -17,6 +17,7 @@ from langrep.report import means_tables, render
 from langrep.report.claims import Claim, claims
 from langrep.report.compare import Comparison, compare, paper_notes
 from langrep.report.paper import SAMPLES_TITLE, TABLES, TASKS, TATOEBA_DIRECTION_NOTE, load_paper_values
+from langrep.report.protocols import ProtocolSection, protocol_section
 from langrep.report.run import ModelRun, load_run
 from langrep.report.samples import paper_samples, samples_by_model
 from langrep.report.task_figures import captions_from, figure_list, write_figures
@@ -51,7 +52,8 @@ class ModelNotes:
 
 @dataclass
 class TableSection:
-    """One paper table in the report: its wide parts, per-model notes, the paper's notes, legend and figures."""
+    """One paper table in the report: its wide parts, per-model notes, the paper's notes, legend, figures
+    and (Table 1) the block of its two translation protocols."""
 
     number: int
     title: str
@@ -61,6 +63,7 @@ class TableSection:
     paper_notes: list[str]
     legend: list[str]
     figures: list[dict] = field(default_factory=list)  # {"model", "name", "path", "caption", ...}
+    protocols: ProtocolSection | None = None  # Table 1 only: under two protocols, where a model has both
 
 
 @dataclass
@@ -141,6 +144,8 @@ def _table_sections(
                 [f for run in runs for f in figures.get(run.key, []) if f["task"] == spec.task],
             )
         )
+        if number == 1:
+            sections[-1].protocols = protocol_section(runs, paper)
     return sections, every
 
 
@@ -160,7 +165,7 @@ def document(
             "lines": r.describe(),
             "caveats": r.caveats(),
             "missing": [(t, TASKS[t]) for t in r.missing_tasks],
-            "scores": [(t, link(r.score_files[t]), len(df)) for t, df in r.scores.items() if t in r.score_files],
+            "scores": [(t, link(r.score_files[t]), r.n_rows(t)) for t in r.scores if t in r.score_files],
         }
         for r in runs
     ]

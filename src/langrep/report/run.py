@@ -34,6 +34,30 @@ STAGE_TASKS = {
 _SCORES = path_pattern("scores")
 _MEANS = path_pattern("means", corpus="mono")
 
+# The translation protocols (column ``protocol`` of the translation scores and samples): the paper's,
+# the MLM head decoding the last layer, and a fitted head decoding a lower layer d (MDS at layers <= d).
+TOP, DECODE_LAYER = "top", "decode_layer"
+
+
+def protocol_of(df: pd.DataFrame, where) -> pd.Series:
+    """Each row's translation protocol: :data:`TOP` for a table without the ``protocol`` column (an
+    older one) and for rows with none; a LangrepError for a protocol the report does not know."""
+    if "protocol" not in df:
+        return pd.Series(TOP, index=df.index)
+    protocol = df["protocol"].fillna("").astype(str).replace("", TOP)
+    if unknown := sorted(set(protocol) - {TOP, DECODE_LAYER}):
+        raise LangrepError(f"{where}: unknown translation protocol(s) {unknown} (known: {TOP}, {DECODE_LAYER})")
+    return protocol
+
+
+def split_protocols(df: pd.DataFrame, where) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A translation table's rows of the paper's protocol and those of the decode-layer protocol
+    (None when it has none)."""
+    protocol = protocol_of(df, where)
+    top = df[protocol == TOP].reset_index(drop=True) if (protocol != TOP).any() else df
+    decode = df[protocol == DECODE_LAYER].reset_index(drop=True)
+    return top, (decode if len(decode) else None)
+
 
 @dataclass
 class ModelRun:
@@ -47,6 +71,8 @@ class ModelRun:
     n_layers: int | None = None
     mono_tokens: dict[str, int] = field(default_factory=dict)
     skipped_stages: list[str] = field(default_factory=list)
+    # the translation rows of the decode-layer protocol (scores["translation"] holds the paper's)
+    decode_rows: pd.DataFrame | None = None
 
     @property
     def is_paper_model(self) -> bool:
@@ -62,6 +88,11 @@ class ModelRun:
     def missing_tasks(self) -> list[str]:
         """Tasks with no score table that the model's stages should have written."""
         return [t for t in TASKS if t not in self.scores and t not in self.skipped_tasks]
+
+    def n_rows(self, task: str) -> int:
+        """Rows of the task's score table as written (every translation protocol)."""
+        decode = self.decode_rows if task == "translation" and self.decode_rows is not None else ()
+        return len(self.scores[task]) + len(decode)
 
     def describe(self) -> list[str]:
         """What the model is, in a few lines (said once per model)."""
@@ -153,7 +184,9 @@ def load_run(
 
     ``score_files``: ``results/{model}/scores/{task}.csv``; ``means_files``: the mono language means
     ``results/{model}/means/mono/{lang}.parquet`` (their token counts); ``model_dirs``:
-    ``data/models/{model}`` folders (their ``config.json`` gives the number of layers).
+    ``data/models/{model}`` folders (their ``config.json`` gives the number of layers). A translation
+    table's rows of the paper's protocol are its ``scores["translation"]``, those of the decode-layer
+    protocol its ``decode_rows`` (:func:`split_protocols`).
     """
     models = config.get("models") or {}
     if not models:
@@ -182,6 +215,8 @@ def load_run(
             for col in ("layer", "value", "alpha"):
                 if col in df:
                     df[col] = pd.to_numeric(df[col], errors="coerce")
+        if task == "translation":  # the paper's protocol is what Table 1, the claims and the figures show
+            df, runs[m["model"]].decode_rows = split_protocols(df, f)
         runs[m["model"]].scores[task] = df
         runs[m["model"]].score_files[task] = f
     return list(runs.values())

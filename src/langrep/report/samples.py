@@ -9,6 +9,7 @@ import pandas as pd
 
 from langrep.errors import LangrepError
 from langrep.paths import PATTERNS, path_pattern
+from langrep.report.run import TOP, protocol_of
 
 _SAMPLES = path_pattern("translation_samples")
 
@@ -17,13 +18,14 @@ def samples_table(path, pairs=("en-zh", "en-fr"), alphas=(1.0, 2.0, 3.0)) -> pd.
     """Our Table 7: the first sentence of the paper's pairs (else the first two pairs), alpha 1-3.
 
     ``path``: the translation stage's samples CSV (columns src, tgt, id, layer, alpha, input,
-    reference, output[, head])."""
+    reference, output[, head, protocol, decode_layer]); the paper's protocol only."""
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     need = {"src", "tgt", "id", "alpha", "input", "reference", "output"}
     if missing := need - set(df.columns):
         raise LangrepError(f"{path}: not a translation samples table, missing column(s) {sorted(missing)}")
     if df.empty:
         return df
+    df = df[protocol_of(df, path) == TOP].copy()  # the paper's protocol, as Table 1
     df["pair"] = df["src"] + "-" + df["tgt"]
     present = list(dict.fromkeys(df["pair"]))
     chosen = [p for p in pairs if p in present] or present[:2]
