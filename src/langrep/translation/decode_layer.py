@@ -6,14 +6,16 @@ multilingual-e5-small, loses much of token identity there: a head reading its la
 about two thirds of held-out tokens, so at alpha 0 the "translation" is already a third noise and
 BLEU-1 and the convert rate mix the shift's effect with the head's failure to read the layer.
 
-The head stage therefore fits a probe head at every layer 0..L (``translation.head.curve_steps``
-optimization steps, on one forward pass's cached states) and measures each on the held-out
-sentences: the reconstruction curve, per layer and language. ``translation.decode_layer: auto``
-picks the highest layer where every language reconstructs at least
-``translation.head.decode_reconstruction`` percent (:func:`choose_decode_layer`); the full head is
-then fitted there, and translation shifts at layers up to it, runs the model's own layers up to it
-and decodes there (:func:`langrep.translation.decoding.sweep_outputs`). A pretrained head reads the
-top layer only.
+The head stage therefore measures a probe head at every layer, from the top down, on one forward
+pass's cached states: at the top the fitted head itself, below it the probe of the layer above
+fitted ``translation.head.curve_steps`` more steps on the layer's states (a warm start: adjacent
+layers' states are alike), each measured on the first ``translation.head.curve_sentences`` held-out
+sentences of every language: the reconstruction curve, per layer and language.
+``translation.decode_layer: auto`` picks the highest layer where every language reconstructs at
+least ``translation.head.decode_reconstruction`` percent (:func:`choose_decode_layer`); that
+layer's probe is the decode head, measured again on every held-out sentence, and translation
+shifts at layers up to it, runs the model's own layers up to it and decodes there
+(:func:`langrep.translation.decoding.sweep_outputs`). A pretrained head reads the top layer only.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from langrep.errors import LangrepError
+from langrep.translation.mlm_head import FittedMLMHead
 from langrep.translation.mlm_head_fitting import FitPositions, fit_head
 from langrep.translation.mlm_head_quality import HeldoutPositions, heldout_quality
 
@@ -34,36 +37,38 @@ def reconstruction_curve(
     encoder,
     tokenizer,
     *,
+    top_head: FittedMLMHead,
     fit: Mapping,
     log=None,
-) -> list[dict]:
-    """One probe head per layer of ``layers`` (the layers ``positions`` and ``held`` hold, in
-    order), fitted with the keywords ``fit`` of :func:`~langrep.translation.mlm_head_fitting.fit_head`
-    (``steps``: the curve's), and its held-out quality: rows ``{layer, lang, n_tokens,
-    reconstruction, n_masked, masked_accuracy}``."""
-    rows = []
-    for i, layer in enumerate(layers):
-        probe = fit_head(positions, encoder, tokenizer, layer_index=i, **fit)
-        quality = heldout_quality(probe.head, held, layer_index=i)
-        for lang, q in quality.items():
-            rows.append(
-                {
-                    "layer": int(layer),
-                    "lang": lang,
-                    "n_tokens": q["n_tokens"],
-                    "reconstruction": q["reconstruction"],
-                    "n_masked": q["n_masked"],
-                    "masked_accuracy": q["masked_accuracy"],
-                }
-            )
+) -> tuple[list[dict], dict[int, dict]]:
+    """The probe heads of the curve and their held-out quality, from the top layer down.
+
+    ``layers``: the layers ``positions`` and ``held`` hold, in order, the last one the top layer,
+    whose probe is ``top_head`` (the fitted top head itself). The probe of every layer below starts
+    from the probe of the layer above (adjacent layers' states are alike, so a few steps adapt
+    it) and is fitted on its layer's states with the keywords ``fit`` of
+    :func:`~langrep.translation.mlm_head_fitting.fit_head` (``steps``: the curve's). Returns the
+    rows ``{layer, lang, n_tokens, reconstruction, n_masked, masked_accuracy}`` (top layer first)
+    and each probe's weights by layer (a state dict: the tied embeddings are not in it)."""
+    rows, weights = [], {}
+    probe = top_head
+    for i in reversed(range(len(layers))):
+        layer = int(layers[i])
+        if i < len(layers) - 1:
+            probe = fit_head(positions, encoder, tokenizer, layer_index=i, init=probe, **fit).head
+        quality = heldout_quality(probe, held, layer_index=i)
+        weights[layer] = {k: v.detach().clone() for k, v in probe.state_dict().items()}
+        rows.extend({"layer": layer, "lang": lang, **_curve_cells(q)} for lang, q in quality.items())
         if log:
-            worst = min(quality.values(), key=lambda q: q["reconstruction"])
-            log(
-                f"curve layer {layer}: reconstruction {min(q['reconstruction'] for q in quality.values()):.1f}-"
-                f"{max(q['reconstruction'] for q in quality.values()):.1f}% over languages "
-                f"(lowest: {[k for k, v in quality.items() if v is worst][0]})"
-            )
-    return rows
+            rec = {lang: q["reconstruction"] for lang, q in quality.items()}
+            low = min(rec, key=rec.get)
+            log(f"curve layer {layer}: reconstruction {rec[low]:.1f}-{max(rec.values()):.1f}% (lowest: {low})")
+    return rows, weights
+
+
+def _curve_cells(q: Mapping) -> dict:
+    keys = ("n_tokens", "reconstruction", "n_masked", "masked_accuracy")
+    return {k: q[k] for k in keys}
 
 
 def min_reconstruction_by_layer(curve: Sequence[Mapping]) -> dict[int, float]:

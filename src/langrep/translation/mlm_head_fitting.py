@@ -70,6 +70,14 @@ def corrupt(
     return out, selected
 
 
+def kept_positions(seqs: Sequence[Sequence[int]], specials: set[int], select=None) -> list[list[int]]:
+    """Per sentence, its non-special positions (and of those, where ``select[i][j]`` is true)."""
+    return [
+        [j for j, tok in enumerate(s) if tok not in specials and (select is None or select[i][j])]
+        for i, s in enumerate(seqs)
+    ]
+
+
 def encode_positions(
     encoder,
     seqs: Sequence[Sequence[int]],
@@ -78,37 +86,40 @@ def encode_positions(
     pad_id: int,
     token_budget: int,
     layers: Sequence[int] | None = None,
+    select: Sequence[Sequence[bool]] | None = None,
+    out: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Hidden states of ``inputs`` (token id lists) at the non-special positions of ``seqs``.
+    """Hidden states of ``inputs`` (token id lists) at the non-special positions of ``seqs`` (only
+    those where ``select[i][j]`` is true, when given).
 
     Returns (features, original ids [N], sentence index [N]), sentences in order. ``layers``
     None: features [N, H] of the last hidden state; else [len(layers), N, H], the hidden states
-    ``layers`` (0 = embedding output) of one forward pass (``output_hidden_states``). float32.
+    ``layers`` (0 = embedding output) of one forward pass (``output_hidden_states``). float32,
+    written into ``out`` when given (a [len(layers), N, H] tensor: no second copy of a large cache).
     """
-    per: list = [None] * len(seqs)
+    keeps = kept_positions(seqs, specials, select)
+    starts = np.cumsum([0] + [len(k) for k in keeps]).tolist()
     dev = next(encoder.parameters()).device
+    n_out = 1 if layers is None else len(layers)
+    width = encoder.config.hidden_size
+    feats = torch.empty(n_out, starts[-1], width, device=dev) if out is None else out
+    if feats.shape != (n_out, starts[-1], width):
+        raise LangrepError(f"encode_positions: out has shape {tuple(feats.shape)}, not {(n_out, starts[-1], width)}")
     tokens = TokenIds.from_lists(inputs)
     encoder.eval()
     with inference():
         for batch in length_sorted_batches([len(s) for s in seqs], token_budget, max_padding=None, shortest_first=True):
             ids, mask = pad_tensors(tokens, batch, pad_id)
-            out = encoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), output_hidden_states=layers is not None)
-            # [B, n_layers, S, H]
-            hidden = (
-                out.last_hidden_state[:, None]
-                if layers is None
-                else torch.stack([out.hidden_states[l] for l in layers], 1)
+            result = encoder(
+                input_ids=ids.to(dev), attention_mask=mask.to(dev), output_hidden_states=layers is not None
             )
+            states = [result.last_hidden_state] if layers is None else [result.hidden_states[l] for l in layers]
             for row, i in enumerate(batch):
-                keep = [j for j, tok in enumerate(seqs[i]) if tok not in specials]
-                per[i] = (hidden[row][:, keep].float(), keep)
-    if not per:
-        return torch.zeros(0), torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long)
-    feats = torch.cat([p[0] for p in per], 1)
-    feats = feats[0] if layers is None else feats
-    targets = torch.as_tensor([seqs[i][j] for i, p in enumerate(per) for j in p[1]], dtype=torch.long)
-    sent = torch.as_tensor([i for i, p in enumerate(per) for _ in p[1]], dtype=torch.long)
-    return feats, targets, sent
+                for k, hidden in enumerate(states):
+                    feats[k, starts[i] : starts[i + 1]] = hidden[row, keeps[i]].float()
+    targets = torch.as_tensor([seqs[i][j] for i, keep in enumerate(keeps) for j in keep], dtype=torch.long)
+    sent = torch.as_tensor([i for i, keep in enumerate(keeps) for _ in keep], dtype=torch.long)
+    return (feats[0] if layers is None else feats), targets, sent
 
 
 def tokenized_sentences(tokenizer, texts_by_lang: Mapping[str, Sequence[str]], max_length: int):
@@ -194,6 +205,7 @@ def fit_head(
     tokenizer,
     *,
     layer_index: int | None = None,
+    init: FittedMLMHead | None = None,
     steps: int,
     batch_size: int,
     negatives: int,
@@ -205,7 +217,8 @@ def fit_head(
     log=None,
 ) -> HeadFit:
     """Fit a head on cached ``positions`` (``layer_index``: which of their layers, when they hold
-    several), tied to ``encoder``'s input embeddings; its statistics as ``head.json`` records them."""
+    several), tied to ``encoder``'s input embeddings, starting from ``init``'s weights when given;
+    its statistics as ``head.json`` records them."""
     _check_fit(steps, batch_size, negatives, lr, tokenizer)
     t0 = time.perf_counter()
     torch.manual_seed(seed)
@@ -217,6 +230,8 @@ def fit_head(
         width,
         layer_norm_eps=getattr(getattr(encoder, "config", None), "layer_norm_eps", 1e-12),
     )
+    if init is not None:  # warm start (the curve's probes: each from the one of the layer above)
+        head.load_state_dict(init.state_dict())
     dev = states.device
     head, targets, x = (
         head.to(dev),
@@ -284,20 +299,20 @@ def training_positions(
     seqs, _ = tokenized_sentences(tokenizer, texts_by_lang, max_length)
     corrupted = [corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob) for s in seqs]
     pad = pad_token_id(tokenizer)
-    clean, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget, layers)
-    at = torch.as_tensor(
-        [sel for s, c in zip(seqs, corrupted) for tok, sel in zip(s, c[1]) if tok not in specials], dtype=torch.bool
-    )
-    noisy = (
-        encode_positions(encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget, layers)[0][
-            ..., at.to(clean.device), :
-        ]
-        if at.any()
-        else clean[..., :0, :]
-    )
-    x = torch.cat([clean, noisy], -2)
-    targets = torch.cat([targets, targets[at]])
-    selected = torch.cat([torch.zeros(clean.shape[-2], dtype=torch.bool), torch.ones(int(at.sum()), dtype=torch.bool)])
+    n_clean = sum(len(k) for k in kept_positions(seqs, specials))
+    n_noisy = sum(len(k) for k in kept_positions(seqs, specials, [c[1] for c in corrupted]))
+    dev = next(encoder.parameters()).device
+    # one cache for both passes: the clean positions, then the corrupted ones
+    x = torch.empty(1 if layers is None else len(layers), n_clean + n_noisy, encoder.config.hidden_size, device=dev)
+    _, targets, _ = encode_positions(encoder, seqs, seqs, specials, pad, token_budget, layers, out=x[:, :n_clean])
+    if n_noisy:  # the corrupted pass, kept at its corrupted positions only
+        _, noisy_targets, _ = encode_positions(
+            encoder, seqs, [c[0] for c in corrupted], specials, pad, token_budget, layers,
+            select=[c[1] for c in corrupted], out=x[:, n_clean:],
+        )  # fmt: skip
+        targets = torch.cat([targets, noisy_targets])
+    x = x[0] if layers is None else x
+    selected = torch.cat([torch.zeros(n_clean, dtype=torch.bool), torch.ones(n_noisy, dtype=torch.bool)])
     if len(targets) == 0:
         raise LangrepError("the MLM head's fitting text has no (non-special) token")
     return FitPositions(x, targets, selected, len(seqs), sorted(texts_by_lang), time.perf_counter() - t0)

@@ -18,6 +18,7 @@ from langrep.translation.decode_layer import AUTO, TOP, choose_decode_layer, rec
 from langrep.translation.mlm_head import (
     DECODE_HEAD_FILE,
     PRETRAINED_MARKER,
+    FittedMLMHead,
     corpus_vocab,
     input_embeddings,
     save_head,
@@ -77,26 +78,30 @@ def prepare_head(
         steps=s.steps, batch_size=s.batch_size, negatives=s.negatives, width=s.width, lr=float(s.lr),
         mask_prob=common["mask_prob"], seed=s.seed, log=log,
     )  # fmt: skip
-    # layers = 0..L, so a layer's number is its index in positions and held
-    curve_held = held.first_sentences(s.curve_sentences)
-    curve = reconstruction_curve(
-        positions, curve_held, layers, encoder, tokenizer, fit={**fit, "steps": s.curve_steps, "log": None}, log=log
-    )
+    top_fit = fit_head(positions, encoder, tokenizer, layer_index=top, **fit)  # layers 0..L: index = layer
+    curve, probes = reconstruction_curve(
+        positions, held.first_sentences(s.curve_sentences), layers, encoder, tokenizer,
+        top_head=top_fit.head, fit={**fit, "steps": s.curve_steps, "log": None}, log=log,
+    )  # fmt: skip
     chosen, why = choose_decode_layer(decode_layer, curve, top, float(s.decode_reconstruction))
     fit_vocab = corpus_vocab(tokenizer, [t for v in fit_texts.values() for t in v], common["max_length"])
-    heads = {}
-    for layer in dict.fromkeys([top, chosen]):
-        head_fit = fit_head(positions, encoder, tokenizer, layer_index=layer, **fit)
-        heads[layer] = (
-            head_fit,
-            _quality_stats(heldout_quality(head_fit.head, held, layer_index=layer, fit_vocab=fit_vocab)),
-        )
-        if log:
-            _log_quality(log, layer, heads[layer][1]["heldout"])
-    stats = _head_stats(heads, top, chosen, why, curve, encoder, tokenizer, s, t0, c0)
+    decode_head = top_fit.head
     if chosen != top:
-        save_head(heads[chosen][0].head, None, out_dir, file=DECODE_HEAD_FILE)
-    save_head(heads[top][0].head, stats, out_dir)
+        decode_head = FittedMLMHead(
+            input_embeddings(encoder), top_fit.head.vocab_size, s.width, top_fit.head.layer_norm.eps
+        )
+        decode_head.load_state_dict(probes[chosen])
+    heads = {
+        layer: (head, _quality_stats(heldout_quality(head.eval(), held, layer_index=layer, fit_vocab=fit_vocab)))
+        for layer, head in dict.fromkeys([(top, top_fit.head), (chosen, decode_head)])
+    }
+    if log:
+        for layer, (_, quality) in heads.items():
+            _log_quality(log, layer, quality["heldout"])
+    stats = _head_stats(top_fit.stats, heads, chosen, why, curve, encoder, tokenizer, s, t0, c0)
+    if chosen != top:
+        save_head(decode_head, None, out_dir, file=DECODE_HEAD_FILE)
+    save_head(top_fit.head, stats, out_dir)
     if log:
         brief = {k: v for k, v in stats.items() if k not in ("heldout", "curve", "decode_head")}
         log(f"fitted heads: {json.dumps(brief)}")
@@ -122,11 +127,11 @@ def _quality_stats(quality: Mapping[str, dict]) -> dict:
     }
 
 
-def _head_stats(heads, top, chosen, why, curve, encoder, tokenizer, s: HeadSettings, t0, c0) -> dict:
+def _head_stats(top_stats, heads, chosen, why, curve, encoder, tokenizer, s: HeadSettings, t0, c0) -> dict:
     """``head.json``: the top head's statistics and quality (as before the decode layer), the
     decode layer, why it was chosen, its head's quality, and the reconstruction curve."""
-    top_fit, top_quality = heads[top]
-    stats = dict(top_fit.stats)
+    top = max(heads)
+    stats = dict(top_stats)
     stats.update(
         {
             "model_embedding_rows": int(input_embeddings(encoder).shape[0]),
@@ -134,7 +139,7 @@ def _head_stats(heads, top, chosen, why, curve, encoder, tokenizer, s: HeadSetti
             "encoder_dtype": str(next(encoder.parameters()).dtype).removeprefix("torch."),
             "sentences_per_lang": s.sentences_per_lang,
             "heldout_per_lang": s.heldout_per_lang,
-            **top_quality,
+            **heads[top][1],
             "layer": top,
             "decode_layer": chosen,
             "decode_layer_choice": why,
@@ -143,8 +148,9 @@ def _head_stats(heads, top, chosen, why, curve, encoder, tokenizer, s: HeadSetti
             else {
                 "file": DECODE_HEAD_FILE,
                 "layer": chosen,
+                "fitted": f"the curve's probe at layer {chosen}: the top head, then {s.curve_steps} steps on "
+                f"each layer's states from layer {top - 1} down to {chosen}",
                 **heads[chosen][1],
-                "loss_last": heads[chosen][0].stats["loss_last"],
             },
             "curve_steps": s.curve_steps,
             "curve_sentences": s.curve_sentences,

@@ -98,7 +98,9 @@ def heldout_positions(
     n_vocab = head_vocab_size(encoder, tokenizer)
     masked = [corrupt(s, specials, n_vocab, tokenizer.mask_token_id, rng, mask_prob, bert_mix=False) for s in seqs]
     x, y, sent = encode_positions(encoder, seqs, seqs, specials, pad, token_budget, layers)
-    xm, _, _ = encode_positions(encoder, seqs, [m[0] for m in masked], specials, pad, token_budget, layers)
+    xm, _, _ = encode_positions(
+        encoder, seqs, [m[0] for m in masked], specials, pad, token_budget, layers, select=[m[1] for m in masked]
+    )  # only the masked positions
     sel = torch.as_tensor(
         [m[1][j] for s, m in zip(seqs, masked) for j, tok in enumerate(s) if tok not in specials], dtype=torch.bool
     )
@@ -108,7 +110,7 @@ def heldout_positions(
         seen[lang] = ranks[-1] + 1
     return HeldoutPositions(
         clean=x,
-        masked=xm[..., sel.to(xm.device), :],
+        masked=xm,
         targets=y,
         selected=sel,
         langs=np.asarray(langs)[sent.numpy()],
