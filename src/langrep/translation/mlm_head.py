@@ -1,7 +1,7 @@
 """The MLM head fitted on a frozen encoder that has none (token translation): the module, exact
 whole-vocabulary decoding, its files, the token set of a corpus, and the decoder translation runs
-(an encoder and its own or the fitted head: :func:`load_decoder`). Fitting and held-out quality:
-:mod:`langrep.translation.mlm_head_fitting`.
+(an encoder and its own or the fitted heads: :func:`load_decoders`). Fitting:
+:mod:`langrep.translation.mlm_head_fitting`; held-out quality: :mod:`langrep.translation.mlm_head_quality`.
 
 The head: ``logits = LayerNorm(W2 gelu(W1 h + b1) + b2) @ E^T + bias`` with ``E`` the encoder's
 (frozen) input word embeddings, so the decoder is tied as in BERT and predicts over the **whole**

@@ -125,7 +125,7 @@ def _pair_rows(
     # a fitted head's held-out reconstruction travels with every row (the report states it)
     where = dict(
         head=decoder.kind,
-        head_reconstruction=decoder.reconstruction if decoder.kind == "fitted" else None,
+        head_reconstruction=decoder.reconstruction,  # None for a pretrained head
         protocol=decoder.protocol,
         decode_layer=decoder.read_layer,
     )
