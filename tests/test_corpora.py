@@ -257,13 +257,14 @@ def _job_counts(out: str) -> dict[str, int]:
 
 def test_rules_dry_run_with_mirror(shared_data, tmp_path):
     out = _snakemake(_workdir(tmp_path, shared_data), "-n")
+    # mono el, the BUCC sides and gold pairs: written by their fetch jobs; Tatoeba, UD and the kmr
+    # stand-in (from Tatoeba kur) by normalize_corpus
     assert _job_counts(out) == {
         "fetch_tatoeba": 2,
         "fetch_bucc": 1,
         "fetch_ud": 1,
         "fetch_mono": 1,
-        "bucc_gold": 1,
-        "normalize_corpus": 6,
+        "normalize_corpus": 4,
         "all": 1,
     }
     assert "data/raw/tatoeba/tatoeba.kur-eng.kur" in out  # kmr mono stand-in
@@ -274,14 +275,28 @@ def test_rules_dry_run_with_mirror(shared_data, tmp_path):
 
 
 @pytest.mark.slow
-def test_rules_run_from_mirror(shared_data, tmp_path):
-    # few jobs (each rule script starts a Python): fetch_bucc + bucc_gold, fetch_tatoeba + mono stand-in
+def test_rules_run_from_mirror(shared_data, tmp_path, monkeypatch):
+    # few jobs (each rule script starts a Python): fetch_bucc writes the sides and the gold pairs,
+    # fetch_mono the el corpus; fetch_tatoeba + normalize_corpus the kmr stand-in
     out = _snakemake(
-        _workdir(tmp_path, shared_data), "data/corpora/bucc_zh-en_dev/gold.parquet", "data/corpora/mono/kmr.parquet"
+        _workdir(tmp_path, shared_data),
+        "data/corpora/bucc_zh-en_dev/gold.parquet",
+        "data/corpora/mono/kmr.parquet",
+        "data/corpora/mono/el.parquet",
     )
-    assert _job_counts(out) == {"fetch_bucc": 1, "bucc_gold": 1, "fetch_tatoeba": 1, "normalize_corpus": 1}
+    assert _job_counts(out) == {"fetch_bucc": 1, "fetch_mono": 1, "fetch_tatoeba": 1, "normalize_corpus": 1}
     c = tmp_path / "data" / "corpora"
     assert pq.read_table(c / "bucc_zh-en_dev" / "gold.parquet").num_rows == 257
+    # the fetch jobs' corpora are the files normalize_corpus writes from the same raw files
+    monkeypatch.chdir(tmp_path)  # the raw paths, relative as the rules give them, are in the files' metadata
+    raw = "data/raw"
+    settings = data_settings.DataSettings.from_config({"mirror": str(shared_data), "mono_sentences": 7})
+    for corpus, lang in (("bucc_zh-en_dev", "zh"), ("bucc_zh-en_dev", "en"), ("mono", "el")):
+        again = tmp_path / "again" / corpus / f"{lang}.parquet"
+        inputs = corpora.corpus_inputs(corpus, lang, settings, raw_root=raw)
+        corpora.normalize_corpus(corpus, lang, inputs, again, mono_sentences=7, bucc_sentences=settings.bucc_sentences)
+        assert again.read_bytes() == (c / corpus / f"{lang}.parquet").read_bytes(), (corpus, lang)
+    assert "data/corpora/mono/el.parquet: 7 rows" in (tmp_path / "logs/corpora/fetch_mono/el.log").read_text()
     kmr = pq.read_table(c / "mono" / "kmr.parquet")
     assert kmr.num_rows == 7 and kmr["lang"].to_pylist() == ["kmr"] * 7
     assert (tmp_path / "data/raw/bucc2018/zh-en/zh-en.dev.gold").read_bytes() == (

@@ -223,11 +223,25 @@ def test_json_safetensors_and_checkpoints_that_cannot_be_read(tmp_path):
 
 
 def test_every_rule_a_remedy_names_is_a_rule_of_the_workflow():
-    from langrep.paths import PRODUCED_BY, SCORES_BY
+    from langrep.paths import PRODUCED_BY, SCORES_BY, producer
 
     text = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
     rules = set(re.findall(r"^rule (\w+):", text, re.M))
     named = {*PRODUCED_BY.values(), *SCORES_BY.values(), "extract", "extract_tatoeba", "extract_bucc"}
+    # corpora: the fetch jobs of mono, BUCC and XNLI test write theirs (workflow/rules/corpora.smk)
+    corpus_rules = {
+        "data/corpora/mono/de.parquet": "fetch_mono",
+        "data/corpora/mono/kmr.parquet": "fetch_mono or normalize_corpus",  # a stand-in with the mirror
+        "data/corpora/bucc_zh-en_dev/en.parquet": "fetch_bucc",
+        "data/corpora/bucc_zh-en_dev/gold.parquet": "fetch_bucc",
+        "data/corpora/xnli_test/sw.parquet": "fetch_xnli",
+        "data/corpora/xnli_dev/sw.parquet": "normalize_corpus",
+        "data/corpora/tatoeba_de-en/en.parquet": "normalize_corpus",
+        "data/corpora/ud_test/fr.parquet": "normalize_corpus",
+    }
+    for file, rule in corpus_rules.items():
+        assert producer(file) == (file, rule)
+        named |= set(rule.split(" or "))
     assert named <= rules, named - rules
 
 

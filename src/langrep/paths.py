@@ -110,7 +110,7 @@ def resolve_plan(shape, inputs):
 # that cannot be read; embeddings, sums, means and scores depend on the corpus or task (_producing_rule).
 PRODUCED_BY: dict[str, str] = {
     "corpus": "normalize_corpus",
-    "bucc_gold": "bucc_gold",
+    "bucc_gold": "fetch_bucc",
     "model": "materialize_model",
     "candidates": "retrieval_bucc_mine",
     "mlm_head": "mlm_head",
@@ -136,6 +136,19 @@ SCORES_BY: dict[str, str] = {
 }
 
 
+def _corpus_rule(corpus: str, lang: str) -> str:
+    # the fetch jobs of mono, BUCC and XNLI test write their corpora (workflow/rules/corpora.smk)
+    from langrep.data.catalog import MONO_STAND_INS
+
+    if corpus.startswith("bucc_"):
+        return "fetch_bucc"
+    if corpus == "xnli_test":
+        return "fetch_xnli"
+    if corpus == "mono":
+        return "fetch_mono or normalize_corpus" if lang in MONO_STAND_INS else "fetch_mono"
+    return "normalize_corpus"
+
+
 def _producing_rule(kind: str, wildcards: dict[str, str]) -> str | None:
     if kind in ("embeddings", "sums", "means"):
         corpus = wildcards["corpus"]
@@ -143,6 +156,8 @@ def _producing_rule(kind: str, wildcards: dict[str, str]) -> str | None:
         return next((rule for prefix, rule in parallel.items() if corpus.startswith(prefix)), "extract")
     if kind == "scores":
         return SCORES_BY.get(wildcards["task"])
+    if kind == "corpus":
+        return _corpus_rule(wildcards["corpus"], wildcards["lang"])
     return PRODUCED_BY.get(kind)
 
 

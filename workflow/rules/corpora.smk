@@ -1,11 +1,17 @@
 # Corpora: fetch each data set into data/raw/ (from the offline mirror, or downloaded from its
 # official source) and normalize each corpus once into data/corpora/{corpus}/{lang}.parquet.
-# Corpora are pulled in by the stages that use them (path("corpus", ...)); nothing here is a target.
-# The logic lives in langrep.data; the mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is
-# resolved and checked once, when the workflow is parsed. Mirrored files are copied, never linked.
+# Where a fetch unit's corpora share its wildcards (mono, BUCC, XNLI), the fetch job normalizes
+# them itself (a job per tiny step costs a process); Tatoeba and UD name their files by treebank
+# and LASER code, so normalize_corpus makes their corpora. Corpora are pulled in by the stages that
+# use them (path("corpus", ...)); nothing here is a target. The logic lives in langrep.data; the
+# mirror ($LANGREP_DATA_MIRROR overrides data.mirror) is resolved and checked once, when the
+# workflow is parsed. Mirrored files are copied, never linked.
 
 
 include: "plans/corpora.smk"
+
+
+ruleorder: fetch_mono > fetch_bucc > fetch_xnli > normalize_corpus
 
 
 rule fetch_tatoeba:
@@ -57,6 +63,7 @@ rule fetch_ud:
 rule fetch_xnli:
     output:
         [path("raw", relpath=rel) for rel in _catalog.xnli_relpaths()],
+        **xnli_corpus_outputs(),
     log:
         "logs/corpora/fetch_xnli.log",
     benchmark:
@@ -71,6 +78,7 @@ rule fetch_xnli:
     params:
         options=lambda w: fetch_options("xnli"),
         source=lambda w: fetch_source("xnli"),
+        corpora=xnli_corpora(),
     script:
         "../scripts/fetch.py"
 
@@ -78,6 +86,9 @@ rule fetch_xnli:
 rule fetch_bucc:
     output:
         **raw_outputs("bucc2018"),
+        corpus_xx=path("corpus", corpus="bucc_{xx}-en_{split}", lang="{xx}"),
+        corpus_en=path("corpus", corpus="bucc_{xx}-en_{split}", lang="en"),
+        corpus_gold=path("bucc_gold", corpus="bucc_{xx}-en_{split}"),
     log:
         "logs/corpora/fetch_bucc/{xx}-en_{split}.log",
     benchmark:
@@ -94,6 +105,8 @@ rule fetch_bucc:
     params:
         options=lambda w: fetch_options("bucc2018", xx=w.xx, split=w.split),
         source=lambda w: fetch_source("bucc2018", xx=w.xx, split=w.split),
+        corpora=lambda w: bucc_corpora(w.xx, w.split),
+        bucc_sentences=DATA.bucc_sentences,
     script:
         "../scripts/fetch.py"
 
@@ -101,12 +114,13 @@ rule fetch_bucc:
 rule fetch_mono:
     output:
         **raw_outputs("mono"),
+        corpus=path("corpus", corpus="mono", lang="{lang}"),
     log:
         "logs/corpora/fetch_mono/{lang}.log",
     benchmark:
         path("benchmark", job="corpora/fetch_mono/{lang}")
     wildcard_constraints:
-        lang="[a-z]{2,3}",
+        lang=MONO_TEXT_LANG,  # not a stand-in: normalize_corpus makes those from a UD or Tatoeba file
     priority: 2  # the mono corpora feed the language means, the MLM head and translation: the longest chain
     localrule: True
     conda:
@@ -118,6 +132,8 @@ rule fetch_mono:
     params:
         options=lambda w: fetch_options("mono", lang=w.lang),
         source=lambda w: fetch_source("mono", lang=w.lang),
+        corpora=lambda w: {"corpus": ("mono", w.lang)},
+        mono_sentences=DATA.mono_sentences,
     script:
         "../scripts/fetch.py"
 
@@ -150,24 +166,3 @@ rule normalize_corpus:
         bucc_sentences=lambda w: DATA.bucc_sentences if w.corpus.startswith("bucc_") else None,
     script:
         "../scripts/normalize_corpus.py"
-
-
-rule bucc_gold:
-    input:
-        unpack(lambda w: _corpora.bucc_gold_inputs(w.xx, w.split, raw_root=RAW_ROOT)),
-    output:
-        path("bucc_gold", corpus="bucc_{xx}-en_{split}"),
-    log:
-        "logs/corpora/bucc_gold/{xx}-en_{split}.log",
-    benchmark:
-        path("benchmark", job="corpora/bucc_gold/{xx}-en_{split}")
-    wildcard_constraints:
-        xx="|".join(_catalog.BUCC_LANGS),
-        split="dev|test",
-    conda:
-        ENV
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/bucc_gold.py"

@@ -22,6 +22,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "fetch": ["fetch", "fetch_outputs"],
         "download": ["download"],
         "readers": ["read_bucc_gold", "read_bucc_sentences", "read_conllu", "read_plain_text", "read_tatoeba", "read_xnli"],
-        "corpora": ["CorpusId", "normalize_corpus", "parse_corpus", "write_bucc_gold"],
+        "corpora": ["CorpusId", "normalize_corpus", "normalize_placed", "parse_corpus", "write_bucc_gold"],
     },
 )

@@ -170,6 +170,33 @@ def normalize_corpus(corpus: str, lang: str, inputs: Mapping[str, str | os.PathL
     return table.num_rows
 
 
+GOLD = "gold"  # the "language" of a BUCC pair's gold pairs: data/corpora/bucc_<xx>-en_<split>/gold.parquet
+
+
+def normalize_placed(corpora: Mapping[str, tuple[str, str]], outputs: Mapping[str, str | os.PathLike],
+                     settings: DataSettings, raw_root=catalog.DEFAULT_RAW_ROOT) -> dict[str, int]:
+    """Normalize the corpora of a fetch unit whose raw files lie under ``raw_root``: the fetch job
+    writes them itself, so that a tiny step costs no process of its own (same files as the
+    ``normalize_corpus`` rule). ``corpora`` maps an output name to ``(corpus, lang)`` (lang
+    :data:`GOLD`: the BUCC pair's gold pairs), ``outputs`` that name to the file to write; the caps
+    are ``settings``'. Returns the rows written per output name."""
+    rows = {}
+    for name, (corpus, lang) in corpora.items():
+        if lang == GOLD:
+            c = parse_corpus(corpus)
+            rows[name] = write_bucc_gold(**bucc_gold_inputs(c.xx, c.split, raw_root=raw_root), out=outputs[name])
+            continue
+        rows[name] = normalize_corpus(
+            corpus,
+            lang,
+            corpus_inputs(corpus, lang, settings, raw_root=raw_root),
+            outputs[name],
+            mono_sentences=settings.mono_sentences,
+            bucc_sentences=settings.bucc_sentences,
+        )
+    return rows
+
+
 def bucc_subset(rows: list[tuple[str, str]], keep: set[str], n: int, seed: int = 0) -> list[tuple[str, str]]:
     """At most ``max(n, len(keep))`` of ``rows`` (``(id, text)``): every row whose id is in ``keep``
     (the gold pairs' side) plus a seeded uniform sample of the others, in file order.

@@ -30,3 +30,29 @@ def fetch_source(dataset, **options):
     if DATA.mirror is None:
         return "download"
     return {rel: _fetch.mirror_sha256(DATA.mirror, rel, dataset) for rel in _catalog.fetch_relpaths(dataset, **options)}
+
+
+# ---------------------------------------------------------------- corpora a fetch job normalizes
+# Each maps an output name of the fetch rule to (corpus, lang), as langrep.data.corpora.normalize_placed takes it.
+XNLI_CORPUS = "xnli_test"  # the split translation reads; every language of it, so that the outputs are fixed
+
+# mono/<lang> from its own text file; the stand-ins (a UD or Tatoeba file, with a mirror that has no
+# mono/<lang>.txt) are normalize_corpus's. Followed by "." in every path of fetch_mono.
+_MONO_STAND_INS = [lang for lang in _catalog.MONO_STAND_INS if _catalog.mono_stand_in(lang, DATA.mirror)]
+MONO_TEXT_LANG = (f"(?!(?:{'|'.join(_MONO_STAND_INS)})\\.)" if _MONO_STAND_INS else "") + "[a-z]{2,3}"
+
+
+def bucc_corpora(xx, split):
+    """The corpora fetch_bucc writes: both sides and the gold pairs of the pair and split."""
+    corpus = f"bucc_{xx}-en_{split}"
+    return {"corpus_xx": (corpus, xx), "corpus_en": (corpus, "en"), "corpus_gold": (corpus, _corpora.GOLD)}
+
+
+def xnli_corpora():
+    """The corpora fetch_xnli writes: the XNLI split translation reads, in every XNLI language."""
+    return {f"corpus_{lang}": (XNLI_CORPUS, lang) for lang in _catalog.XNLI_LANGS}
+
+
+def xnli_corpus_outputs():
+    """fetch_xnli's corpus files, by the output names of :func:`xnli_corpora`."""
+    return {name: path("corpus", corpus=corpus, lang=lang) for name, (corpus, lang) in xnli_corpora().items()}
