@@ -326,3 +326,22 @@ def test_bad_input_in_a_mirrored_file_names_the_mirror_file(tmp_path, monkeypatc
         with data_settings.naming_mirror_files("data/raw", None):
             readers.read_bucc_sentences(f"data/raw/{rel}")
     assert "mirror" not in str(e.value)
+
+
+@pytest.mark.parametrize("script", ["fetch.py", "normalize_corpus.py"])
+def test_data_rule_scripts_load_no_torch(script):
+    # a fetch or normalize job is a process of its own: its imports are most of its time (27)
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    source = (repo / "workflow" / "scripts" / script).read_text()
+    imports = "\n".join(line for line in source.splitlines() if line.startswith(("import ", "from ")))
+    assert "langrep" in imports
+    check = (
+        "import sys\n"
+        + imports
+        + "\nprint(sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=repo)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
