@@ -20,7 +20,8 @@ log = log_to_file(snakemake.log[0])
 data = DataSettings.from_config(snakemake.config["data"])
 corpora = dict(getattr(snakemake.params, "corpora", None) or {})
 corpus_files = {name: snakemake.output[name] for name in corpora}
-raw = [out for out in snakemake.output if out not in set(corpus_files.values())]
+made = set(corpus_files.values())
+raw = [out for out in snakemake.output if out not in made]
 fetch_outputs(DATASETS[snakemake.rule], raw, data, snakemake.params.options)
 with naming_mirror_files(RAW_ROOT, data.mirror):
     rows = normalize_placed(corpora, corpus_files, data, raw_root=RAW_ROOT)
