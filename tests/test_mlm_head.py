@@ -17,6 +17,7 @@ from langrep.translation.mlm_head import (
     head_kind,
     load_head,
     save_head,
+    shortlist,
     write_pretrained_marker,
 )
 from langrep.translation.mlm_head_fitting import fit_mlm_head
@@ -46,6 +47,33 @@ def test_argmax_is_the_exact_argmax_over_the_whole_vocabulary(encoder):
     for block, chunk in ((64, 16), (300, emb.shape[0]), (7, 50)):
         assert torch.equal(head.argmax(h, block=block, chunk=chunk), want), (block, chunk)
     assert head.argmax(h[:0]).shape == (0,)
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1000])
+def test_shortlist_is_the_top_k_of_the_whole_product(chunk):
+    # Independently: one topk over the whole [n, V] product. Rows whose best entries sit in late
+    # chunks (where the running threshold is already high) and in the short last chunk included.
+    torch.manual_seed(3)
+    x, w = torch.randn(50, 12), torch.randn(333, 12)
+    w[-1] = x[0] * 10  # row 0's best is the very last vocabulary row
+    full = x @ w.T
+    for k in (1, 4, 9):
+        got = shortlist(x, w, k, chunk)
+        want = full.topk(k, dim=-1).indices
+        assert got.shape == (50, k)
+        assert torch.equal(got.sort(1).values, want.sort(1).values), (chunk, k)
+    assert shortlist(x, w, 4, chunk)[0].tolist().count(332) == 1
+
+
+def test_shortlist_with_ties_returns_tied_values_of_the_top_k():
+    # Integer scores tie a lot: which tied id enters at the k-th place is free, its value is not.
+    torch.manual_seed(4)
+    x, w = torch.randint(-2, 3, (40, 6)).float(), torch.randint(-2, 3, (200, 6)).float()
+    full = x @ w.T
+    got = shortlist(x, w, 5, 16)
+    want = full.topk(5, dim=-1).values
+    assert torch.equal(full.gather(1, got).sort(1, descending=True).values, want)
+    assert all(len(set(r)) == 5 for r in got.tolist())  # no id twice
 
 
 def test_head_emits_a_token_absent_from_its_fitting_text(encoder, tiny_tokenizer):
