@@ -55,7 +55,9 @@ def reconstruction_curve(
     for i in reversed(range(len(layers))):
         layer = int(layers[i])
         if i < len(layers) - 1:
-            probe = fit_head(positions, encoder, tokenizer, layer_index=i, init=probe, **fit).head
+            probe = fit_head(
+                positions, encoder, tokenizer, layer_index=i, init=probe, train_accuracy=False, **fit
+            ).head  # a probe's fitting statistics are not kept: no seconds spent measuring them
         quality = heldout_quality(probe, held, layer_index=i)
         weights[layer] = {k: v.detach().clone() for k, v in probe.state_dict().items()}
         rows.extend({"layer": layer, "lang": lang, **_curve_cells(q)} for lang, q in quality.items())
