@@ -136,20 +136,25 @@ class FittedMLMHead(nn.Module):
         return torch.cat(out) if out else torch.zeros(0, dtype=torch.long, device=hidden.device)
 
 
-def shortlist(x: torch.Tensor, weights: torch.Tensor, k: int, chunk: int) -> torch.Tensor:
+def shortlist(
+    x: torch.Tensor, weights: torch.Tensor, k: int, chunk: int, skip_rows: bool | None = None
+) -> torch.Tensor:
     """The ids of the ``k`` largest entries of every row of ``x @ weights.T`` ([n, k]), the [n, V]
     product never built: ``weights`` is taken ``chunk`` rows at a time and a running top ``k`` is
-    kept per row. A chunk is ranked only for the rows whose maximum in it reaches their current
-    ``k``-th best (``>=``: ties still enter), which is exact: a chunk whose maximum is below a
-    row's ``k``-th best holds none of that row's top ``k``. The same ids as one ``topk`` over the
-    whole product (in another order where values tie)."""
+    kept per row. With ``skip_rows`` a chunk is ranked only for the rows whose maximum in it
+    reaches their current ``k``-th best (``>=``: ties still enter), which is exact: a chunk whose
+    maximum is below a row's ``k``-th best holds none of that row's top ``k``. None: skip on the
+    CPU only (choosing the rows waits for the device, which would stall a GPU at every chunk).
+    The same ids as one ``topk`` over the whole product (in another order where values tie)."""
     n = len(x)
     k = min(k, len(weights))
+    skip_rows = x.device.type == "cpu" if skip_rows is None else skip_rows
+    every_row = torch.arange(n, device=x.device)
     vals = torch.full((n, k), float("-inf"), dtype=x.dtype, device=x.device)
     ids = torch.zeros(n, k, dtype=torch.long, device=x.device)
     for s in range(0, len(weights), chunk):
         scores = x @ weights[s : s + chunk].T
-        rows = (scores.amax(dim=-1) >= vals[:, -1]).nonzero().squeeze(1)
+        rows = (scores.amax(dim=-1) >= vals[:, -1]).nonzero().squeeze(1) if skip_rows else every_row
         if len(rows) == 0:
             continue
         v, j = (scores if len(rows) == n else scores[rows]).topk(min(k, scores.shape[1]), dim=-1)
